@@ -1,0 +1,60 @@
+# Witness: `make run` serves the product, `make test` tests all of it.
+# Both install what is missing first (scripts/toolchain.sh) and are safe to run again.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+
+TOOLS_DIR ?= $(HOME)/.local/share/witness-tools
+export WITNESS_TOOLS_DIR := $(TOOLS_DIR)
+# Debian's Rust 1.96 (rustc-web) for everything, never rustup's shims; pinned tools first.
+export PATH := $(TOOLS_DIR)/bin:$(TOOLS_DIR)/npm/node_modules/.bin:/usr/bin:$(PATH)
+# Debian's rustc is a stable compiler; build-std needs its -Z options.
+export RUSTC_BOOTSTRAP := 1
+# std for wasm32 is compiled from Debian's rust-web-src. Only for the wasm builds: in
+# .cargo/config.toml it would rebuild std for native builds too.
+WASM_ENV := CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+
+WITNESS_LISTEN ?= 127.0.0.1:5341
+WITNESS_DATA_DIR ?= ./data
+
+PANEL_INPUTS := $(shell find src style crates/witness-api/src -type f 2>/dev/null) \
+	index.html Trunk.toml Cargo.toml Cargo.lock crates/witness-api/Cargo.toml
+
+.PHONY: run test toolchain browser-toolchain panel server fmt-check clippy native-test wasm-test e2e-prereqs
+
+run: toolchain panel
+	cargo build --release -p witness-server --bin witness
+	@echo "Starting Witness with data in $(WITNESS_DATA_DIR); stop it with Ctrl-C."
+	WITNESS_LISTEN=$(WITNESS_LISTEN) WITNESS_DATA_DIR=$(WITNESS_DATA_DIR) WITNESS_PANEL_DIR=./dist \
+		exec target/release/witness serve
+
+test: browser-toolchain fmt-check clippy panel e2e-prereqs native-test wasm-test
+
+toolchain:
+	@bash scripts/toolchain.sh
+
+browser-toolchain:
+	@bash scripts/toolchain.sh --browser
+
+# The panel in release mode; rebuilt only when one of its inputs changed.
+panel: dist/index.html
+dist/index.html: $(PANEL_INPUTS)
+	$(WASM_ENV) trunk build --release --offline --skip-version-check
+	@touch dist/index.html
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+# The end-to-end tests start the real debug binary and serve ./dist.
+e2e-prereqs:
+	cargo build -p witness-server --bin witness
+
+native-test:
+	cargo test --workspace
+
+wasm-test:
+	$(WASM_ENV) CHROMEDRIVER=/usr/bin/chromedriver \
+		cargo test -p witness-panel --target wasm32-unknown-unknown --test components

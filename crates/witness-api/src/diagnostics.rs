@@ -1,0 +1,37 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// `GET /api/diagnostics`: the live status the panel's Diagnostics page shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Diagnostics {
+    /// The server's version (the `witness-server` crate version).
+    pub version: String,
+    /// When this server process started.
+    pub started_at: DateTime<Utc>,
+    /// Whole seconds since `started_at`, measured by the server.
+    pub uptime_seconds: u64,
+    /// The data directory as the server resolved it (absolute).
+    pub data_dir: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_through_json_with_rfc3339_times() {
+        let diagnostics = Diagnostics {
+            version: "1.2.3".into(),
+            started_at: DateTime::parse_from_rfc3339("2026-11-22T10:00:00Z")
+                .expect("valid time")
+                .with_timezone(&Utc),
+            uptime_seconds: 42,
+            data_dir: "/var/lib/witness".into(),
+        };
+        let json = serde_json::to_value(&diagnostics).expect("serializes");
+        assert_eq!(json["started_at"], "2026-11-22T10:00:00Z");
+        assert_eq!(json["uptime_seconds"], 42);
+        let back: Diagnostics = serde_json::from_value(json).expect("deserializes");
+        assert_eq!(back, diagnostics);
+    }
+}

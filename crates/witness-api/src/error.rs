@@ -1,0 +1,10 @@
+use serde::{Deserialize, Serialize};
+
+/// The one error shape of Witness's own API (ingestion answers as Seq does instead).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ApiErrorBody {
+    /// A stable snake_case code that programs can match on, e.g. `not_found`.
+    pub code: String,
+    /// A sentence a person can act on.
+    pub message: String,
+}

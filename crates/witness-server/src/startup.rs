@@ -1,0 +1,105 @@
+//! Building the application: the router that tests drive, and the listening server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, header};
+use tokio::net::TcpListener;
+use tower_http::compression::CompressionLayer;
+use tower_http::services::{ServeDir, ServeFile};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::config::ServeConfig;
+use crate::routes;
+use crate::state::AppState;
+
+/// The whole HTTP surface: API, health, and the panel with a fallback to `index.html` so that
+/// client routes such as `/audit` load the app.
+pub fn app(state: AppState, panel_dir: &Path) -> Router {
+    let index = panel_dir.join("index.html");
+    let panel = ServeDir::new(panel_dir).fallback(ServeFile::new(index));
+
+    Router::new()
+        .merge(routes::root())
+        .nest("/api", routes::api())
+        .fallback_service(panel)
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
+        .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(TraceLayer::new_for_http())
+}
+
+fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
+    SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
+}
+
+pub struct Application {
+    listener: TcpListener,
+    router: Router,
+}
+
+impl Application {
+    /// Prepares the data directory and binds the listener (port 0 picks a free port).
+    pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
+        let data_dir = prepare_data_dir(&config.data_dir)?;
+        if !config.panel_dir.join("index.html").is_file() {
+            tracing::warn!(
+                panel_dir = %config.panel_dir.display(),
+                "the built panel is missing (no index.html); build it with `make panel`"
+            );
+        }
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        let state = AppState::new(data_dir.clone());
+        let router = app(state, &config.panel_dir);
+        tracing::info!(data_dir = %data_dir.display(), "Witness started");
+        Ok(Self { listener, router })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .local_addr()
+            .expect("a bound TCP listener has a local address")
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        axum::serve(self.listener, self.router)
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+    }
+}
+
+fn prepare_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    dir.canonicalize()
+        .with_context(|| format!("cannot resolve the data directory {}", dir.display()))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,25 @@
+use leptos::prelude::*;
+use witness_api::Diagnostics;
+
+use crate::format;
+
+/// The server's live status as a definition list. Every value is rendered as text.
+#[component]
+pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
+    let started = diagnostics
+        .started_at
+        .format("%Y-%m-%d %H:%M:%S UTC")
+        .to_string();
+    view! {
+        <dl class="facts">
+            <dt>"Version"</dt>
+            <dd data-field="version">{diagnostics.version}</dd>
+            <dt>"Uptime"</dt>
+            <dd data-field="uptime">
+                {format::duration(diagnostics.uptime_seconds)} " (since " {started} ")"
+            </dd>
+            <dt>"Data directory"</dt>
+            <dd data-field="data_dir"><code>{diagnostics.data_dir}</code></dd>
+        </dl>
+    }
+}

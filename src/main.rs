@@ -1,0 +1,3 @@
+fn main() {
+    witness_panel::mount();
+}
