@@ -1,12 +1,20 @@
 //! Every type that crosses the wire between the Witness server and its panel (or any client).
 //!
-//! Serde and chrono only, so that it builds for wasm32 as well as natively: the panel never
-//! hand-writes JSON and the server never defines a response the panel cannot import.
+//! Serde, serde_json (event details are JSON objects) and chrono only, so that it builds for
+//! wasm32 as well as natively: the panel never hand-writes JSON and the server never defines a
+//! response the panel cannot import.
 
 mod diagnostics;
 mod error;
+mod events;
+mod filter;
 mod health;
 
 pub use diagnostics::Diagnostics;
 pub use error::ApiErrorBody;
+pub use events::{
+    Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,
+    IngestError, IngestResponse, Target, Tenant, VerifyReport,
+};
+pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, ValueMatch};
 pub use health::Health;

@@ -3,6 +3,8 @@
 pub mod cli;
 pub mod config;
 pub mod error;
+pub mod ingest;
+pub mod model;
 pub mod routes;
 pub mod startup;
 pub mod state;

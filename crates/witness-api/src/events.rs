@@ -1,0 +1,219 @@
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// One stored audit event (DESIGN §3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    /// Server-assigned, unique, sorts by arrival (zero-padded storage sequence number).
+    pub id: String,
+    /// When it happened, as the sender said (UTC).
+    pub timestamp: DateTime<Utc>,
+    /// Dotted type such as `member.role_changed`; `event` when the sender gave none.
+    pub action: String,
+    pub actor: Actor,
+    pub target: Target,
+    pub result: AuditResult,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ip: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub organization: Option<Tenant>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workspace: Option<Tenant>,
+    /// Context; changes as `{"field": {"old": …, "new": …}}`.
+    pub details: Map<String, Value>,
+    /// The rendered message template.
+    pub message: String,
+    /// Seq level, `Information` unless the sender said otherwise.
+    pub level: String,
+    /// Every other property received, verbatim.
+    pub properties: Map<String, Value>,
+    /// Hex SHA-256 of the previous event's hash and this event's canonical bytes.
+    pub hash: String,
+    pub prev_hash: String,
+}
+
+/// Who did it.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(rename = "type")]
+    pub actor_type: ActorType,
+}
+
+impl Actor {
+    /// The best single label for a person reading a table: name, else id, else email.
+    pub fn label(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.id.as_deref())
+            .or(self.email.as_deref())
+            .unwrap_or("")
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorType {
+    User,
+    ApiKey,
+    System,
+    #[default]
+    Anonymous,
+}
+
+impl ActorType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActorType::User => "user",
+            ActorType::ApiKey => "api_key",
+            ActorType::System => "system",
+            ActorType::Anonymous => "anonymous",
+        }
+    }
+
+    /// Accepts the snake_case names and the spellings Seq senders use (`ApiKey`, `api-key`).
+    pub fn parse(text: &str) -> Option<Self> {
+        let normal: String = text
+            .chars()
+            .filter(|c| *c != '_' && *c != '-' && *c != ' ')
+            .flat_map(char::to_lowercase)
+            .collect();
+        match normal.as_str() {
+            "user" => Some(ActorType::User),
+            "apikey" => Some(ActorType::ApiKey),
+            "system" | "service" => Some(ActorType::System),
+            "anonymous" => Some(ActorType::Anonymous),
+            _ => None,
+        }
+    }
+}
+
+/// What it was done to.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Target {
+    pub fn label(&self) -> &str {
+        self.name
+            .as_deref()
+            .or(self.id.as_deref())
+            .unwrap_or("")
+    }
+}
+
+/// An organization or workspace.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tenant {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuditResult {
+    #[default]
+    Success,
+    Failure,
+}
+
+impl AuditResult {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuditResult::Success => "success",
+            AuditResult::Failure => "failure",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.to_ascii_lowercase().as_str() {
+            "success" | "succeeded" | "ok" => Some(AuditResult::Success),
+            "failure" | "failed" | "fail" | "error" => Some(AuditResult::Failure),
+            _ => None,
+        }
+    }
+}
+
+/// `GET /api/audit/events`: one page, newest first.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EventPage {
+    pub events: Vec<AuditEvent>,
+    /// Pass as `cursor` for the next (older) page; absent on the last page.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_cursor: Option<String>,
+}
+
+/// `GET /api/audit/histogram`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub bucket_seconds: u64,
+    /// Every bucket from `from` to `to`, empty ones included, oldest first.
+    pub buckets: Vec<HistogramBucket>,
+    pub total: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HistogramBucket {
+    pub start: DateTime<Utc>,
+    pub count: u64,
+}
+
+/// `GET /api/audit/verify`: the state of the tamper-evident chain.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VerifyReport {
+    /// True when every event from the anchor to the head links and hashes correctly.
+    pub ok: bool,
+    /// Events in the chain that are verified (from the anchor to the head when `ok`).
+    pub verified_count: u64,
+    /// Of those, how many this run had to check (the rest were verified before).
+    pub newly_verified: u64,
+    /// Id and hash of the newest event in the chain, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub head_hash: Option<String>,
+    /// The first break found, when not `ok`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_break: Option<ChainBreak>,
+    pub checked_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChainBreak {
+    /// The event where the chain breaks (for a cut tail, the last event still present).
+    pub event_id: String,
+    /// Why, in a sentence.
+    pub reason: String,
+}
+
+/// Seq's answer to a successful ingestion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestResponse {
+    #[serde(rename = "MinimumLevelAccepted")]
+    pub minimum_level_accepted: Option<String>,
+}
+
+/// Seq's answer to a refused ingestion.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IngestError {
+    #[serde(rename = "Error")]
+    pub error: String,
+}

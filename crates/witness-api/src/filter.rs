@@ -1,0 +1,297 @@
+//! The audit filter: query parameters of the API and of the panel's URL (DESIGN §4).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::events::AuditResult;
+
+/// Which events to show. Values of one repeated field are OR'ed, exclusions are AND NOT'ed, and
+/// different fields are AND'ed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventFilter {
+    /// Inclusive lower bound on the event time.
+    pub from: Option<DateTime<Utc>>,
+    /// Exclusive upper bound on the event time.
+    pub to: Option<DateTime<Utc>>,
+    /// Matches the actor's id, name or email.
+    pub actor: Vec<ValueMatch>,
+    /// Matches the action; a trailing `*` matches a prefix (`member.*`).
+    pub action: Vec<ValueMatch>,
+    /// Matches the target's id or name.
+    pub target: Vec<ValueMatch>,
+    pub result: Option<AuditResult>,
+    pub ip: Option<String>,
+    /// Matches the organization's id or name.
+    pub organization: Option<String>,
+    /// Matches the workspace's id or name.
+    pub workspace: Option<String>,
+    /// Free text: every word must occur (as a word prefix) somewhere in the event.
+    pub q: Option<String>,
+}
+
+/// One value of a repeatable filter field.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ValueMatch {
+    pub value: String,
+    /// Written with a leading `!`: the event must not match.
+    pub negated: bool,
+    /// Written with a trailing `*` (action only): match values that start with `value`.
+    pub prefix: bool,
+}
+
+impl ValueMatch {
+    pub fn parse(text: &str, allow_prefix: bool) -> Self {
+        let (negated, rest) = match text.strip_prefix('!') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
+        let (prefix, value) = match rest.strip_suffix('*') {
+            Some(value) if allow_prefix => (true, value),
+            _ => (false, rest),
+        };
+        ValueMatch {
+            value: value.to_string(),
+            negated,
+            prefix,
+        }
+    }
+
+    /// Back to the query-parameter form.
+    pub fn to_param(&self) -> String {
+        format!(
+            "{}{}{}",
+            if self.negated { "!" } else { "" },
+            self.value,
+            if self.prefix { "*" } else { "" }
+        )
+    }
+
+    pub fn matches(&self, candidate: &str) -> bool {
+        if self.prefix {
+            candidate.starts_with(&self.value)
+        } else {
+            candidate == self.value
+        }
+    }
+}
+
+/// A query parameter whose value could not be understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FilterError {
+    pub parameter: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for FilterError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Query parameter `{}`: {}", self.parameter, self.message)
+    }
+}
+
+impl std::error::Error for FilterError {}
+
+/// The filter parameter names, in the order they are written back.
+pub const FILTER_PARAMETERS: [&str; 10] = [
+    "from",
+    "to",
+    "actor",
+    "action",
+    "target",
+    "result",
+    "ip",
+    "organization",
+    "workspace",
+    "q",
+];
+
+impl EventFilter {
+    /// Reads the filter from decoded query pairs; parameters that are not filters are ignored.
+    /// Empty values are ignored too, as an empty form field means "no filter".
+    pub fn from_pairs<'a>(
+        pairs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> Result<Self, FilterError> {
+        let mut filter = EventFilter::default();
+        for (key, value) in pairs {
+            let value = value.trim();
+            if value.is_empty() {
+                continue;
+            }
+            let single = |slot: &Option<String>| -> Result<String, FilterError> {
+                match slot {
+                    Some(_) => Err(FilterError {
+                        parameter: key.to_string(),
+                        message: "may be given only once".to_string(),
+                    }),
+                    None => Ok(value.to_string()),
+                }
+            };
+            match key {
+                "from" => filter.from = Some(parse_time(key, value, false)?),
+                "to" => filter.to = Some(parse_time(key, value, true)?),
+                "actor" => filter.actor.push(non_empty(key, ValueMatch::parse(value, false))?),
+                "action" => filter.action.push(non_empty(key, ValueMatch::parse(value, true))?),
+                "target" => filter.target.push(non_empty(key, ValueMatch::parse(value, false))?),
+                "result" => {
+                    if filter.result.is_some() {
+                        return Err(FilterError {
+                            parameter: key.to_string(),
+                            message: "may be given only once".to_string(),
+                        });
+                    }
+                    filter.result = Some(match value {
+                        "success" => AuditResult::Success,
+                        "failure" => AuditResult::Failure,
+                        other => {
+                            return Err(FilterError {
+                                parameter: key.to_string(),
+                                message: format!(
+                                    "`{other}` is not a result; use `success` or `failure`"
+                                ),
+                            });
+                        }
+                    })
+                }
+                "ip" => filter.ip = Some(single(&filter.ip)?),
+                "organization" => filter.organization = Some(single(&filter.organization)?),
+                "workspace" => filter.workspace = Some(single(&filter.workspace)?),
+                "q" => filter.q = Some(single(&filter.q)?),
+                _ => {}
+            }
+        }
+        if let (Some(from), Some(to)) = (filter.from, filter.to)
+            && from >= to
+        {
+            return Err(FilterError {
+                parameter: "to".to_string(),
+                message: "must be later than `from`".to_string(),
+            });
+        }
+        Ok(filter)
+    }
+
+    /// The filter as query pairs (undecoded), in a stable order.
+    pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
+        let mut pairs = Vec::new();
+        if let Some(from) = self.from {
+            pairs.push(("from", from.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+        }
+        if let Some(to) = self.to {
+            pairs.push(("to", to.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+        }
+        for (name, matches) in [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target", &self.target),
+        ] {
+            pairs.extend(matches.iter().map(|m| (name, m.to_param())));
+        }
+        if let Some(result) = self.result {
+            pairs.push(("result", result.as_str().to_string()));
+        }
+        for (name, value) in [
+            ("ip", &self.ip),
+            ("organization", &self.organization),
+            ("workspace", &self.workspace),
+            ("q", &self.q),
+        ] {
+            if let Some(value) = value {
+                pairs.push((name, value.clone()));
+            }
+        }
+        pairs
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == EventFilter::default()
+    }
+}
+
+fn non_empty(parameter: &str, m: ValueMatch) -> Result<ValueMatch, FilterError> {
+    if m.value.is_empty() {
+        return Err(FilterError {
+            parameter: parameter.to_string(),
+            message: "needs a value after `!` or before `*`".to_string(),
+        });
+    }
+    Ok(m)
+}
+
+/// RFC 3339, or a whole day `YYYY-MM-DD` (UTC): as `from` its start, as `to` the start of the
+/// next day, so that a range picked in whole days includes the whole last day.
+fn parse_time(parameter: &str, value: &str, end: bool) -> Result<DateTime<Utc>, FilterError> {
+    if let Ok(time) = DateTime::parse_from_rfc3339(value) {
+        return Ok(time.with_timezone(&Utc));
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+        if let Some(start) = day.and_hms_opt(0, 0, 0) {
+            return Ok(start.and_utc());
+        }
+    }
+    Err(FilterError {
+        parameter: parameter.to_string(),
+        message: format!(
+            "`{value}` is not a time; use RFC 3339 such as 2026-11-22T08:00:00Z, or a date such as 2026-11-22"
+        ),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_negated_and_prefix_values_parse() {
+        let filter = EventFilter::from_pairs([
+            ("actor", "alice"),
+            ("actor", "!bob"),
+            ("action", "member.*"),
+            ("result", "failure"),
+            ("limit", "5"),
+        ])
+        .expect("valid filter");
+        assert_eq!(filter.actor.len(), 2);
+        assert!(filter.actor[1].negated);
+        assert_eq!(filter.actor[1].value, "bob");
+        assert!(filter.action[0].prefix);
+        assert_eq!(filter.action[0].value, "member.");
+        assert_eq!(filter.result, Some(AuditResult::Failure));
+    }
+
+    #[test]
+    fn a_day_as_to_includes_the_whole_day() {
+        let filter =
+            EventFilter::from_pairs([("from", "2026-11-20"), ("to", "2026-11-21")]).expect("valid");
+        assert_eq!(filter.from.map(|t| t.to_rfc3339()), Some("2026-11-20T00:00:00+00:00".into()));
+        assert_eq!(filter.to.map(|t| t.to_rfc3339()), Some("2026-11-22T00:00:00+00:00".into()));
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let error = EventFilter::from_pairs([("from", "yesterday")]).expect_err("bad time");
+        assert_eq!(error.parameter, "from");
+        let error = EventFilter::from_pairs([("result", "maybe")]).expect_err("bad result");
+        assert_eq!(error.parameter, "result");
+        assert!(error.message.contains("maybe"));
+        let error = EventFilter::from_pairs([("actor", "!")]).expect_err("empty negation");
+        assert_eq!(error.parameter, "actor");
+        let error = EventFilter::from_pairs([("from", "2026-11-22"), ("to", "2026-11-01")])
+            .expect_err("inverted range");
+        assert_eq!(error.parameter, "to");
+    }
+
+    #[test]
+    fn pairs_round_trip() {
+        let filter = EventFilter::from_pairs([
+            ("from", "2026-11-20T10:00:00Z"),
+            ("actor", "!bob"),
+            ("action", "member.*"),
+            ("q", "role changed"),
+        ])
+        .expect("valid");
+        let pairs = filter.to_pairs();
+        let back = EventFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+            .expect("round trip");
+        assert_eq!(back, filter);
+    }
+}
