@@ -39,7 +39,7 @@ browser-toolchain:
 # The panel in release mode; rebuilt only when one of its inputs changed.
 panel: dist/index.html
 dist/index.html: $(PANEL_INPUTS)
-	$(WASM_ENV) trunk build --release --offline --skip-version-check
+	$(WASM_ENV) trunk build --release --skip-version-check
 	@touch dist/index.html
 
 fmt-check:
