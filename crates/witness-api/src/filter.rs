@@ -295,3 +295,113 @@ mod tests {
         assert_eq!(back, filter);
     }
 }
+
+impl EventFilter {
+    /// Whether one event matches, evaluated in memory (live tail, the panel). Agrees with the
+    /// server's query for every field; free text is approximated by word-prefix matching over
+    /// the event's text, case-insensitively, as the search index does.
+    pub fn matches(&self, event: &crate::AuditEvent) -> bool {
+        if self.from.is_some_and(|from| event.timestamp < from)
+            || self.to.is_some_and(|to| event.timestamp >= to)
+        {
+            return false;
+        }
+        let actor = [
+            event.actor.id.as_deref(),
+            event.actor.name.as_deref(),
+            event.actor.email.as_deref(),
+        ];
+        let target = [event.target.id.as_deref(), event.target.name.as_deref()];
+        if !matches_values(&self.actor, &actor)
+            || !matches_values(&self.action, &[Some(event.action.as_str())])
+            || !matches_values(&self.target, &target)
+        {
+            return false;
+        }
+        if self.result.is_some_and(|result| result != event.result) {
+            return false;
+        }
+        if self
+            .ip
+            .as_ref()
+            .is_some_and(|ip| event.client_ip.as_deref() != Some(ip.as_str()))
+        {
+            return false;
+        }
+        for (wanted, tenant) in [
+            (&self.organization, &event.organization),
+            (&self.workspace, &event.workspace),
+        ] {
+            if let Some(wanted) = wanted {
+                let found = tenant.as_ref().is_some_and(|t| {
+                    t.id.as_deref() == Some(wanted.as_str())
+                        || t.name.as_deref() == Some(wanted.as_str())
+                });
+                if !found {
+                    return false;
+                }
+            }
+        }
+        if let Some(q) = &self.q {
+            let text = searchable_text(event);
+            let words: Vec<String> = split_words(&text).map(str::to_lowercase).collect();
+            let all_found = split_words(q)
+                .map(str::to_lowercase)
+                .all(|wanted| words.iter().any(|word| word.starts_with(&wanted)));
+            if !all_found {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+fn matches_values(matches: &[ValueMatch], candidates: &[Option<&str>]) -> bool {
+    let present = || candidates.iter().flatten();
+    let mut included = matches.iter().filter(|m| !m.negated).peekable();
+    if included.peek().is_some() && !included.any(|m| present().any(|c| m.matches(c))) {
+        return false;
+    }
+    !matches
+        .iter()
+        .filter(|m| m.negated)
+        .any(|m| present().any(|c| m.matches(c)))
+}
+
+fn split_words(text: &str) -> impl Iterator<Item = &str> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+}
+
+fn searchable_text(event: &crate::AuditEvent) -> String {
+    let mut text = String::new();
+    for part in [
+        Some(event.message.as_str()),
+        Some(event.action.as_str()),
+        event.actor.id.as_deref(),
+        event.actor.name.as_deref(),
+        event.actor.email.as_deref(),
+        event.target.target_type.as_deref(),
+        event.target.id.as_deref(),
+        event.target.name.as_deref(),
+        event.status.as_deref(),
+        event.client_ip.as_deref(),
+    ]
+    .into_iter()
+    .flatten()
+    {
+        text.push_str(part);
+        text.push(' ');
+    }
+    for tenant in [&event.organization, &event.workspace].into_iter().flatten() {
+        for part in [tenant.id.as_deref(), tenant.name.as_deref()].into_iter().flatten() {
+            text.push_str(part);
+            text.push(' ');
+        }
+    }
+    for map in [&event.details, &event.properties] {
+        text.push_str(&serde_json::Value::Object(map.clone()).to_string());
+        text.push(' ');
+    }
+    text
+}

@@ -3,10 +3,19 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use witness_api::ApiErrorBody;
+use witness_api::{ApiErrorBody, FilterError};
+
+use crate::store::StoreError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// A query parameter or body value the caller can fix; names the parameter.
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    Unauthorized(String),
+    #[error("{0}")]
+    Forbidden(String),
     #[error("{0}")]
     NotFound(String),
     #[error(transparent)]
@@ -16,8 +25,28 @@ pub enum AppError {
 impl AppError {
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
+            AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
+            AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
+            AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
+        }
+    }
+}
+
+impl From<FilterError> for AppError {
+    fn from(error: FilterError) -> Self {
+        AppError::BadRequest(error.to_string())
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(error: StoreError) -> Self {
+        match error {
+            StoreError::Invalid { parameter, message } => {
+                AppError::BadRequest(format!("Query parameter `{parameter}`: {message}"))
+            }
+            StoreError::Backend(message) => AppError::Internal(anyhow::anyhow!(message)),
         }
     }
 }

@@ -1,11 +1,15 @@
 //! The Witness server: HTTP API, served panel, and the command line behind `witness`.
 
+pub mod apikeys;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod retention;
 pub mod routes;
+pub mod store;
 pub mod startup;
 pub mod state;
 pub mod telemetry;

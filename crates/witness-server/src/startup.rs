@@ -2,6 +2,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::Context;
 use axum::Router;
@@ -13,8 +14,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::ServeConfig;
-use crate::routes;
 use crate::state::AppState;
+use crate::store::{SqliteStore, Store};
+use crate::{retention, routes};
 
 /// The whole HTTP surface: API, health, and the panel with a fallback to `index.html` so that
 /// client routes such as `/audit` load the app.
@@ -41,12 +43,13 @@ fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLa
 pub struct Application {
     listener: TcpListener,
     router: Router,
+    store: Arc<dyn Store>,
 }
 
 impl Application {
     /// Prepares the data directory and binds the listener (port 0 picks a free port).
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
-        let data_dir = prepare_data_dir(&config.data_dir)?;
+        let data_dir = prepare_data_dir(&config.data.data_dir)?;
         if !config.panel_dir.join("index.html").is_file() {
             tracing::warn!(
                 panel_dir = %config.panel_dir.display(),
@@ -56,16 +59,30 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let state = AppState::new(data_dir.clone());
+        let store: Arc<dyn Store> = Arc::new(
+            SqliteStore::open_in(&data_dir)
+                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
+        );
+        retention::spawn(store.clone(), config.retention_days);
+        let state = AppState::new(data_dir.clone(), store.clone(), config.ingest_limits());
         let router = app(state, &config.panel_dir);
         tracing::info!(data_dir = %data_dir.display(), "Witness started");
-        Ok(Self { listener, router })
+        Ok(Self {
+            listener,
+            router,
+            store,
+        })
     }
 
     pub fn local_addr(&self) -> SocketAddr {
         self.listener
             .local_addr()
             .expect("a bound TCP listener has a local address")
+    }
+
+    /// The store this application serves (tests use it to set up keys).
+    pub fn store(&self) -> Arc<dyn Store> {
+        self.store.clone()
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
@@ -75,7 +92,7 @@ impl Application {
     }
 }
 
-fn prepare_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
+pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
     dir.canonicalize()

@@ -6,6 +6,9 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
+use crate::ingest::IngestLimits;
+use crate::store::Store;
+
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
@@ -13,19 +16,31 @@ pub struct AppState {
 
 struct Inner {
     data_dir: PathBuf,
+    store: Arc<dyn Store>,
+    ingest_limits: IngestLimits,
     started_at: DateTime<Utc>,
     started: Instant,
 }
 
 impl AppState {
-    pub fn new(data_dir: PathBuf) -> Self {
+    pub fn new(data_dir: PathBuf, store: Arc<dyn Store>, ingest_limits: IngestLimits) -> Self {
         Self {
             inner: Arc::new(Inner {
                 data_dir,
+                store,
+                ingest_limits,
                 started_at: Utc::now(),
                 started: Instant::now(),
             }),
         }
+    }
+
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    pub fn ingest_limits(&self) -> &IngestLimits {
+        &self.inner.ingest_limits
     }
 
     pub fn data_dir(&self) -> &std::path::Path {

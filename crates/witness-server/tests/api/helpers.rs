@@ -1,22 +1,21 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
+use serde::de::DeserializeOwned;
 use tempfile::TempDir;
+use witness_server::apikeys::{generate_token, hash_token, token_prefix};
 use witness_server::config::ServeConfig;
 use witness_server::startup::Application;
+use witness_server::store::{Permission, Store};
 
 /// A running server on a free port with its own data and panel directories.
 pub struct TestApp {
     pub address: String,
     pub data_dir: PathBuf,
     pub client: reqwest::Client,
+    pub store: Arc<dyn Store>,
     _dirs: TempDir,
-}
-
-impl TestApp {
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.address, path)
-    }
 }
 
 /// The panel the server serves in these tests: a tiny stand-in for trunk's `dist`, enough to
@@ -26,6 +25,10 @@ pub const INDEX_HTML: &str =
 pub const WASM_BYTES: &[u8] = b"\0asm\x01\0\0\0";
 
 pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp {
     let dirs = tempfile::tempdir().expect("temporary directory");
     let data_dir = dirs.path().join("data");
     let panel_dir = dirs.path().join("dist");
@@ -36,13 +39,15 @@ pub async fn spawn_app() -> TestApp {
     let script = "console.log('witness panel');\n".repeat(200);
     std::fs::write(panel_dir.join("witness-panel.js"), script).expect("js");
 
-    let config = ServeConfig {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: data_dir.clone(),
+    let mut config = ServeConfig::new(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir.clone(),
         panel_dir,
-    };
+    );
+    configure(&mut config);
     let app = Application::build(config).await.expect("server builds");
     let address = format!("http://{}", app.local_addr());
+    let store = app.store();
     tokio::spawn(app.run_until_stopped());
 
     let client = reqwest::Client::builder()
@@ -53,6 +58,76 @@ pub async fn spawn_app() -> TestApp {
         address,
         data_dir: data_dir.canonicalize().expect("data directory exists"),
         client,
+        store,
         _dirs: dirs,
     }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    /// A new API key's token.
+    pub async fn key(&self, permissions: &[Permission]) -> String {
+        let token = generate_token();
+        self.store
+            .create_api_key("test", permissions, hash_token(&token), &token_prefix(&token))
+            .await
+            .expect("create API key");
+        token
+    }
+
+    pub async fn ingest_key(&self) -> String {
+        self.key(&[Permission::Ingest]).await
+    }
+
+    pub async fn read_key(&self) -> String {
+        self.key(&[Permission::Read]).await
+    }
+
+    /// POSTs a CLEF body to `/ingest/clef`.
+    pub async fn post_clef(&self, key: &str, body: impl Into<reqwest::Body>) -> reqwest::Response {
+        self.client
+            .post(self.url("/ingest/clef"))
+            .header("X-Seq-ApiKey", key)
+            .header("Content-Type", "application/vnd.serilog.clef")
+            .body(body)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get(&self, key: &str, path_and_query: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path_and_query))
+            .header("X-Seq-ApiKey", key)
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn get_json<T: DeserializeOwned>(&self, key: &str, path_and_query: &str) -> T {
+        let response = self.get(key, path_and_query).await;
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert_eq!(status, 200, "GET {path_and_query}: {text}");
+        serde_json::from_str(&text).unwrap_or_else(|error| panic!("{error}: {text}"))
+    }
+}
+
+/// One CLEF line for an audit event.
+pub fn clef_line(timestamp: &str, action: &str, actor: &str, target: &str, result: &str) -> String {
+    serde_json::json!({
+        "@t": timestamp,
+        "@mt": "{Actor} did {Action} on {Target}",
+        "Action": action,
+        "Actor": actor,
+        "Target": target,
+        "Result": result,
+        "ClientIp": "10.0.0.7",
+        "OrganizationId": "org-1",
+        "OrganizationName": "Acme",
+    })
+    .to_string()
 }

@@ -1,0 +1,351 @@
+//! The audit query API: events, one event, histogram, export, live tail, verify.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::Json;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{HeaderValue, Uri, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use futures_util::Stream;
+use tokio::sync::broadcast::error::RecvError;
+use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, VerifyReport};
+
+use crate::auth::ReadAccess;
+use crate::error::AppError;
+use crate::state::AppState;
+use crate::store::{Cursor, EventQuery};
+
+pub const DEFAULT_LIMIT: usize = 100;
+pub const MAX_LIMIT: usize = 1000;
+/// Events per store page while exporting.
+const EXPORT_PAGE: usize = 1000;
+
+/// The decoded query string, in order, repeated keys kept.
+fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
+    uri.query()
+        .map(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(key, value)| (key.into_owned(), value.into_owned()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn filter_from(pairs: &[(String, String)]) -> Result<EventFilter, AppError> {
+    Ok(EventFilter::from_pairs(
+        pairs.iter().map(|(key, value)| (key.as_str(), value.as_str())),
+    )?)
+}
+
+fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    pairs
+        .iter()
+        .rev()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.as_str())
+}
+
+/// `GET /api/audit/events`
+pub async fn list_events(
+    _access: ReadAccess,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Json<EventPage>, AppError> {
+    let pairs = query_pairs(&uri);
+    let filter = filter_from(&pairs)?;
+    let limit = match single(&pairs, "limit").filter(|value| !value.is_empty()) {
+        None => DEFAULT_LIMIT,
+        Some(text) => match text.parse::<usize>() {
+            Ok(limit) if (1..=MAX_LIMIT).contains(&limit) => limit,
+            _ => {
+                return Err(AppError::BadRequest(format!(
+                    "Query parameter `limit`: `{text}` is not a whole number from 1 to {MAX_LIMIT}"
+                )));
+            }
+        },
+    };
+    let cursor = match single(&pairs, "cursor").filter(|value| !value.is_empty()) {
+        None => None,
+        Some(text) => Some(Cursor::decode(text)?),
+    };
+    let page = state
+        .store()
+        .query(EventQuery {
+            filter,
+            limit,
+            cursor,
+        })
+        .await?;
+    Ok(Json(page))
+}
+
+/// `GET /api/audit/events/{id}`
+pub async fn get_event(
+    _access: ReadAccess,
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<AuditEvent>, AppError> {
+    state
+        .store()
+        .get(&id)
+        .await?
+        .map(Json)
+        .ok_or_else(|| AppError::NotFound(format!("There is no audit event with id `{id}`.")))
+}
+
+/// `GET /api/audit/histogram`; `bucket` is seconds or a duration such as `5m`, `1h`, `1d`.
+pub async fn histogram(
+    _access: ReadAccess,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Json<Histogram>, AppError> {
+    let pairs = query_pairs(&uri);
+    let filter = filter_from(&pairs)?;
+    let bucket = match single(&pairs, "bucket").filter(|value| !value.is_empty()) {
+        None => None,
+        Some(text) => Some(parse_bucket(text).ok_or_else(|| {
+            AppError::BadRequest(format!(
+                "Query parameter `bucket`: `{text}` is not a duration; use seconds or a number \
+                 with s, m, h or d, such as 5m"
+            ))
+        })?),
+    };
+    Ok(Json(state.store().histogram(filter, bucket).await?))
+}
+
+fn parse_bucket(text: &str) -> Option<u64> {
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(index) => text.split_at(index),
+        None => (text, "s"),
+    };
+    let scale = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return None,
+    };
+    number
+        .parse::<u64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .and_then(|n| n.checked_mul(scale))
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum ExportFormat {
+    Csv,
+    Ndjson,
+}
+
+/// `GET /api/audit/export?format=csv|ndjson`: the whole filtered set, newest first, streamed
+/// page by page from one snapshot.
+pub async fn export(
+    _access: ReadAccess,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Response, AppError> {
+    let pairs = query_pairs(&uri);
+    let filter = filter_from(&pairs)?;
+    let format = match single(&pairs, "format").unwrap_or("csv") {
+        "csv" => ExportFormat::Csv,
+        "ndjson" => ExportFormat::Ndjson,
+        other => {
+            return Err(AppError::BadRequest(format!(
+                "Query parameter `format`: `{other}` is not an export format; use csv or ndjson"
+            )));
+        }
+    };
+    let (extension, content_type) = match format {
+        ExportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
+        ExportFormat::Ndjson => ("ndjson", "application/x-ndjson"),
+    };
+    let file_name = format!(
+        "witness-audit-{}.{extension}",
+        Utc::now().format("%Y%m%dT%H%M%SZ")
+    );
+
+    let stream = async_stream::try_stream! {
+        if format == ExportFormat::Csv {
+            yield Bytes::from(csv_rows(&[], true)?);
+        }
+        let mut cursor = None;
+        loop {
+            let page = state
+                .store()
+                .query(EventQuery { filter: filter.clone(), limit: EXPORT_PAGE, cursor })
+                .await
+                .map_err(std::io::Error::other)?;
+            let chunk = match format {
+                ExportFormat::Csv => csv_rows(&page.events, false)?,
+                ExportFormat::Ndjson => ndjson_rows(&page.events)?,
+            };
+            yield Bytes::from(chunk);
+            match page.next_cursor {
+                Some(next) => cursor = Some(Cursor::decode(&next).map_err(std::io::Error::other)?),
+                None => break,
+            }
+        }
+    };
+    let stream: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> =
+        Box::pin(stream);
+    let mut response = Body::from_stream(stream).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{file_name}\"")) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
+
+/// The CSV columns of an export, in order.
+pub const CSV_HEADER: [&str; 23] = [
+    "id",
+    "timestamp",
+    "action",
+    "actor_type",
+    "actor_id",
+    "actor_name",
+    "actor_email",
+    "target_type",
+    "target_id",
+    "target_name",
+    "result",
+    "status",
+    "client_ip",
+    "organization_id",
+    "organization_name",
+    "workspace_id",
+    "workspace_name",
+    "level",
+    "message",
+    "details",
+    "properties",
+    "hash",
+    "prev_hash",
+];
+
+fn csv_rows(events: &[AuditEvent], header: bool) -> std::io::Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::with_capacity(events.len() * 400));
+    if header {
+        writer.write_record(CSV_HEADER)?;
+    }
+    for event in events {
+        let text = |value: &Option<String>| value.clone().unwrap_or_default();
+        let tenant = |tenant: &Option<witness_api::Tenant>| {
+            tenant
+                .as_ref()
+                .map(|t| (text(&t.id), text(&t.name)))
+                .unwrap_or_default()
+        };
+        let (org_id, org_name) = tenant(&event.organization);
+        let (ws_id, ws_name) = tenant(&event.workspace);
+        writer.write_record([
+            event.id.clone(),
+            event
+                .timestamp
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            event.action.clone(),
+            event.actor.actor_type.as_str().to_string(),
+            text(&event.actor.id),
+            text(&event.actor.name),
+            text(&event.actor.email),
+            text(&event.target.target_type),
+            text(&event.target.id),
+            text(&event.target.name),
+            event.result.as_str().to_string(),
+            text(&event.status),
+            text(&event.client_ip),
+            org_id,
+            org_name,
+            ws_id,
+            ws_name,
+            event.level.clone(),
+            event.message.clone(),
+            serde_json::Value::Object(event.details.clone()).to_string(),
+            serde_json::Value::Object(event.properties.clone()).to_string(),
+            event.hash.clone(),
+            event.prev_hash.clone(),
+        ])?;
+    }
+    writer
+        .into_inner()
+        .map_err(|error| std::io::Error::other(error.to_string()))
+}
+
+fn ndjson_rows(events: &[AuditEvent]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(events.len() * 600);
+    for event in events {
+        serde_json::to_writer(&mut out, event)?;
+        out.push(b'\n');
+    }
+    Ok(out)
+}
+
+/// `GET /api/audit/stream`: server-sent events (`event: audit`, data = one event as JSON) for
+/// every new event matching the filter. A client that falls behind gets `event: lagged` with
+/// the number of events it missed.
+pub async fn stream(
+    _access: ReadAccess,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
+    let filter = filter_from(&query_pairs(&uri))?;
+    let mut receiver = state.store().subscribe();
+    let stream = async_stream::stream! {
+        loop {
+            match receiver.recv().await {
+                Ok(batch) => {
+                    for event in batch.iter().filter(|event| filter.matches(event)) {
+                        let data = serde_json::to_string(event).unwrap_or_default();
+                        yield Ok(SseEvent::default().event("audit").id(event.id.clone()).data(data));
+                    }
+                }
+                Err(RecvError::Lagged(missed)) => {
+                    yield Ok(SseEvent::default().event("lagged").data(missed.to_string()));
+                }
+                Err(RecvError::Closed) => break,
+            }
+        }
+    };
+    Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// `GET /api/audit/verify[?full=true]`
+pub async fn verify(
+    _access: ReadAccess,
+    State(state): State<AppState>,
+    uri: Uri,
+) -> Result<Json<VerifyReport>, AppError> {
+    let pairs = query_pairs(&uri);
+    let full = match single(&pairs, "full") {
+        None | Some("false") | Some("0") => false,
+        Some("true") | Some("1") | Some("") => true,
+        Some(other) => {
+            return Err(AppError::BadRequest(format!(
+                "Query parameter `full`: `{other}` is not true or false"
+            )));
+        }
+    };
+    Ok(Json(state.store().verify(full).await?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_bucket;
+
+    #[test]
+    fn bucket_durations() {
+        assert_eq!(parse_bucket("90"), Some(90));
+        assert_eq!(parse_bucket("5m"), Some(300));
+        assert_eq!(parse_bucket("1d"), Some(86_400));
+        assert_eq!(parse_bucket("0"), None);
+        assert_eq!(parse_bucket("5w"), None);
+        assert_eq!(parse_bucket("m"), None);
+    }
+}

@@ -1,0 +1,186 @@
+//! The storage interface. SQLite is the embedded default; the interface is what a PostgreSQL
+//! implementation fills in without callers changing.
+
+pub mod canonical;
+pub mod sqlite;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use tokio::sync::broadcast;
+use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, VerifyReport};
+
+use crate::model::NewEvent;
+
+pub use sqlite::SqliteStore;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The caller passed something the store cannot use (a bad cursor, say).
+    #[error("{parameter}: {message}")]
+    Invalid { parameter: String, message: String },
+    #[error("storage failed: {0}")]
+    Backend(String),
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(error: rusqlite::Error) -> Self {
+        StoreError::Backend(error.to_string())
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where a page of events starts: strictly older than (`ts`, `seq`), and never newer than the
+/// snapshot `max_seq` taken on the first page, so that paging while ingestion continues gives
+/// no duplicates and no gaps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    pub ts_micros: i64,
+    pub seq: i64,
+    pub max_seq: i64,
+}
+
+impl Cursor {
+    pub fn encode(&self) -> String {
+        format!("{}.{}.{}", self.ts_micros, self.seq, self.max_seq)
+    }
+
+    pub fn decode(text: &str) -> StoreResult<Self> {
+        let invalid = || StoreError::Invalid {
+            parameter: "cursor".to_string(),
+            message: "is not a cursor this server issued; start again from the first page"
+                .to_string(),
+        };
+        let mut parts = text.split('.');
+        let mut next = || -> StoreResult<i64> {
+            parts
+                .next()
+                .and_then(|part| part.parse().ok())
+                .ok_or_else(invalid)
+        };
+        let cursor = Cursor {
+            ts_micros: next()?,
+            seq: next()?,
+            max_seq: next()?,
+        };
+        if parts.next().is_some() {
+            return Err(invalid());
+        }
+        Ok(cursor)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventQuery {
+    pub filter: EventFilter,
+    pub limit: usize,
+    pub cursor: Option<Cursor>,
+}
+
+/// What an append stored: sequence numbers `first_seq..=last_seq`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AppendReceipt {
+    pub first_seq: i64,
+    pub last_seq: i64,
+}
+
+/// What an API key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Permission {
+    Ingest,
+    Read,
+}
+
+impl Permission {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::Ingest => "ingest",
+            Permission::Read => "read",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        match text.trim() {
+            "ingest" => Some(Permission::Ingest),
+            "read" => Some(Permission::Read),
+            _ => None,
+        }
+    }
+}
+
+/// An API key as stored: never the token, only its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyRecord {
+    pub id: String,
+    pub title: String,
+    pub permissions: Vec<Permission>,
+    pub created_at: DateTime<Utc>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    /// The first characters of the token, to tell keys apart in a list.
+    pub token_prefix: String,
+}
+
+impl ApiKeyRecord {
+    pub fn allows(&self, permission: Permission) -> bool {
+        self.revoked_at.is_none() && self.permissions.contains(&permission)
+    }
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Stores the batch durably (committed and fsynced) before returning, chained in storage
+    /// order. All or nothing.
+    async fn append(&self, events: Vec<NewEvent>) -> StoreResult<AppendReceipt>;
+
+    /// A page of events matching the filter, newest first.
+    async fn query(&self, query: EventQuery) -> StoreResult<EventPage>;
+
+    async fn get(&self, id: &str) -> StoreResult<Option<AuditEvent>>;
+
+    /// Counts per bucket; the bucket width is chosen from the range unless given.
+    async fn histogram(
+        &self,
+        filter: EventFilter,
+        bucket_seconds: Option<u64>,
+    ) -> StoreResult<Histogram>;
+
+    /// Walks the chain from the last verified point (from the anchor when `full`) to the head,
+    /// and remembers how far it got when everything checked out.
+    async fn verify(&self, full: bool) -> StoreResult<VerifyReport>;
+
+    /// Deletes the prefix of the chain received before `cutoff`, keeping its last hash as the
+    /// anchor. Returns how many events were deleted.
+    async fn delete_received_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64>;
+
+    /// Events appended from now on, for live tail.
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<AuditEvent>>>;
+
+    async fn create_api_key(
+        &self,
+        title: &str,
+        permissions: &[Permission],
+        token_hash: [u8; 32],
+        token_prefix: &str,
+    ) -> StoreResult<ApiKeyRecord>;
+
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>>;
+
+    /// Returns false when there is no such key (revoking twice is not an error).
+    async fn revoke_api_key(&self, id: &str) -> StoreResult<bool>;
+
+    async fn find_api_key(&self, token_hash: [u8; 32]) -> StoreResult<Option<ApiKeyRecord>>;
+}
+
+/// The id the API shows for a storage sequence number: fixed width, so it sorts by arrival.
+pub fn event_id(seq: i64) -> String {
+    format!("{seq:016}")
+}
+
+pub fn parse_event_id(id: &str) -> Option<i64> {
+    if id.is_empty() || id.len() > 19 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
+}

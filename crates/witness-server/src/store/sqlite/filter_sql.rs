@@ -1,0 +1,157 @@
+//! An `EventFilter` as an SQL condition on `events`, with its parameters.
+
+use rusqlite::types::Value as SqlValue;
+use witness_api::{EventFilter, ValueMatch};
+
+use super::row::micros;
+
+pub struct Condition {
+    pub sql: String,
+    pub params: Vec<SqlValue>,
+}
+
+impl Condition {
+    fn new() -> Self {
+        Condition {
+            sql: String::from("1"),
+            params: Vec::new(),
+        }
+    }
+
+    fn and(&mut self, clause: &str) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(clause);
+    }
+
+    fn param(&mut self, value: impl Into<SqlValue>) -> String {
+        self.params.push(value.into());
+        format!("?{}", self.params.len())
+    }
+}
+
+/// Builds the condition; `q` is matched through the FTS index.
+pub fn condition(filter: &EventFilter) -> Condition {
+    let mut c = Condition::new();
+    if let Some(from) = filter.from {
+        let p = c.param(micros(from));
+        c.and(&format!("ts >= {p}"));
+    }
+    if let Some(to) = filter.to {
+        let p = c.param(micros(to));
+        c.and(&format!("ts < {p}"));
+    }
+    matches(&mut c, &filter.actor, &["actor_id", "actor_name", "actor_email"]);
+    matches(&mut c, &filter.action, &["action"]);
+    matches(&mut c, &filter.target, &["target_id", "target_name"]);
+    if let Some(result) = filter.result {
+        let p = c.param(result.as_str().to_string());
+        c.and(&format!("result = {p}"));
+    }
+    if let Some(ip) = &filter.ip {
+        let p = c.param(ip.clone());
+        c.and(&format!("client_ip = {p}"));
+    }
+    for (value, columns) in [
+        (&filter.organization, ["org_id", "org_name"]),
+        (&filter.workspace, ["ws_id", "ws_name"]),
+    ] {
+        if let Some(value) = value {
+            let m = ValueMatch {
+                value: value.clone(),
+                negated: false,
+                prefix: false,
+            };
+            matches(&mut c, std::slice::from_ref(&m), &columns);
+        }
+    }
+    if let Some(q) = filter.q.as_deref().and_then(fts_query) {
+        let p = c.param(q);
+        c.and(&format!(
+            "seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {p})"
+        ));
+    }
+    c
+}
+
+/// Included values: any of them, in any of the columns. Excluded values: none of them, in none
+/// of the columns (a missing column value is not a match).
+fn matches(c: &mut Condition, values: &[ValueMatch], columns: &[&str]) {
+    let included: Vec<&ValueMatch> = values.iter().filter(|m| !m.negated).collect();
+    if !included.is_empty() {
+        let mut any = Vec::new();
+        for m in &included {
+            for column in columns {
+                any.push(one(c, m, column));
+            }
+        }
+        c.and(&format!("({})", any.join(" OR ")));
+    }
+    for m in values.iter().filter(|m| m.negated) {
+        for column in columns {
+            let test = one(c, m, column);
+            c.and(&format!("({column} IS NULL OR NOT ({test}))"));
+        }
+    }
+}
+
+fn one(c: &mut Condition, m: &ValueMatch, column: &str) -> String {
+    if m.prefix {
+        // GLOB is case-sensitive and uses the column's index for a prefix.
+        let p = c.param(format!("{}*", escape_glob(&m.value)));
+        format!("{column} GLOB {p}")
+    } else {
+        let p = c.param(m.value.clone());
+        format!("{column} = {p}")
+    }
+}
+
+fn escape_glob(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for ch in text.chars() {
+        match ch {
+            '*' | '?' | '[' => {
+                out.push('[');
+                out.push(ch);
+                out.push(']');
+            }
+            _ => out.push(ch),
+        }
+    }
+    out
+}
+
+/// Free text as an FTS5 query: every word (split where the index's tokenizer splits, at
+/// anything but letters and digits) must occur as a word prefix. Each word is quoted, so no
+/// FTS5 syntax can come from the user. `None` when there is no word at all.
+pub fn fts_query(text: &str) -> Option<String> {
+    let words: Vec<String> = text
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+        .collect();
+    if words.is_empty() {
+        None
+    } else {
+        Some(words.join(" AND "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn free_text_is_quoted_word_by_word() {
+        assert_eq!(
+            fts_query("role_changed alice@example.com").as_deref(),
+            Some("\"role\"* AND \"changed\"* AND \"alice\"* AND \"example\"* AND \"com\"*")
+        );
+        assert_eq!(fts_query("  ... "), None);
+        assert_eq!(fts_query("NEAR(a b)").as_deref(), Some("\"NEAR\"* AND \"a\"* AND \"b\"*"));
+    }
+
+    #[test]
+    fn glob_metacharacters_are_escaped() {
+        assert_eq!(escape_glob("a*b?c[d"), "a[*]b[?]c[[]d");
+    }
+}

@@ -1,0 +1,483 @@
+//! The embedded store: one SQLite file in the data directory, WAL, durable commits.
+
+mod filter_sql;
+mod row;
+mod schema;
+mod verify;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, Sender};
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use tokio::sync::{broadcast, oneshot};
+use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, HistogramBucket, VerifyReport};
+
+use self::row::{COLUMNS, EventRow, from_micros, micros};
+use self::writer::{ChainHead, WriteCommand};
+use super::{
+    ApiKeyRecord, AppendReceipt, Cursor, EventQuery, Permission, Store, StoreError, StoreResult,
+    parse_event_id,
+};
+use crate::model::NewEvent;
+
+pub use self::filter_sql::fts_query;
+
+/// The file name of the store inside the data directory.
+pub const DATABASE_FILE: &str = "witness.db";
+
+pub struct SqliteStore {
+    path: PathBuf,
+    writer: Mutex<Sender<WriteCommand>>,
+    readers: Arc<Mutex<Vec<Connection>>>,
+    live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating when missing) the store at `path` and starts its writer thread.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(path)?;
+        schema::configure(&conn)?;
+        schema::migrate(&conn)?;
+        let head = ChainHead::load(&conn)?;
+        let (sender, receiver) = mpsc::channel();
+        let (live, _) = broadcast::channel(1024);
+        let live_for_writer = live.clone();
+        std::thread::Builder::new()
+            .name("witness-sqlite-writer".to_string())
+            .spawn(move || writer::run(conn, head, receiver, live_for_writer))
+            .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            writer: Mutex::new(sender),
+            readers: Arc::new(Mutex::new(Vec::new())),
+            live,
+        })
+    }
+
+    pub fn open_in(data_dir: &Path) -> StoreResult<Self> {
+        Self::open(&data_dir.join(DATABASE_FILE))
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn send(&self, command: WriteCommand) -> StoreResult<()> {
+        let sender = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Backend("the writer lock is poisoned".to_string()))?;
+        sender
+            .send(command)
+            .map_err(|_| StoreError::Backend("the writer thread has stopped".to_string()))
+    }
+
+    /// Runs `job` on the writer thread, between group commits.
+    async fn write<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&mut Connection, &mut ChainHead) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let (reply, answer) = oneshot::channel();
+        self.send(WriteCommand::Run(Box::new(move |conn, head| {
+            let _ = reply.send(job(conn, head));
+        })))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the writer dropped a job".to_string()))?
+    }
+
+    /// Runs `job` on a pooled read connection, off the async runtime.
+    async fn read<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let readers = self.readers.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = readers.lock().ok().and_then(|mut pool| pool.pop());
+            let conn = match pooled {
+                Some(conn) => conn,
+                None => {
+                    let conn = Connection::open(&path)?;
+                    schema::configure(&conn)?;
+                    conn
+                }
+            };
+            let result = job(&conn);
+            if let Ok(mut pool) = readers.lock() {
+                pool.push(conn);
+            }
+            result
+        })
+        .await
+        .map_err(|error| StoreError::Backend(format!("a read task failed: {error}")))?
+    }
+}
+
+fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
+    let mut condition = filter_sql::condition(&query.filter);
+    let max_seq = match query.cursor {
+        Some(cursor) => cursor.max_seq,
+        None => conn.query_row("SELECT head_seq FROM chain_state WHERE id = 1", [], |row| {
+            row.get(0)
+        })?,
+    };
+    let mut sql = format!("SELECT {COLUMNS} FROM events WHERE {} AND seq <= ?", condition.sql);
+    condition.params.push(max_seq.into());
+    if let Some(cursor) = query.cursor {
+        sql.push_str(" AND (ts < ? OR (ts = ? AND seq < ?))");
+        condition.params.push(cursor.ts_micros.into());
+        condition.params.push(cursor.ts_micros.into());
+        condition.params.push(cursor.seq.into());
+    }
+    sql.push_str(" ORDER BY ts DESC, seq DESC LIMIT ?");
+    condition.params.push((query.limit as i64 + 1).into());
+
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut rows: Vec<EventRow> = statement
+        .query_map(params_from_iter(condition.params.iter()), EventRow::read)?
+        .collect::<Result<_, _>>()?;
+    let next_cursor = if rows.len() > query.limit {
+        rows.truncate(query.limit);
+        rows.last().map(|last| {
+            Cursor {
+                ts_micros: last.ts,
+                seq: last.seq,
+                max_seq,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(EventPage {
+        events: rows.into_iter().map(EventRow::into_event).collect(),
+        next_cursor,
+    })
+}
+
+/// Bucket widths the histogram chooses from, smallest first.
+const BUCKET_WIDTHS: [i64; 12] = [
+    1,
+    10,
+    60,
+    5 * 60,
+    15 * 60,
+    30 * 60,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86_400,
+    7 * 86_400,
+];
+const TARGET_BUCKETS: i64 = 120;
+pub const MAX_BUCKETS: i64 = 10_000;
+
+fn histogram(
+    conn: &Connection,
+    filter: &EventFilter,
+    bucket_seconds: Option<u64>,
+) -> StoreResult<Histogram> {
+    let to = filter.to.unwrap_or_else(Utc::now);
+    let from = match filter.from {
+        Some(from) => from,
+        None => {
+            let oldest: Option<i64> =
+                conn.query_row("SELECT MIN(ts) FROM events", [], |row| row.get(0))?;
+            match oldest {
+                Some(oldest) if oldest < micros(to) => from_micros(oldest),
+                _ => to - chrono::Duration::hours(24),
+            }
+        }
+    };
+    let span = ((micros(to) - micros(from)) / 1_000_000).max(1);
+    let width = match bucket_seconds {
+        Some(width) => {
+            let width = i64::try_from(width).unwrap_or(i64::MAX);
+            if width < 1 || span / width > MAX_BUCKETS {
+                return Err(StoreError::Invalid {
+                    parameter: "bucket".to_string(),
+                    message: format!(
+                        "{width} seconds would make more than {MAX_BUCKETS} buckets for this range"
+                    ),
+                });
+            }
+            width
+        }
+        None => BUCKET_WIDTHS
+            .iter()
+            .copied()
+            .find(|width| span / width <= TARGET_BUCKETS)
+            .unwrap_or(30 * 86_400),
+    };
+    let width_micros = width * 1_000_000;
+    let first = micros(from).div_euclid(width_micros);
+    let last = (micros(to) - 1).div_euclid(width_micros);
+    let mut counts = vec![0u64; (last - first + 1).max(0) as usize];
+
+    let only_time = EventFilter {
+        from: None,
+        to: None,
+        ..filter.clone()
+    }
+    .is_empty();
+    let (sql, params): (String, Vec<rusqlite::types::Value>) =
+        if only_time && width_micros % 60_000_000 == 0 {
+            // Whole-minute buckets over the unfiltered set come from the per-minute counts.
+            let per_bucket = width_micros / 60_000_000;
+            (
+                "SELECT minute / ?1, SUM(n) FROM minute_counts WHERE minute >= ?2 AND minute < ?3 \
+                 GROUP BY 1"
+                    .to_string(),
+                vec![
+                    per_bucket.into(),
+                    (first * per_bucket).into(),
+                    ((last + 1) * per_bucket).into(),
+                ],
+            )
+        } else {
+            let mut condition = filter_sql::condition(&EventFilter {
+                from: Some(from_micros(first * width_micros)),
+                to: Some(to),
+                ..filter.clone()
+            });
+            condition.params.push(width_micros.into());
+            (
+                format!(
+                    "SELECT ts / ?{} , COUNT(*) FROM events WHERE {} GROUP BY 1",
+                    condition.params.len(),
+                    condition.sql
+                ),
+                condition.params,
+            )
+        };
+    let mut statement = conn.prepare_cached(&sql)?;
+    let mut rows = statement.query(params_from_iter(params.iter()))?;
+    let mut total = 0;
+    while let Some(row) = rows.next()? {
+        let bucket: i64 = row.get(0)?;
+        let count: i64 = row.get(1)?;
+        if let Some(slot) = usize::try_from(bucket - first)
+            .ok()
+            .and_then(|index| counts.get_mut(index))
+        {
+            *slot += count as u64;
+            total += count as u64;
+        }
+    }
+    Ok(Histogram {
+        from: from_micros(first * width_micros),
+        to,
+        bucket_seconds: width as u64,
+        buckets: counts
+            .into_iter()
+            .enumerate()
+            .map(|(index, count)| HistogramBucket {
+                start: from_micros((first + index as i64) * width_micros),
+                count,
+            })
+            .collect(),
+        total,
+    })
+}
+
+fn read_api_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
+    let permissions: String = row.get(2)?;
+    Ok(ApiKeyRecord {
+        id: row.get(0)?,
+        title: row.get(1)?,
+        permissions: permissions.split(',').filter_map(Permission::parse).collect(),
+        token_prefix: row.get(3)?,
+        created_at: from_micros(row.get(4)?),
+        revoked_at: row.get::<_, Option<i64>>(5)?.map(from_micros),
+    })
+}
+
+const API_KEY_COLUMNS: &str = "id, title, permissions, token_prefix, created_at, revoked_at";
+
+/// Deletes the chain's prefix received before `cutoff` and moves the anchor past it.
+fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let last: Option<(i64, Vec<u8>)> = tx
+        .query_row(
+            "SELECT seq, hash FROM events WHERE received < ?1 ORDER BY seq DESC LIMIT 1",
+            params![cutoff],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let Some((last_seq, last_hash)) = last else {
+        return Ok(0);
+    };
+    tx.execute(
+        "UPDATE minute_counts SET n = n - (SELECT COUNT(*) FROM events \
+         WHERE seq <= ?1 AND ts / 60000000 = minute_counts.minute) \
+         WHERE minute IN (SELECT DISTINCT ts / 60000000 FROM events WHERE seq <= ?1)",
+        params![last_seq],
+    )?;
+    tx.execute("DELETE FROM minute_counts WHERE n <= 0", [])?;
+    tx.execute("DELETE FROM events_fts WHERE rowid <= ?1", params![last_seq])?;
+    let deleted = tx.execute("DELETE FROM events WHERE seq <= ?1", params![last_seq])?;
+    tx.execute(
+        "UPDATE chain_state SET anchor_seq = ?1, anchor_hash = ?2, \
+         verified_seq = MAX(verified_seq, ?1), \
+         verified_hash = CASE WHEN verified_seq < ?1 THEN ?2 ELSE verified_hash END \
+         WHERE id = 1",
+        params![last_seq, last_hash],
+    )?;
+    tx.commit()?;
+    Ok(deleted as u64)
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn append(&self, events: Vec<NewEvent>) -> StoreResult<AppendReceipt> {
+        if events.is_empty() {
+            return Err(StoreError::Invalid {
+                parameter: "events".to_string(),
+                message: "an append needs at least one event".to_string(),
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        self.send(WriteCommand::Append { events, reply })?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the writer dropped a batch".to_string()))?
+    }
+
+    async fn query(&self, query: EventQuery) -> StoreResult<EventPage> {
+        self.read(move |conn| query_page(conn, &query)).await
+    }
+
+    async fn get(&self, id: &str) -> StoreResult<Option<AuditEvent>> {
+        let Some(seq) = parse_event_id(id) else {
+            return Ok(None);
+        };
+        self.read(move |conn| {
+            let row = conn
+                .prepare_cached(&format!("SELECT {COLUMNS} FROM events WHERE seq = ?1"))?
+                .query_row(params![seq], EventRow::read)
+                .optional()?;
+            Ok(row.map(EventRow::into_event))
+        })
+        .await
+    }
+
+    async fn histogram(
+        &self,
+        filter: EventFilter,
+        bucket_seconds: Option<u64>,
+    ) -> StoreResult<Histogram> {
+        self.read(move |conn| histogram(conn, &filter, bucket_seconds))
+            .await
+    }
+
+    async fn verify(&self, full: bool) -> StoreResult<VerifyReport> {
+        let outcome = self.read(move |conn| verify::verify(conn, full)).await?;
+        if let Some((seq, hash)) = outcome.verified_point {
+            self.write(move |conn, _head| {
+                conn.execute(
+                    "UPDATE chain_state SET verified_seq = ?1, verified_hash = ?2 \
+                     WHERE id = 1 AND verified_seq <= ?1",
+                    params![seq, hash.to_vec()],
+                )?;
+                Ok(())
+            })
+            .await?;
+        }
+        Ok(outcome.report)
+    }
+
+    async fn delete_received_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {
+        let cutoff = micros(cutoff);
+        self.write(move |conn, _head| delete_received_before(conn, cutoff))
+            .await
+    }
+
+    fn subscribe(&self) -> broadcast::Receiver<Arc<Vec<AuditEvent>>> {
+        self.live.subscribe()
+    }
+
+    async fn create_api_key(
+        &self,
+        title: &str,
+        permissions: &[Permission],
+        token_hash: [u8; 32],
+        token_prefix: &str,
+    ) -> StoreResult<ApiKeyRecord> {
+        let record = ApiKeyRecord {
+            id: format!("key-{}", hex::encode(rand::random::<[u8; 6]>())),
+            title: title.to_string(),
+            permissions: permissions.to_vec(),
+            created_at: from_micros(micros(Utc::now())),
+            revoked_at: None,
+            token_prefix: token_prefix.to_string(),
+        };
+        let stored = record.clone();
+        self.write(move |conn, _head| {
+            let permissions: Vec<&str> = stored.permissions.iter().map(|p| p.as_str()).collect();
+            conn.execute(
+                "INSERT INTO api_keys (id, title, permissions, token_hash, token_prefix, \
+                 created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![
+                    stored.id,
+                    stored.title,
+                    permissions.join(","),
+                    token_hash.to_vec(),
+                    stored.token_prefix,
+                    micros(stored.created_at)
+                ],
+            )?;
+            Ok(())
+        })
+        .await?;
+        Ok(record)
+    }
+
+    async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
+            ))?;
+            let keys = statement
+                .query_map([], read_api_key)?
+                .collect::<Result<_, _>>()?;
+            Ok(keys)
+        })
+        .await
+    }
+
+    async fn revoke_api_key(&self, id: &str) -> StoreResult<bool> {
+        let id = id.to_string();
+        let now = micros(Utc::now());
+        self.write(move |conn, _head| {
+            let exists = conn
+                .query_row("SELECT 1 FROM api_keys WHERE id = ?1", params![id], |_| Ok(()))
+                .optional()?
+                .is_some();
+            conn.execute(
+                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+                params![id, now],
+            )?;
+            Ok(exists)
+        })
+        .await
+    }
+
+    async fn find_api_key(&self, token_hash: [u8; 32]) -> StoreResult<Option<ApiKeyRecord>> {
+        self.read(move |conn| {
+            let key = conn
+                .prepare_cached(&format!(
+                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE token_hash = ?1"
+                ))?
+                .query_row(params![token_hash.to_vec()], read_api_key)
+                .optional()?;
+            Ok(key)
+        })
+        .await
+    }
+}

@@ -1,0 +1,217 @@
+//! The single writer: one thread owns the write connection, takes batches from a queue and
+//! commits whatever has queued up together (group commit), so concurrent requests share an
+//! fsync instead of waiting for one each.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, TryRecvError};
+
+use chrono::Utc;
+use rusqlite::{Connection, TransactionBehavior, params};
+use tokio::sync::{broadcast, oneshot};
+use witness_api::AuditEvent;
+
+use super::row::EventRow;
+use crate::model::NewEvent;
+use crate::store::{AppendReceipt, StoreError, StoreResult};
+
+/// A group commit stops taking more batches once it holds this many events.
+const GROUP_EVENT_LIMIT: usize = 50_000;
+
+pub type WriteJob = Box<dyn FnOnce(&mut Connection, &mut ChainHead) + Send>;
+
+pub enum WriteCommand {
+    Append {
+        events: Vec<NewEvent>,
+        reply: oneshot::Sender<StoreResult<AppendReceipt>>,
+    },
+    /// Any other write, run alone between groups (API keys, retention).
+    Run(WriteJob),
+}
+
+/// The newest event in the chain as the writer knows it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChainHead {
+    pub seq: i64,
+    pub hash: [u8; 32],
+    /// Arrival times never go backwards, even if the clock does.
+    pub last_received: i64,
+}
+
+impl ChainHead {
+    pub fn load(conn: &Connection) -> StoreResult<Self> {
+        let (seq, hash): (i64, Vec<u8>) = conn.query_row(
+            "SELECT head_seq, head_hash FROM chain_state WHERE id = 1",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )?;
+        let last_received: i64 = conn.query_row(
+            "SELECT IFNULL(MAX(received), 0) FROM events",
+            [],
+            |row| row.get(0),
+        )?;
+        Ok(ChainHead {
+            seq,
+            hash: to_hash(&hash)?,
+            last_received,
+        })
+    }
+}
+
+pub fn to_hash(bytes: &[u8]) -> StoreResult<[u8; 32]> {
+    bytes
+        .try_into()
+        .map_err(|_| StoreError::Backend(format!("a stored hash has {} bytes, not 32", bytes.len())))
+}
+
+pub fn run(
+    mut conn: Connection,
+    mut head: ChainHead,
+    commands: Receiver<WriteCommand>,
+    live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
+) {
+    while let Ok(command) = commands.recv() {
+        match command {
+            WriteCommand::Run(job) => job(&mut conn, &mut head),
+            WriteCommand::Append { events, reply } => {
+                let mut group = vec![(events, reply)];
+                let mut queued = group[0].0.len();
+                let mut after = None;
+                while queued < GROUP_EVENT_LIMIT {
+                    match commands.try_recv() {
+                        Ok(WriteCommand::Append { events, reply }) => {
+                            queued += events.len();
+                            group.push((events, reply));
+                        }
+                        Ok(WriteCommand::Run(job)) => {
+                            after = Some(job);
+                            break;
+                        }
+                        Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                    }
+                }
+                commit_group(&mut conn, &mut head, group, &live);
+                if let Some(job) = after {
+                    job(&mut conn, &mut head);
+                }
+            }
+        }
+    }
+}
+
+type Batch = (Vec<NewEvent>, oneshot::Sender<StoreResult<AppendReceipt>>);
+
+fn commit_group(
+    conn: &mut Connection,
+    head: &mut ChainHead,
+    group: Vec<Batch>,
+    live: &broadcast::Sender<Arc<Vec<AuditEvent>>>,
+) {
+    let before = *head;
+    let want_live = live.receiver_count() > 0;
+    let mut replies = Vec::with_capacity(group.len());
+    let mut appended = Vec::new();
+    let outcome = insert_group(conn, head, group, &mut replies, want_live.then_some(&mut appended));
+    match outcome {
+        Ok(()) => {
+            for (reply, receipt) in replies {
+                let _ = reply.send(Ok(receipt));
+            }
+            if want_live && !appended.is_empty() {
+                let _ = live.send(Arc::new(appended));
+            }
+        }
+        Err(error) => {
+            *head = before;
+            tracing::error!(%error, "a group commit failed; its batches were not stored");
+            for (reply, _) in replies {
+                let _ = reply.send(Err(StoreError::Backend(error.to_string())));
+            }
+        }
+    }
+}
+
+fn insert_group(
+    conn: &mut Connection,
+    head: &mut ChainHead,
+    group: Vec<Batch>,
+    replies: &mut Vec<(oneshot::Sender<StoreResult<AppendReceipt>>, AppendReceipt)>,
+    mut appended: Option<&mut Vec<AuditEvent>>,
+) -> StoreResult<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let received = Utc::now().timestamp_micros().max(head.last_received);
+    let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
+    {
+        let mut insert_event = tx.prepare_cached(
+            "INSERT INTO events (seq, ts, received, action, actor_type, actor_id, actor_name, \
+             actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
+             org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash) \
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+             ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+        )?;
+        let mut insert_text =
+            tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
+        for (events, reply) in group {
+            let first_seq = head.seq + 1;
+            for event in events {
+                let seq = head.seq + 1;
+                let mut row = EventRow::from_new(seq, received, event);
+                let hash = row.canonical().hash(&head.hash);
+                row.prev_hash = head.hash.to_vec();
+                row.hash = hash.to_vec();
+                insert_event.execute(params![
+                    row.seq,
+                    row.ts,
+                    row.received,
+                    row.action,
+                    row.actor_type,
+                    row.actor_id,
+                    row.actor_name,
+                    row.actor_email,
+                    row.target_type,
+                    row.target_id,
+                    row.target_name,
+                    row.result,
+                    row.status,
+                    row.client_ip,
+                    row.org_id,
+                    row.org_name,
+                    row.ws_id,
+                    row.ws_name,
+                    row.level,
+                    row.message,
+                    row.details,
+                    row.properties,
+                    row.prev_hash,
+                    row.hash,
+                ])?;
+                insert_text.execute(params![row.seq, row.search_text()])?;
+                *minutes.entry(row.ts.div_euclid(60_000_000)).or_default() += 1;
+                head.seq = seq;
+                head.hash = hash;
+                if let Some(appended) = appended.as_deref_mut() {
+                    appended.push(row.into_event());
+                }
+            }
+            let receipt = AppendReceipt {
+                first_seq,
+                last_seq: head.seq,
+            };
+            replies.push((reply, receipt));
+        }
+        let mut count_minute = tx.prepare_cached(
+            "INSERT INTO minute_counts (minute, n) VALUES (?1, ?2) \
+             ON CONFLICT (minute) DO UPDATE SET n = n + excluded.n",
+        )?;
+        for (minute, n) in minutes {
+            count_minute.execute(params![minute, n])?;
+        }
+        tx.execute(
+            "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
+            params![head.seq, head.hash.to_vec()],
+        )?;
+    }
+    tx.commit()?;
+    head.last_received = received;
+    Ok(())
+}

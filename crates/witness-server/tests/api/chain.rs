@@ -1,0 +1,162 @@
+use rusqlite::Connection;
+use witness_api::{EventPage, VerifyReport};
+
+use crate::helpers::{TestApp, clef_line, spawn_app};
+
+async fn with_events(n: usize) -> (TestApp, String) {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let body: String = (0..n)
+        .map(|i| {
+            clef_line(
+                &format!("2026-11-20T10:{:02}:00Z", i % 60),
+                "chain.test",
+                &format!("user-{i}"),
+                "t",
+                "success",
+            ) + "\n"
+        })
+        .collect();
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    let read = app.read_key().await;
+    (app, read)
+}
+
+fn database(app: &TestApp) -> Connection {
+    let conn = Connection::open(app.data_dir.join("witness.db")).expect("open the store directly");
+    conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+    conn
+}
+
+async fn full_verify(app: &TestApp, key: &str) -> VerifyReport {
+    app.get_json(key, "/api/audit/verify?full=true").await
+}
+
+fn broken_at(report: &VerifyReport) -> (String, String) {
+    assert!(!report.ok, "the break is detected: {report:?}");
+    let broken = report.first_break.clone().expect("a named break");
+    (broken.event_id, broken.reason)
+}
+
+#[tokio::test]
+async fn an_intact_chain_verifies_and_reports_its_head() {
+    let (app, key) = with_events(10).await;
+    let report = full_verify(&app, &key).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.verified_count, 10);
+    let page: EventPage = app.get_json(&key, "/api/audit/events?limit=1000").await;
+    let newest_stored = page.events.iter().max_by_key(|e| e.id.clone()).expect("events");
+    assert_eq!(report.head_id.as_deref(), Some(newest_stored.id.as_str()));
+    assert_eq!(report.head_hash.as_deref(), Some(newest_stored.hash.as_str()));
+    // Each event links to the one stored before it.
+    let mut by_id = page.events.clone();
+    by_id.sort_by(|a, b| a.id.cmp(&b.id));
+    for pair in by_id.windows(2) {
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    assert_eq!(by_id[0].prev_hash, "0".repeat(64));
+}
+
+#[tokio::test]
+async fn verify_is_incremental_from_the_last_verified_point() {
+    let (app, key) = with_events(10).await;
+    let first: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
+    assert!(first.ok);
+    assert_eq!(first.newly_verified, 10);
+    let again: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
+    assert_eq!(again.newly_verified, 0);
+    assert_eq!(again.verified_count, 10);
+    let ingest = app.ingest_key().await;
+    let body = clef_line("2026-11-21T00:00:00Z", "more", "x", "t", "success");
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    let third: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
+    assert!(third.ok);
+    assert_eq!(third.newly_verified, 1);
+    assert_eq!(third.verified_count, 11);
+}
+
+#[tokio::test]
+async fn a_changed_field_is_detected_and_named() {
+    let (app, key) = with_events(10).await;
+    database(&app)
+        .execute("UPDATE events SET actor_id = 'mallory' WHERE seq = 3", [])
+        .expect("tamper");
+    let (event, reason) = broken_at(&full_verify(&app, &key).await);
+    assert_eq!(event, "0000000000000003");
+    assert!(reason.contains("changed"), "{reason}");
+}
+
+#[tokio::test]
+async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
+    let (app, key) = with_events(10).await;
+    let ok: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
+    assert!(ok.ok);
+    let ingest = app.ingest_key().await;
+    let body = clef_line("2026-11-21T00:00:00Z", "more", "x", "t", "success");
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    database(&app)
+        .execute("UPDATE events SET message = 'nothing happened' WHERE seq = 11", [])
+        .expect("tamper");
+    let report: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
+    let (event, _) = broken_at(&report);
+    assert_eq!(event, "0000000000000011");
+}
+
+#[tokio::test]
+async fn a_deleted_row_is_detected_and_named() {
+    let (app, key) = with_events(10).await;
+    database(&app)
+        .execute("DELETE FROM events WHERE seq = 4", [])
+        .expect("tamper");
+    let (event, reason) = broken_at(&full_verify(&app, &key).await);
+    assert_eq!(event, "0000000000000005");
+    assert!(reason.contains("0000000000000004") && reason.contains("missing"), "{reason}");
+}
+
+#[tokio::test]
+async fn swapped_rows_are_detected_and_named() {
+    let (app, key) = with_events(10).await;
+    let conn = database(&app);
+    // Swap everything but the sequence number between events 3 and 4.
+    conn.execute_batch(
+        "UPDATE events SET seq = -3 WHERE seq = 3;
+         UPDATE events SET seq = 3 WHERE seq = 4;
+         UPDATE events SET seq = 4 WHERE seq = -3;",
+    )
+    .expect("tamper");
+    let (event, _reason) = broken_at(&full_verify(&app, &key).await);
+    assert_eq!(event, "0000000000000003");
+}
+
+#[tokio::test]
+async fn a_cut_tail_is_detected_and_named() {
+    let (app, key) = with_events(10).await;
+    database(&app)
+        .execute("DELETE FROM events WHERE seq > 8", [])
+        .expect("tamper");
+    let report = full_verify(&app, &key).await;
+    let (event, reason) = broken_at(&report);
+    assert_eq!(event, "0000000000000008");
+    assert!(reason.contains("tail was cut") && reason.contains("0000000000000010"), "{reason}");
+}
+
+#[tokio::test]
+async fn retention_deletes_a_prefix_and_the_chain_still_verifies() {
+    let (app, key) = with_events(10).await;
+    let cutoff = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let deleted = app.store.delete_received_before(cutoff).await.expect("retention");
+    assert_eq!(deleted, 10);
+    let page: EventPage = app.get_json(&key, "/api/audit/events").await;
+    assert!(page.events.is_empty());
+    let report = full_verify(&app, &key).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.verified_count, 0);
+
+    let ingest = app.ingest_key().await;
+    let body = clef_line("2026-11-22T00:00:00Z", "after.retention", "x", "t", "success");
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    let report = full_verify(&app, &key).await;
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.verified_count, 1);
+    assert_eq!(report.head_id.as_deref(), Some("0000000000000011"));
+}

@@ -1,0 +1,81 @@
+//! The `witness` command line, run as a real process.
+
+use std::process::Command;
+
+use crate::helpers::{clef_line, spawn_app};
+
+fn witness(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_witness"))
+        .args(args)
+        .env("WITNESS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run witness")
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn apikey_create_list_revoke() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let created = witness(
+        dir.path(),
+        &["apikey", "create", "--title", "billing app", "--permissions", "ingest,read"],
+    );
+    assert!(created.status.success(), "{created:?}");
+    let text = stdout(&created);
+    let token = text
+        .lines()
+        .find_map(|line| line.split("safely): ").nth(1))
+        .expect("the token is printed once")
+        .trim()
+        .to_string();
+    let id = text
+        .split_whitespace()
+        .find(|word| word.starts_with("key-"))
+        .expect("the key id is printed")
+        .to_string();
+
+    let listed = stdout(&witness(dir.path(), &["apikey", "list"]));
+    assert!(listed.contains(&id) && listed.contains("billing app"), "{listed}");
+    assert!(listed.contains("ingest,read") && listed.contains("active"), "{listed}");
+    assert!(!listed.contains(&token), "list never shows tokens");
+
+    let revoked = witness(dir.path(), &["apikey", "revoke", &id]);
+    assert!(revoked.status.success(), "{revoked:?}");
+    assert!(stdout(&witness(dir.path(), &["apikey", "list"])).contains("revoked"));
+
+    let missing = witness(dir.path(), &["apikey", "revoke", "key-nope"]);
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("key-nope"));
+
+    let bad = witness(dir.path(), &["apikey", "create", "--title", "x", "--permissions", "admin"]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("admin"));
+}
+
+#[tokio::test]
+async fn verify_command_reports_the_head_and_names_a_break() {
+    let app = spawn_app().await;
+    let key = app.ingest_key().await;
+    let body: String = (0..5)
+        .map(|i| clef_line("2026-11-20T10:00:00Z", "cli.test", &format!("u{i}"), "t", "success") + "\n")
+        .collect();
+    assert_eq!(app.post_clef(&key, body).await.status(), 201);
+
+    let ok = witness(&app.data_dir, &["verify", "--full"]);
+    assert!(ok.status.success(), "{ok:?}");
+    let text = stdout(&ok);
+    assert!(text.contains("Verified 5 events") && text.contains("0000000000000005"), "{text}");
+
+    rusqlite::Connection::open(app.data_dir.join("witness.db"))
+        .expect("open")
+        .execute("UPDATE events SET action = 'forged' WHERE seq = 2", [])
+        .expect("tamper");
+    let broken = witness(&app.data_dir, &["verify", "--full"]);
+    assert!(!broken.status.success());
+    let error = String::from_utf8_lossy(&broken.stderr);
+    assert!(error.contains("0000000000000002"), "{error}");
+}

@@ -1,0 +1,280 @@
+use std::collections::HashSet;
+
+use futures_util::StreamExt;
+use witness_api::{ApiErrorBody, AuditEvent, EventPage, Histogram};
+
+use crate::helpers::{TestApp, clef_line, spawn_app};
+
+/// Ten events over ten minutes: alice, bob and carol doing member.* and repo.* things.
+async fn seeded() -> (TestApp, String) {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let rows = [
+        ("alice", "member.added", "repo-1", "success"),
+        ("bob", "member.removed", "repo-1", "failure"),
+        ("carol", "repo.created", "repo-2", "success"),
+        ("alice", "member.role_changed", "repo-2", "success"),
+        ("bob", "repo.deleted", "repo-3", "failure"),
+        ("alice", "repo.created", "repo-4", "success"),
+        ("carol", "member.added", "repo-4", "success"),
+        ("bob", "member.added", "repo-5", "success"),
+        ("alice", "repo.archived", "repo-5", "failure"),
+        ("carol", "member.removed", "repo-1", "success"),
+    ];
+    let body: String = rows
+        .iter()
+        .enumerate()
+        .map(|(minute, (actor, action, target, result))| {
+            clef_line(
+                &format!("2026-11-20T10:{minute:02}:00Z"),
+                action,
+                actor,
+                target,
+                result,
+            ) + "\n"
+        })
+        .collect();
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    let read = app.read_key().await;
+    (app, read)
+}
+
+#[tokio::test]
+async fn events_come_newest_first_with_every_field() {
+    let (app, key) = seeded().await;
+    let page: EventPage = app.get_json(&key, "/api/audit/events").await;
+    assert_eq!(page.events.len(), 10);
+    assert!(page.next_cursor.is_none());
+    let times: Vec<_> = page.events.iter().map(|e| e.timestamp).collect();
+    let mut sorted = times.clone();
+    sorted.sort_by(|a, b| b.cmp(a));
+    assert_eq!(times, sorted);
+    let newest = &page.events[0];
+    assert_eq!(newest.actor.id.as_deref(), Some("carol"));
+    assert_eq!(newest.action, "member.removed");
+    assert_eq!(newest.target.id.as_deref(), Some("repo-1"));
+    assert_eq!(newest.client_ip.as_deref(), Some("10.0.0.7"));
+    assert_eq!(newest.organization.as_ref().and_then(|o| o.name.as_deref()), Some("Acme"));
+    assert_eq!(newest.hash.len(), 64);
+}
+
+#[tokio::test]
+async fn every_filter_narrows_the_set() {
+    let (app, key) = seeded().await;
+    let count = |query: &'static str| {
+        let app = &app;
+        let key = &key;
+        async move {
+            let page: EventPage = app.get_json(key, &format!("/api/audit/events?{query}")).await;
+            page.events.len()
+        }
+    };
+    assert_eq!(count("actor=alice").await, 4);
+    assert_eq!(count("actor=alice&actor=bob").await, 7);
+    assert_eq!(count("actor=!alice").await, 6);
+    assert_eq!(count("actor=!alice&actor=!bob").await, 3);
+    assert_eq!(count("action=member.*").await, 6);
+    assert_eq!(count("action=member.*&action=!member.added").await, 3);
+    assert_eq!(count("action=repo.created").await, 2);
+    assert_eq!(count("target=repo-1").await, 3);
+    assert_eq!(count("target=!repo-1").await, 7);
+    assert_eq!(count("result=failure").await, 3);
+    assert_eq!(count("ip=10.0.0.7").await, 10);
+    assert_eq!(count("ip=10.0.0.8").await, 0);
+    assert_eq!(count("organization=Acme").await, 10);
+    assert_eq!(count("organization=org-1").await, 10);
+    assert_eq!(count("workspace=w").await, 0);
+    assert_eq!(count("from=2026-11-20T10:03:00Z&to=2026-11-20T10:06:00Z").await, 3);
+    assert_eq!(count("to=2026-11-20").await, 10, "a whole day includes its end");
+    assert_eq!(count("actor=alice&action=member.*&result=success").await, 2);
+    assert_eq!(count("q=archived").await, 1);
+    assert_eq!(count("q=role").await, 1);
+    assert_eq!(count("q=alice repo").await, 4);
+    assert_eq!(count("q=nobody").await, 0);
+}
+
+#[tokio::test]
+async fn bad_filter_values_are_400_naming_the_parameter() {
+    let (app, key) = seeded().await;
+    for (query, parameter) in [
+        ("from=last-week", "from"),
+        ("to=2026-13-01", "to"),
+        ("result=perhaps", "result"),
+        ("limit=0", "limit"),
+        ("limit=1001", "limit"),
+        ("limit=ten", "limit"),
+        ("cursor=garbage", "cursor"),
+        ("actor=!", "actor"),
+        ("from=2026-11-21&to=2026-11-20T00:00:00Z", "to"),
+    ] {
+        let response = app.get(&key, &format!("/api/audit/events?{query}")).await;
+        assert_eq!(response.status(), 400, "{query}");
+        let error: ApiErrorBody = response.json().await.expect("error body");
+        assert!(error.message.contains(&format!("`{parameter}`")), "{query}: {}", error.message);
+    }
+    let response = app.get(&key, "/api/audit/histogram?bucket=fortnight").await;
+    assert_eq!(response.status(), 400);
+    let response = app.get(&key, "/api/audit/export?format=xlsx").await;
+    assert_eq!(response.status(), 400);
+}
+
+#[tokio::test]
+async fn read_endpoints_need_a_read_key() {
+    let (app, _) = seeded().await;
+    let ingest_only = app.ingest_key().await;
+    for path in [
+        "/api/audit/events",
+        "/api/audit/events/0000000000000001",
+        "/api/audit/histogram",
+        "/api/audit/export",
+        "/api/audit/verify",
+    ] {
+        let anonymous = app.client.get(app.url(path)).send().await.expect("request");
+        assert_eq!(anonymous.status(), 401, "{path}");
+        assert_eq!(app.get(&ingest_only, path).await.status(), 403, "{path}");
+    }
+}
+
+#[tokio::test]
+async fn cursor_paging_has_no_duplicates_or_gaps_while_ingestion_goes_on() {
+    let (app, key) = seeded().await;
+    let ingest = app.ingest_key().await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/api/audit/events?limit=3&cursor={c}"),
+            None => "/api/audit/events?limit=3".to_string(),
+        };
+        let page: EventPage = app.get_json(&key, &path).await;
+        seen.extend(page.events.iter().map(|e| e.id.clone()));
+        // New events arrive between pages, some newer and some older than what we have seen.
+        let body = clef_line("2026-11-20T10:04:30Z", "late.arrival", "dave", "x", "success")
+            + "\n"
+            + &clef_line("2026-11-21T00:00:00Z", "new.arrival", "dave", "x", "success");
+        assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let unique: HashSet<_> = seen.iter().collect();
+    assert_eq!(seen.len(), 10, "exactly the events present at the first page: {seen:?}");
+    assert_eq!(unique.len(), 10);
+}
+
+#[tokio::test]
+async fn one_event_by_id_and_404_for_unknown_ids() {
+    let (app, key) = seeded().await;
+    let page: EventPage = app.get_json(&key, "/api/audit/events?limit=1").await;
+    let first = &page.events[0];
+    let one: AuditEvent = app.get_json(&key, &format!("/api/audit/events/{}", first.id)).await;
+    assert_eq!(&one, first);
+    for id in ["9999999999999999", "not-an-id"] {
+        let response = app.get(&key, &format!("/api/audit/events/{id}")).await;
+        assert_eq!(response.status(), 404);
+        let error: ApiErrorBody = response.json().await.expect("error body");
+        assert_eq!(error.code, "not_found");
+    }
+}
+
+#[tokio::test]
+async fn histogram_counts_the_filtered_events_per_bucket() {
+    let (app, key) = seeded().await;
+    let all: Histogram = app
+        .get_json(&key, "/api/audit/histogram?from=2026-11-20T10:00:00Z&to=2026-11-20T10:10:00Z")
+        .await;
+    assert_eq!(all.total, 10);
+    assert_eq!(all.bucket_seconds, 10, "10 minutes make 60 buckets of 10 s");
+    assert_eq!(all.buckets.len(), 60);
+
+    let by_minute: Histogram = app
+        .get_json(
+            &key,
+            "/api/audit/histogram?from=2026-11-20T10:00:00Z&to=2026-11-20T10:10:00Z&bucket=1m",
+        )
+        .await;
+    assert_eq!(by_minute.buckets.len(), 10);
+    assert!(by_minute.buckets.iter().all(|b| b.count == 1));
+
+    let failures: Histogram = app
+        .get_json(
+            &key,
+            "/api/audit/histogram?from=2026-11-20T10:00:00Z&to=2026-11-20T10:10:00Z&bucket=5m&result=failure",
+        )
+        .await;
+    let counts: Vec<u64> = failures.buckets.iter().map(|b| b.count).collect();
+    assert_eq!(counts, vec![2, 1]);
+}
+
+#[tokio::test]
+async fn export_streams_the_whole_filtered_set_as_csv_and_ndjson() {
+    let (app, key) = seeded().await;
+    let response = app.get(&key, "/api/audit/export?format=csv&actor=alice").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("text/csv"));
+    let disposition = response.headers()["content-disposition"].to_str().unwrap_or("").to_string();
+    assert!(disposition.starts_with("attachment; filename=\"witness-audit-"), "{disposition}");
+    assert!(disposition.ends_with(".csv\""), "{disposition}");
+    let text = response.text().await.expect("body");
+    let mut reader = csv::Reader::from_reader(text.as_bytes());
+    let headers = reader.headers().expect("header row").clone();
+    assert_eq!(headers.iter().collect::<Vec<_>>(), witness_server::routes::CSV_HEADER.to_vec());
+    let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(rows.len(), 4);
+    assert!(rows.iter().all(|row| &row[4] == "alice"));
+    // The message holds spaces and the details hold quotes and commas: quoted properly.
+    assert_eq!(&rows[0][18], "alice did repo.archived on repo-5");
+
+    let response = app.get(&key, "/api/audit/export?format=ndjson&result=failure").await;
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.expect("body");
+    let events: Vec<AuditEvent> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("one event per line"))
+        .collect();
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|e| e.result == witness_api::AuditResult::Failure));
+}
+
+#[tokio::test]
+async fn export_is_not_capped_at_a_page() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let body: String = (0..2500)
+        .map(|i| clef_line("2026-11-20T10:00:00Z", "bulk.event", &format!("u{i}"), "t", "success") + "\n")
+        .collect();
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    let key = app.read_key().await;
+    let text = app.get(&key, "/api/audit/export?format=ndjson").await.text().await.expect("body");
+    assert_eq!(text.lines().count(), 2500);
+}
+
+#[tokio::test]
+async fn live_tail_streams_new_matching_events() {
+    let (app, key) = seeded().await;
+    let response = app.get(&key, "/api/audit/stream?actor=erin").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("text/event-stream"));
+    let mut body = response.bytes_stream();
+
+    let ingest = app.ingest_key().await;
+    let lines = clef_line("2026-11-22T10:00:00Z", "other.event", "frank", "x", "success")
+        + "\n"
+        + &clef_line("2026-11-22T10:00:01Z", "tail.event", "erin", "x", "success");
+    assert_eq!(app.post_clef(&ingest, lines).await.status(), 201);
+
+    let mut received = String::new();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+    while !received.contains("\n\n") {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("an event arrives")
+            .expect("stream open")
+            .expect("chunk");
+        received.push_str(&String::from_utf8_lossy(&chunk));
+    }
+    assert!(received.contains("event: audit"), "{received}");
+    assert!(received.contains("tail.event"), "{received}");
+    assert!(!received.contains("other.event"), "{received}");
+}
