@@ -1,8 +1,8 @@
 //! The embedded store: one SQLite file in the data directory, WAL, durable commits.
 
 mod filter_sql;
-mod row;
-mod schema;
+pub mod row;
+pub mod schema;
 mod verify;
 mod writer;
 
