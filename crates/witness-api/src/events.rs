@@ -109,10 +109,7 @@ pub struct Target {
 
 impl Target {
     pub fn label(&self) -> &str {
-        self.name
-            .as_deref()
-            .or(self.id.as_deref())
-            .unwrap_or("")
+        self.name.as_deref().or(self.id.as_deref()).unwrap_or("")
     }
 }
 

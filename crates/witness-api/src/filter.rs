@@ -128,9 +128,15 @@ impl EventFilter {
             match key {
                 "from" => filter.from = Some(parse_time(key, value, false)?),
                 "to" => filter.to = Some(parse_time(key, value, true)?),
-                "actor" => filter.actor.push(non_empty(key, ValueMatch::parse(value, false))?),
-                "action" => filter.action.push(non_empty(key, ValueMatch::parse(value, true))?),
-                "target" => filter.target.push(non_empty(key, ValueMatch::parse(value, false))?),
+                "actor" => filter
+                    .actor
+                    .push(non_empty(key, ValueMatch::parse(value, false))?),
+                "action" => filter
+                    .action
+                    .push(non_empty(key, ValueMatch::parse(value, true))?),
+                "target" => filter
+                    .target
+                    .push(non_empty(key, ValueMatch::parse(value, false))?),
                 "result" => {
                     if filter.result.is_some() {
                         return Err(FilterError {
@@ -173,10 +179,16 @@ impl EventFilter {
     pub fn to_pairs(&self) -> Vec<(&'static str, String)> {
         let mut pairs = Vec::new();
         if let Some(from) = self.from {
-            pairs.push(("from", from.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            pairs.push((
+                "from",
+                from.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ));
         }
         if let Some(to) = self.to {
-            pairs.push(("to", to.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)));
+            pairs.push((
+                "to",
+                to.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+            ));
         }
         for (name, matches) in [
             ("actor", &self.actor),
@@ -223,7 +235,11 @@ fn parse_time(parameter: &str, value: &str, end: bool) -> Result<DateTime<Utc>, 
         return Ok(time.with_timezone(&Utc));
     }
     if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
-        let day = if end { day.succ_opt().unwrap_or(day) } else { day };
+        let day = if end {
+            day.succ_opt().unwrap_or(day)
+        } else {
+            day
+        };
         if let Some(start) = day.and_hms_opt(0, 0, 0) {
             return Ok(start.and_utc());
         }
@@ -234,66 +250,6 @@ fn parse_time(parameter: &str, value: &str, end: bool) -> Result<DateTime<Utc>, 
             "`{value}` is not a time; use RFC 3339 such as 2026-11-22T08:00:00Z, or a date such as 2026-11-22"
         ),
     })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn repeated_negated_and_prefix_values_parse() {
-        let filter = EventFilter::from_pairs([
-            ("actor", "alice"),
-            ("actor", "!bob"),
-            ("action", "member.*"),
-            ("result", "failure"),
-            ("limit", "5"),
-        ])
-        .expect("valid filter");
-        assert_eq!(filter.actor.len(), 2);
-        assert!(filter.actor[1].negated);
-        assert_eq!(filter.actor[1].value, "bob");
-        assert!(filter.action[0].prefix);
-        assert_eq!(filter.action[0].value, "member.");
-        assert_eq!(filter.result, Some(AuditResult::Failure));
-    }
-
-    #[test]
-    fn a_day_as_to_includes_the_whole_day() {
-        let filter =
-            EventFilter::from_pairs([("from", "2026-11-20"), ("to", "2026-11-21")]).expect("valid");
-        assert_eq!(filter.from.map(|t| t.to_rfc3339()), Some("2026-11-20T00:00:00+00:00".into()));
-        assert_eq!(filter.to.map(|t| t.to_rfc3339()), Some("2026-11-22T00:00:00+00:00".into()));
-    }
-
-    #[test]
-    fn bad_values_name_the_parameter() {
-        let error = EventFilter::from_pairs([("from", "yesterday")]).expect_err("bad time");
-        assert_eq!(error.parameter, "from");
-        let error = EventFilter::from_pairs([("result", "maybe")]).expect_err("bad result");
-        assert_eq!(error.parameter, "result");
-        assert!(error.message.contains("maybe"));
-        let error = EventFilter::from_pairs([("actor", "!")]).expect_err("empty negation");
-        assert_eq!(error.parameter, "actor");
-        let error = EventFilter::from_pairs([("from", "2026-11-22"), ("to", "2026-11-01")])
-            .expect_err("inverted range");
-        assert_eq!(error.parameter, "to");
-    }
-
-    #[test]
-    fn pairs_round_trip() {
-        let filter = EventFilter::from_pairs([
-            ("from", "2026-11-20T10:00:00Z"),
-            ("actor", "!bob"),
-            ("action", "member.*"),
-            ("q", "role changed"),
-        ])
-        .expect("valid");
-        let pairs = filter.to_pairs();
-        let back = EventFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
-            .expect("round trip");
-        assert_eq!(back, filter);
-    }
 }
 
 impl EventFilter {
@@ -393,8 +349,14 @@ fn searchable_text(event: &crate::AuditEvent) -> String {
         text.push_str(part);
         text.push(' ');
     }
-    for tenant in [&event.organization, &event.workspace].into_iter().flatten() {
-        for part in [tenant.id.as_deref(), tenant.name.as_deref()].into_iter().flatten() {
+    for tenant in [&event.organization, &event.workspace]
+        .into_iter()
+        .flatten()
+    {
+        for part in [tenant.id.as_deref(), tenant.name.as_deref()]
+            .into_iter()
+            .flatten()
+        {
             text.push_str(part);
             text.push(' ');
         }
@@ -404,4 +366,120 @@ fn searchable_text(event: &crate::AuditEvent) -> String {
         text.push(' ');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_negated_and_prefix_values_parse() {
+        let filter = EventFilter::from_pairs([
+            ("actor", "alice"),
+            ("actor", "!bob"),
+            ("action", "member.*"),
+            ("result", "failure"),
+            ("limit", "5"),
+        ])
+        .expect("valid filter");
+        assert_eq!(filter.actor.len(), 2);
+        assert!(filter.actor[1].negated);
+        assert_eq!(filter.actor[1].value, "bob");
+        assert!(filter.action[0].prefix);
+        assert_eq!(filter.action[0].value, "member.");
+        assert_eq!(filter.result, Some(AuditResult::Failure));
+    }
+
+    #[test]
+    fn a_day_as_to_includes_the_whole_day() {
+        let filter =
+            EventFilter::from_pairs([("from", "2026-11-20"), ("to", "2026-11-21")]).expect("valid");
+        assert_eq!(
+            filter.from.map(|t| t.to_rfc3339()),
+            Some("2026-11-20T00:00:00+00:00".into())
+        );
+        assert_eq!(
+            filter.to.map(|t| t.to_rfc3339()),
+            Some("2026-11-22T00:00:00+00:00".into())
+        );
+    }
+
+    #[test]
+    fn bad_values_name_the_parameter() {
+        let error = EventFilter::from_pairs([("from", "yesterday")]).expect_err("bad time");
+        assert_eq!(error.parameter, "from");
+        let error = EventFilter::from_pairs([("result", "maybe")]).expect_err("bad result");
+        assert_eq!(error.parameter, "result");
+        assert!(error.message.contains("maybe"));
+        let error = EventFilter::from_pairs([("actor", "!")]).expect_err("empty negation");
+        assert_eq!(error.parameter, "actor");
+        let error = EventFilter::from_pairs([("from", "2026-11-22"), ("to", "2026-11-01")])
+            .expect_err("inverted range");
+        assert_eq!(error.parameter, "to");
+    }
+
+    #[test]
+    fn pairs_round_trip() {
+        let filter = EventFilter::from_pairs([
+            ("from", "2026-11-20T10:00:00Z"),
+            ("actor", "!bob"),
+            ("action", "member.*"),
+            ("q", "role changed"),
+        ])
+        .expect("valid");
+        let pairs = filter.to_pairs();
+        let back = EventFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+            .expect("round trip");
+        assert_eq!(back, filter);
+    }
+
+    fn event(actor: &str, action: &str) -> crate::AuditEvent {
+        crate::AuditEvent {
+            id: "0000000000000001".into(),
+            timestamp: DateTime::parse_from_rfc3339("2026-11-20T10:00:00Z")
+                .expect("time")
+                .with_timezone(&Utc),
+            action: action.into(),
+            actor: crate::Actor {
+                id: Some(actor.into()),
+                name: None,
+                email: Some(format!("{actor}@example.com")),
+                actor_type: crate::ActorType::User,
+            },
+            target: crate::Target::default(),
+            result: AuditResult::Success,
+            status: None,
+            client_ip: None,
+            organization: None,
+            workspace: None,
+            details: Default::default(),
+            message: format!("{actor} changed the role"),
+            level: "Information".into(),
+            properties: Default::default(),
+            hash: String::new(),
+            prev_hash: String::new(),
+        }
+    }
+
+    #[test]
+    fn in_memory_matching_follows_the_query_rules() {
+        let filter = |pairs: &[(&str, &str)]| {
+            EventFilter::from_pairs(pairs.iter().copied()).expect("valid filter")
+        };
+        let alice = event("alice", "member.role_changed");
+        assert!(filter(&[]).matches(&alice));
+        assert!(filter(&[("actor", "alice")]).matches(&alice));
+        assert!(filter(&[("actor", "alice@example.com")]).matches(&alice));
+        assert!(filter(&[("actor", "bob"), ("actor", "alice")]).matches(&alice));
+        assert!(!filter(&[("actor", "!alice")]).matches(&alice));
+        assert!(filter(&[("action", "member.*")]).matches(&alice));
+        assert!(
+            !filter(&[("action", "member.*"), ("action", "!member.role_changed")]).matches(&alice)
+        );
+        assert!(!filter(&[("result", "failure")]).matches(&alice));
+        assert!(filter(&[("q", "ROLE alic")]).matches(&alice));
+        assert!(!filter(&[("q", "deleted")]).matches(&alice));
+        assert!(!filter(&[("from", "2026-11-21")]).matches(&alice));
+        assert!(!filter(&[("to", "2026-11-20T10:00:00Z")]).matches(&alice));
+    }
 }

@@ -95,9 +95,9 @@ impl FromRequestParts<AppState> for ReadAccess {
             Err(refusal @ KeyRefusal::NotPermitted(_)) => {
                 Err(AppError::Forbidden(refusal.message()))
             }
-            Err(KeyRefusal::StoreFailed(error)) => {
-                Err(AppError::Internal(anyhow::anyhow!("checking an API key: {error}")))
-            }
+            Err(KeyRefusal::StoreFailed(error)) => Err(AppError::Internal(anyhow::anyhow!(
+                "checking an API key: {error}"
+            ))),
             Err(refusal) => Err(AppError::Unauthorized(refusal.message())),
         }
     }

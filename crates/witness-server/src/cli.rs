@@ -9,7 +9,11 @@ use crate::startup::{Application, prepare_data_dir};
 use crate::store::{Permission, SqliteStore, Store};
 
 #[derive(Debug, Parser)]
-#[command(name = "witness", version, about = "Witness: a self-hosted audit-log server")]
+#[command(
+    name = "witness",
+    version,
+    about = "Witness: a self-hosted audit-log server"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -78,7 +82,8 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
 
 fn open_store(data: &DataDirArg) -> anyhow::Result<SqliteStore> {
     let dir = prepare_data_dir(&data.data_dir)?;
-    SqliteStore::open_in(&dir).with_context(|| format!("cannot open the store in {}", dir.display()))
+    SqliteStore::open_in(&dir)
+        .with_context(|| format!("cannot open the store in {}", dir.display()))
 }
 
 async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
@@ -95,7 +100,9 @@ async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
             let mut parsed = Vec::new();
             for permission in &permissions {
                 let Some(p) = Permission::parse(permission) else {
-                    bail!("--permissions: `{permission}` is not a permission; use ingest and/or read");
+                    bail!(
+                        "--permissions: `{permission}` is not a permission; use ingest and/or read"
+                    );
                 };
                 if !parsed.contains(&p) {
                     parsed.push(p);
@@ -162,6 +169,10 @@ async fn verify(data: DataDirArg, full: bool) -> anyhow::Result<()> {
             println!("The chain is intact.");
             Ok(())
         }
-        Some(broken) => bail!("the chain is broken at event {}: {}", broken.event_id, broken.reason),
+        Some(broken) => bail!(
+            "the chain is broken at event {}: {}",
+            broken.event_id,
+            broken.reason
+        ),
     }
 }

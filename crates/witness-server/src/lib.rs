@@ -9,7 +9,7 @@ pub mod ingest;
 pub mod model;
 pub mod retention;
 pub mod routes;
-pub mod store;
 pub mod startup;
 pub mod state;
+pub mod store;
 pub mod telemetry;

@@ -37,7 +37,9 @@ fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
 
 fn filter_from(pairs: &[(String, String)]) -> Result<EventFilter, AppError> {
     Ok(EventFilter::from_pairs(
-        pairs.iter().map(|(key, value)| (key.as_str(), value.as_str())),
+        pairs
+            .iter()
+            .map(|(key, value)| (key.as_str(), value.as_str())),
     )?)
 }
 

@@ -82,7 +82,12 @@ fn is_clef_content_type(headers: &HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|value| value.to_str().ok())
-        .is_some_and(|value| value.trim().to_ascii_lowercase().starts_with(CLEF_CONTENT_TYPE))
+        .is_some_and(|value| {
+            value
+                .trim()
+                .to_ascii_lowercase()
+                .starts_with(CLEF_CONTENT_TYPE)
+        })
 }
 
 async fn ingest(

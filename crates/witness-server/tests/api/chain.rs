@@ -24,7 +24,8 @@ async fn with_events(n: usize) -> (TestApp, String) {
 
 fn database(app: &TestApp) -> Connection {
     let conn = Connection::open(app.data_dir.join("witness.db")).expect("open the store directly");
-    conn.busy_timeout(std::time::Duration::from_secs(5)).expect("busy timeout");
+    conn.busy_timeout(std::time::Duration::from_secs(5))
+        .expect("busy timeout");
     conn
 }
 
@@ -45,9 +46,16 @@ async fn an_intact_chain_verifies_and_reports_its_head() {
     assert!(report.ok, "{report:?}");
     assert_eq!(report.verified_count, 10);
     let page: EventPage = app.get_json(&key, "/api/audit/events?limit=1000").await;
-    let newest_stored = page.events.iter().max_by_key(|e| e.id.clone()).expect("events");
+    let newest_stored = page
+        .events
+        .iter()
+        .max_by_key(|e| e.id.clone())
+        .expect("events");
     assert_eq!(report.head_id.as_deref(), Some(newest_stored.id.as_str()));
-    assert_eq!(report.head_hash.as_deref(), Some(newest_stored.hash.as_str()));
+    assert_eq!(
+        report.head_hash.as_deref(),
+        Some(newest_stored.hash.as_str())
+    );
     // Each event links to the one stored before it.
     let mut by_id = page.events.clone();
     by_id.sort_by(|a, b| a.id.cmp(&b.id));
@@ -95,7 +103,10 @@ async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
     let body = clef_line("2026-11-21T00:00:00Z", "more", "x", "t", "success");
     assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
     database(&app)
-        .execute("UPDATE events SET message = 'nothing happened' WHERE seq = 11", [])
+        .execute(
+            "UPDATE events SET message = 'nothing happened' WHERE seq = 11",
+            [],
+        )
         .expect("tamper");
     let report: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
     let (event, _) = broken_at(&report);
@@ -110,7 +121,10 @@ async fn a_deleted_row_is_detected_and_named() {
         .expect("tamper");
     let (event, reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000005");
-    assert!(reason.contains("0000000000000004") && reason.contains("missing"), "{reason}");
+    assert!(
+        reason.contains("0000000000000004") && reason.contains("missing"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
@@ -137,14 +151,21 @@ async fn a_cut_tail_is_detected_and_named() {
     let report = full_verify(&app, &key).await;
     let (event, reason) = broken_at(&report);
     assert_eq!(event, "0000000000000008");
-    assert!(reason.contains("tail was cut") && reason.contains("0000000000000010"), "{reason}");
+    assert!(
+        reason.contains("tail was cut") && reason.contains("0000000000000010"),
+        "{reason}"
+    );
 }
 
 #[tokio::test]
 async fn retention_deletes_a_prefix_and_the_chain_still_verifies() {
     let (app, key) = with_events(10).await;
     let cutoff = chrono::Utc::now() + chrono::Duration::seconds(1);
-    let deleted = app.store.delete_received_before(cutoff).await.expect("retention");
+    let deleted = app
+        .store
+        .delete_received_before(cutoff)
+        .await
+        .expect("retention");
     assert_eq!(deleted, 10);
     let page: EventPage = app.get_json(&key, "/api/audit/events").await;
     assert!(page.events.is_empty());
@@ -153,7 +174,13 @@ async fn retention_deletes_a_prefix_and_the_chain_still_verifies() {
     assert_eq!(report.verified_count, 0);
 
     let ingest = app.ingest_key().await;
-    let body = clef_line("2026-11-22T00:00:00Z", "after.retention", "x", "t", "success");
+    let body = clef_line(
+        "2026-11-22T00:00:00Z",
+        "after.retention",
+        "x",
+        "t",
+        "success",
+    );
     assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
     let report = full_verify(&app, &key).await;
     assert!(report.ok, "{report:?}");

@@ -22,7 +22,14 @@ fn apikey_create_list_revoke() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let created = witness(
         dir.path(),
-        &["apikey", "create", "--title", "billing app", "--permissions", "ingest,read"],
+        &[
+            "apikey",
+            "create",
+            "--title",
+            "billing app",
+            "--permissions",
+            "ingest,read",
+        ],
     );
     assert!(created.status.success(), "{created:?}");
     let text = stdout(&created);
@@ -39,8 +46,14 @@ fn apikey_create_list_revoke() {
         .to_string();
 
     let listed = stdout(&witness(dir.path(), &["apikey", "list"]));
-    assert!(listed.contains(&id) && listed.contains("billing app"), "{listed}");
-    assert!(listed.contains("ingest,read") && listed.contains("active"), "{listed}");
+    assert!(
+        listed.contains(&id) && listed.contains("billing app"),
+        "{listed}"
+    );
+    assert!(
+        listed.contains("ingest,read") && listed.contains("active"),
+        "{listed}"
+    );
     assert!(!listed.contains(&token), "list never shows tokens");
 
     let revoked = witness(dir.path(), &["apikey", "revoke", &id]);
@@ -51,7 +64,10 @@ fn apikey_create_list_revoke() {
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("key-nope"));
 
-    let bad = witness(dir.path(), &["apikey", "create", "--title", "x", "--permissions", "admin"]);
+    let bad = witness(
+        dir.path(),
+        &["apikey", "create", "--title", "x", "--permissions", "admin"],
+    );
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("admin"));
 }
@@ -61,14 +77,25 @@ async fn verify_command_reports_the_head_and_names_a_break() {
     let app = spawn_app().await;
     let key = app.ingest_key().await;
     let body: String = (0..5)
-        .map(|i| clef_line("2026-11-20T10:00:00Z", "cli.test", &format!("u{i}"), "t", "success") + "\n")
+        .map(|i| {
+            clef_line(
+                "2026-11-20T10:00:00Z",
+                "cli.test",
+                &format!("u{i}"),
+                "t",
+                "success",
+            ) + "\n"
+        })
         .collect();
     assert_eq!(app.post_clef(&key, body).await.status(), 201);
 
     let ok = witness(&app.data_dir, &["verify", "--full"]);
     assert!(ok.status.success(), "{ok:?}");
     let text = stdout(&ok);
-    assert!(text.contains("Verified 5 events") && text.contains("0000000000000005"), "{text}");
+    assert!(
+        text.contains("Verified 5 events") && text.contains("0000000000000005"),
+        "{text}"
+    );
 
     rusqlite::Connection::open(app.data_dir.join("witness.db"))
         .expect("open")

@@ -72,7 +72,12 @@ impl TestApp {
     pub async fn key(&self, permissions: &[Permission]) -> String {
         let token = generate_token();
         self.store
-            .create_api_key("test", permissions, hash_token(&token), &token_prefix(&token))
+            .create_api_key(
+                "test",
+                permissions,
+                hash_token(&token),
+                &token_prefix(&token),
+            )
             .await
             .expect("create API key");
         token

@@ -14,7 +14,11 @@ async fn assert_seq_error(response: reqwest::Response, status: u16, needles: &[&
     assert_eq!(response.status(), status);
     let error: IngestError = response.json().await.expect("Seq error body");
     for needle in needles {
-        assert!(error.error.contains(needle), "{needle:?} not in {:?}", error.error);
+        assert!(
+            error.error.contains(needle),
+            "{needle:?} not in {:?}",
+            error.error
+        );
     }
 }
 
@@ -24,8 +28,20 @@ async fn clef_batch_is_stored_and_acknowledged_as_seq_does() {
     let key = app.ingest_key().await;
     let body = format!(
         "{}\r\n\r\n{}\n",
-        clef_line("2026-11-20T10:00:00Z", "member.added", "alice", "repo-1", "success"),
-        clef_line("2026-11-20T10:01:00Z", "member.removed", "bob", "repo-2", "failure"),
+        clef_line(
+            "2026-11-20T10:00:00Z",
+            "member.added",
+            "alice",
+            "repo-1",
+            "success"
+        ),
+        clef_line(
+            "2026-11-20T10:01:00Z",
+            "member.removed",
+            "bob",
+            "repo-2",
+            "failure"
+        ),
     );
     let response = app.post_clef(&key, body).await;
     assert_eq!(response.status(), 201);
@@ -92,19 +108,41 @@ async fn a_bad_line_rejects_the_whole_batch_naming_the_line() {
     let good = clef_line("2026-11-20T10:00:00Z", "a.b", "alice", "t", "success");
     let cases: Vec<(String, Vec<&str>)> = vec![
         (format!("{good}\nthis is not json\n"), vec!["line 2"]),
-        (format!("{good}\n{{\"@m\":\"no time\"}}\n"), vec!["line 2", "@t"]),
-        (format!("{good}\n{{\"@t\":\"yesterday\"}}\n"), vec!["line 2", "@t"]),
-        (format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@l\":3}}\n"), vec!["line 2", "@l"]),
-        (format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@m\":[1]}}\n"), vec!["line 2", "@m"]),
-        (format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@mt\":{{}}}}\n"), vec!["line 2", "@mt"]),
-        (format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@x\":false}}\n"), vec!["line 2", "@x"]),
+        (
+            format!("{good}\n{{\"@m\":\"no time\"}}\n"),
+            vec!["line 2", "@t"],
+        ),
+        (
+            format!("{good}\n{{\"@t\":\"yesterday\"}}\n"),
+            vec!["line 2", "@t"],
+        ),
+        (
+            format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@l\":3}}\n"),
+            vec!["line 2", "@l"],
+        ),
+        (
+            format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@m\":[1]}}\n"),
+            vec!["line 2", "@m"],
+        ),
+        (
+            format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@mt\":{{}}}}\n"),
+            vec!["line 2", "@mt"],
+        ),
+        (
+            format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"@x\":false}}\n"),
+            vec!["line 2", "@x"],
+        ),
         (format!("{good}\n\n[1,2]\n"), vec!["line 3"]),
     ];
     for (body, needles) in cases {
         let response = app.post_clef(&key, body.clone()).await;
         assert_seq_error(response, 400, &needles).await;
     }
-    assert_eq!(stored_count(&app).await, 0, "nothing of a rejected batch is stored");
+    assert_eq!(
+        stored_count(&app).await,
+        0,
+        "nothing of a rejected batch is stored"
+    );
 }
 
 #[tokio::test]
@@ -171,10 +209,20 @@ async fn keys_are_required_valid_unrevoked_and_permitted() {
         .await
         .expect("request");
     assert_seq_error(missing, 401, &["API key"]).await;
-    assert_seq_error(app.post_clef("not-a-key", line.clone()).await, 401, &["not known"]).await;
+    assert_seq_error(
+        app.post_clef("not-a-key", line.clone()).await,
+        401,
+        &["not known"],
+    )
+    .await;
 
     let read_only = app.key(&[Permission::Read]).await;
-    assert_seq_error(app.post_clef(&read_only, line.clone()).await, 403, &["ingest"]).await;
+    assert_seq_error(
+        app.post_clef(&read_only, line.clone()).await,
+        403,
+        &["ingest"],
+    )
+    .await;
 
     let key = app.ingest_key().await;
     assert_eq!(app.post_clef(&key, line.clone()).await.status(), 201);
@@ -228,7 +276,8 @@ async fn concurrent_batches_are_all_stored_and_chained() {
         task.await.expect("client task");
     }
     let read = app.read_key().await;
-    let report: witness_api::VerifyReport = app.get_json(&read, "/api/audit/verify?full=true").await;
+    let report: witness_api::VerifyReport =
+        app.get_json(&read, "/api/audit/verify?full=true").await;
     assert!(report.ok, "{report:?}");
     assert_eq!(report.verified_count, 8 * 5 * 50);
 }

@@ -54,7 +54,10 @@ async fn events_come_newest_first_with_every_field() {
     assert_eq!(newest.action, "member.removed");
     assert_eq!(newest.target.id.as_deref(), Some("repo-1"));
     assert_eq!(newest.client_ip.as_deref(), Some("10.0.0.7"));
-    assert_eq!(newest.organization.as_ref().and_then(|o| o.name.as_deref()), Some("Acme"));
+    assert_eq!(
+        newest.organization.as_ref().and_then(|o| o.name.as_deref()),
+        Some("Acme")
+    );
     assert_eq!(newest.hash.len(), 64);
 }
 
@@ -65,7 +68,9 @@ async fn every_filter_narrows_the_set() {
         let app = &app;
         let key = &key;
         async move {
-            let page: EventPage = app.get_json(key, &format!("/api/audit/events?{query}")).await;
+            let page: EventPage = app
+                .get_json(key, &format!("/api/audit/events?{query}"))
+                .await;
             page.events.len()
         }
     };
@@ -84,8 +89,15 @@ async fn every_filter_narrows_the_set() {
     assert_eq!(count("organization=Acme").await, 10);
     assert_eq!(count("organization=org-1").await, 10);
     assert_eq!(count("workspace=w").await, 0);
-    assert_eq!(count("from=2026-11-20T10:03:00Z&to=2026-11-20T10:06:00Z").await, 3);
-    assert_eq!(count("to=2026-11-20").await, 10, "a whole day includes its end");
+    assert_eq!(
+        count("from=2026-11-20T10:03:00Z&to=2026-11-20T10:06:00Z").await,
+        3
+    );
+    assert_eq!(
+        count("to=2026-11-20").await,
+        10,
+        "a whole day includes its end"
+    );
     assert_eq!(count("actor=alice&action=member.*&result=success").await, 2);
     assert_eq!(count("q=archived").await, 1);
     assert_eq!(count("q=role").await, 1);
@@ -110,7 +122,11 @@ async fn bad_filter_values_are_400_naming_the_parameter() {
         let response = app.get(&key, &format!("/api/audit/events?{query}")).await;
         assert_eq!(response.status(), 400, "{query}");
         let error: ApiErrorBody = response.json().await.expect("error body");
-        assert!(error.message.contains(&format!("`{parameter}`")), "{query}: {}", error.message);
+        assert!(
+            error.message.contains(&format!("`{parameter}`")),
+            "{query}: {}",
+            error.message
+        );
     }
     let response = app.get(&key, "/api/audit/histogram?bucket=fortnight").await;
     assert_eq!(response.status(), 400);
@@ -149,9 +165,20 @@ async fn cursor_paging_has_no_duplicates_or_gaps_while_ingestion_goes_on() {
         let page: EventPage = app.get_json(&key, &path).await;
         seen.extend(page.events.iter().map(|e| e.id.clone()));
         // New events arrive between pages, some newer and some older than what we have seen.
-        let body = clef_line("2026-11-20T10:04:30Z", "late.arrival", "dave", "x", "success")
-            + "\n"
-            + &clef_line("2026-11-21T00:00:00Z", "new.arrival", "dave", "x", "success");
+        let body = clef_line(
+            "2026-11-20T10:04:30Z",
+            "late.arrival",
+            "dave",
+            "x",
+            "success",
+        ) + "\n"
+            + &clef_line(
+                "2026-11-21T00:00:00Z",
+                "new.arrival",
+                "dave",
+                "x",
+                "success",
+            );
         assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
         match page.next_cursor {
             Some(next) => cursor = Some(next),
@@ -159,7 +186,11 @@ async fn cursor_paging_has_no_duplicates_or_gaps_while_ingestion_goes_on() {
         }
     }
     let unique: HashSet<_> = seen.iter().collect();
-    assert_eq!(seen.len(), 10, "exactly the events present at the first page: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        10,
+        "exactly the events present at the first page: {seen:?}"
+    );
     assert_eq!(unique.len(), 10);
 }
 
@@ -168,7 +199,9 @@ async fn one_event_by_id_and_404_for_unknown_ids() {
     let (app, key) = seeded().await;
     let page: EventPage = app.get_json(&key, "/api/audit/events?limit=1").await;
     let first = &page.events[0];
-    let one: AuditEvent = app.get_json(&key, &format!("/api/audit/events/{}", first.id)).await;
+    let one: AuditEvent = app
+        .get_json(&key, &format!("/api/audit/events/{}", first.id))
+        .await;
     assert_eq!(&one, first);
     for id in ["9999999999999999", "not-an-id"] {
         let response = app.get(&key, &format!("/api/audit/events/{id}")).await;
@@ -182,7 +215,10 @@ async fn one_event_by_id_and_404_for_unknown_ids() {
 async fn histogram_counts_the_filtered_events_per_bucket() {
     let (app, key) = seeded().await;
     let all: Histogram = app
-        .get_json(&key, "/api/audit/histogram?from=2026-11-20T10:00:00Z&to=2026-11-20T10:10:00Z")
+        .get_json(
+            &key,
+            "/api/audit/histogram?from=2026-11-20T10:00:00Z&to=2026-11-20T10:10:00Z",
+        )
         .await;
     assert_eq!(all.total, 10);
     assert_eq!(all.bucket_seconds, 10, "10 minutes make 60 buckets of 10 s");
@@ -210,23 +246,41 @@ async fn histogram_counts_the_filtered_events_per_bucket() {
 #[tokio::test]
 async fn export_streams_the_whole_filtered_set_as_csv_and_ndjson() {
     let (app, key) = seeded().await;
-    let response = app.get(&key, "/api/audit/export?format=csv&actor=alice").await;
+    let response = app
+        .get(&key, "/api/audit/export?format=csv&actor=alice")
+        .await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("text/csv"));
-    let disposition = response.headers()["content-disposition"].to_str().unwrap_or("").to_string();
-    assert!(disposition.starts_with("attachment; filename=\"witness-audit-"), "{disposition}");
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/csv")
+    );
+    let disposition = response.headers()["content-disposition"]
+        .to_str()
+        .unwrap_or("")
+        .to_string();
+    assert!(
+        disposition.starts_with("attachment; filename=\"witness-audit-"),
+        "{disposition}"
+    );
     assert!(disposition.ends_with(".csv\""), "{disposition}");
     let text = response.text().await.expect("body");
     let mut reader = csv::Reader::from_reader(text.as_bytes());
     let headers = reader.headers().expect("header row").clone();
-    assert_eq!(headers.iter().collect::<Vec<_>>(), witness_server::routes::CSV_HEADER.to_vec());
+    assert_eq!(
+        headers.iter().collect::<Vec<_>>(),
+        witness_server::routes::CSV_HEADER.to_vec()
+    );
     let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
     assert_eq!(rows.len(), 4);
     assert!(rows.iter().all(|row| &row[4] == "alice"));
     // The message holds spaces and the details hold quotes and commas: quoted properly.
     assert_eq!(&rows[0][18], "alice did repo.archived on repo-5");
 
-    let response = app.get(&key, "/api/audit/export?format=ndjson&result=failure").await;
+    let response = app
+        .get(&key, "/api/audit/export?format=ndjson&result=failure")
+        .await;
     assert_eq!(response.status(), 200);
     let text = response.text().await.expect("body");
     let events: Vec<AuditEvent> = text
@@ -234,7 +288,11 @@ async fn export_streams_the_whole_filtered_set_as_csv_and_ndjson() {
         .map(|line| serde_json::from_str(line).expect("one event per line"))
         .collect();
     assert_eq!(events.len(), 3);
-    assert!(events.iter().all(|e| e.result == witness_api::AuditResult::Failure));
+    assert!(
+        events
+            .iter()
+            .all(|e| e.result == witness_api::AuditResult::Failure)
+    );
 }
 
 #[tokio::test]
@@ -242,11 +300,24 @@ async fn export_is_not_capped_at_a_page() {
     let app = spawn_app().await;
     let ingest = app.ingest_key().await;
     let body: String = (0..2500)
-        .map(|i| clef_line("2026-11-20T10:00:00Z", "bulk.event", &format!("u{i}"), "t", "success") + "\n")
+        .map(|i| {
+            clef_line(
+                "2026-11-20T10:00:00Z",
+                "bulk.event",
+                &format!("u{i}"),
+                "t",
+                "success",
+            ) + "\n"
+        })
         .collect();
     assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
     let key = app.read_key().await;
-    let text = app.get(&key, "/api/audit/export?format=ndjson").await.text().await.expect("body");
+    let text = app
+        .get(&key, "/api/audit/export?format=ndjson")
+        .await
+        .text()
+        .await
+        .expect("body");
     assert_eq!(text.lines().count(), 2500);
 }
 
@@ -255,12 +326,22 @@ async fn live_tail_streams_new_matching_events() {
     let (app, key) = seeded().await;
     let response = app.get(&key, "/api/audit/stream?actor=erin").await;
     assert_eq!(response.status(), 200);
-    assert!(response.headers()["content-type"].to_str().unwrap_or("").starts_with("text/event-stream"));
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or("")
+            .starts_with("text/event-stream")
+    );
     let mut body = response.bytes_stream();
 
     let ingest = app.ingest_key().await;
-    let lines = clef_line("2026-11-22T10:00:00Z", "other.event", "frank", "x", "success")
-        + "\n"
+    let lines = clef_line(
+        "2026-11-22T10:00:00Z",
+        "other.event",
+        "frank",
+        "x",
+        "success",
+    ) + "\n"
         + &clef_line("2026-11-22T10:00:01Z", "tail.event", "erin", "x", "success");
     assert_eq!(app.post_clef(&ingest, lines).await.status(), 201);
 

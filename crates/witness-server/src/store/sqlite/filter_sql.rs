@@ -40,7 +40,11 @@ pub fn condition(filter: &EventFilter) -> Condition {
         let p = c.param(micros(to));
         c.and(&format!("ts < {p}"));
     }
-    matches(&mut c, &filter.actor, &["actor_id", "actor_name", "actor_email"]);
+    matches(
+        &mut c,
+        &filter.actor,
+        &["actor_id", "actor_name", "actor_email"],
+    );
     matches(&mut c, &filter.action, &["action"]);
     matches(&mut c, &filter.target, &["target_id", "target_name"]);
     if let Some(result) = filter.result {
@@ -147,7 +151,10 @@ mod tests {
             Some("\"role\"* AND \"changed\"* AND \"alice\"* AND \"example\"* AND \"com\"*")
         );
         assert_eq!(fts_query("  ... "), None);
-        assert_eq!(fts_query("NEAR(a b)").as_deref(), Some("\"NEAR\"* AND \"a\"* AND \"b\"*"));
+        assert_eq!(
+            fts_query("NEAR(a b)").as_deref(),
+            Some("\"NEAR\"* AND \"a\"* AND \"b\"*")
+        );
     }
 
     #[test]

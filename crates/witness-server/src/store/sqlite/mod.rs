@@ -126,7 +126,10 @@ fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
             row.get(0)
         })?,
     };
-    let mut sql = format!("SELECT {COLUMNS} FROM events WHERE {} AND seq <= ?", condition.sql);
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE {} AND seq <= ?",
+        condition.sql
+    );
     condition.params.push(max_seq.into());
     if let Some(cursor) = query.cursor {
         sql.push_str(" AND (ts < ? OR (ts = ? AND seq < ?))");
@@ -291,7 +294,10 @@ fn read_api_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
     Ok(ApiKeyRecord {
         id: row.get(0)?,
         title: row.get(1)?,
-        permissions: permissions.split(',').filter_map(Permission::parse).collect(),
+        permissions: permissions
+            .split(',')
+            .filter_map(Permission::parse)
+            .collect(),
         token_prefix: row.get(3)?,
         created_at: from_micros(row.get(4)?),
         revoked_at: row.get::<_, Option<i64>>(5)?.map(from_micros),
@@ -320,7 +326,10 @@ fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64
         params![last_seq],
     )?;
     tx.execute("DELETE FROM minute_counts WHERE n <= 0", [])?;
-    tx.execute("DELETE FROM events_fts WHERE rowid <= ?1", params![last_seq])?;
+    tx.execute(
+        "DELETE FROM events_fts WHERE rowid <= ?1",
+        params![last_seq],
+    )?;
     let deleted = tx.execute("DELETE FROM events WHERE seq <= ?1", params![last_seq])?;
     tx.execute(
         "UPDATE chain_state SET anchor_seq = ?1, anchor_hash = ?2, \
@@ -456,7 +465,9 @@ impl Store for SqliteStore {
         let now = micros(Utc::now());
         self.write(move |conn, _head| {
             let exists = conn
-                .query_row("SELECT 1 FROM api_keys WHERE id = ?1", params![id], |_| Ok(()))
+                .query_row("SELECT 1 FROM api_keys WHERE id = ?1", params![id], |_| {
+                    Ok(())
+                })
                 .optional()?
                 .is_some();
             conn.execute(

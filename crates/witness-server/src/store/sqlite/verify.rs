@@ -64,25 +64,26 @@ pub fn verify(conn: &Connection, full: bool) -> StoreResult<VerifyOutcome> {
     let mut expected_prev = last_hash.unwrap_or(state.anchor_hash);
     let start_seq = last_seq + 1;
 
-    let finish = |ok: bool, last_seq: i64, last_hash: Option<[u8; 32]>, broken: Option<ChainBreak>| {
-        let report = VerifyReport {
-            ok,
-            verified_count: (last_seq - state.anchor_seq).max(0) as u64,
-            newly_verified: (last_seq - start_seq + 1).max(0) as u64,
-            head_id: last_hash.map(|_| event_id(last_seq)),
-            head_hash: last_hash.map(hex::encode),
-            first_break: broken,
-            checked_at: Utc::now(),
+    let finish =
+        |ok: bool, last_seq: i64, last_hash: Option<[u8; 32]>, broken: Option<ChainBreak>| {
+            let report = VerifyReport {
+                ok,
+                verified_count: (last_seq - state.anchor_seq).max(0) as u64,
+                newly_verified: (last_seq - start_seq + 1).max(0) as u64,
+                head_id: last_hash.map(|_| event_id(last_seq)),
+                head_hash: last_hash.map(hex::encode),
+                first_break: broken,
+                checked_at: Utc::now(),
+            };
+            let verified_point = match (ok, last_hash) {
+                (true, Some(hash)) => Some((last_seq, hash)),
+                _ => None,
+            };
+            Ok(VerifyOutcome {
+                report,
+                verified_point,
+            })
         };
-        let verified_point = match (ok, last_hash) {
-            (true, Some(hash)) => Some((last_seq, hash)),
-            _ => None,
-        };
-        Ok(VerifyOutcome {
-            report,
-            verified_point,
-        })
-    };
 
     // The point we resume from must still be what we verified.
     if resume {
@@ -111,8 +112,9 @@ pub fn verify(conn: &Connection, full: bool) -> StoreResult<VerifyOutcome> {
     }
 
     {
-        let mut statement =
-            tx.prepare(&format!("SELECT {COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq"))?;
+        let mut statement = tx.prepare(&format!(
+            "SELECT {COLUMNS} FROM events WHERE seq > ?1 ORDER BY seq"
+        ))?;
         let mut rows = statement.query(params![last_seq])?;
         while let Some(row) = rows.next()? {
             let row = EventRow::read(row)?;

@@ -45,11 +45,10 @@ impl ChainHead {
             [],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let last_received: i64 = conn.query_row(
-            "SELECT IFNULL(MAX(received), 0) FROM events",
-            [],
-            |row| row.get(0),
-        )?;
+        let last_received: i64 =
+            conn.query_row("SELECT IFNULL(MAX(received), 0) FROM events", [], |row| {
+                row.get(0)
+            })?;
         Ok(ChainHead {
             seq,
             hash: to_hash(&hash)?,
@@ -59,9 +58,9 @@ impl ChainHead {
 }
 
 pub fn to_hash(bytes: &[u8]) -> StoreResult<[u8; 32]> {
-    bytes
-        .try_into()
-        .map_err(|_| StoreError::Backend(format!("a stored hash has {} bytes, not 32", bytes.len())))
+    bytes.try_into().map_err(|_| {
+        StoreError::Backend(format!("a stored hash has {} bytes, not 32", bytes.len()))
+    })
 }
 
 pub fn run(
@@ -111,7 +110,13 @@ fn commit_group(
     let want_live = live.receiver_count() > 0;
     let mut replies = Vec::with_capacity(group.len());
     let mut appended = Vec::new();
-    let outcome = insert_group(conn, head, group, &mut replies, want_live.then_some(&mut appended));
+    let outcome = insert_group(
+        conn,
+        head,
+        group,
+        &mut replies,
+        want_live.then_some(&mut appended),
+    );
     match outcome {
         Ok(()) => {
             for (reply, receipt) in replies {
