@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::{self, HtmlElement};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use witness_api::Diagnostics;
+use witness_api::{AuditingStatus, Diagnostics};
 use witness_panel::components::DiagnosticsCard;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -42,6 +42,11 @@ fn diagnostics_card_shows_version_uptime_and_data_directory() {
         started_at: Utc.with_ymd_and_hms(2026, 11, 22, 8, 0, 0).unwrap(),
         uptime_seconds: 3 * 3600 + 120,
         data_dir: "/var/lib/witness".into(),
+        auditing: AuditingStatus {
+            enabled: true,
+            summary: "Auditing is enabled".into(),
+            targets: vec!["local".into(), "file:/var/log/witness".into()],
+        },
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }
@@ -51,6 +56,9 @@ fn diagnostics_card_shows_version_uptime_and_data_directory() {
     let uptime = field(&container, "uptime");
     assert!(uptime.contains("3 h 2 min"), "{uptime}");
     assert!(uptime.contains("2026-11-22 08:00:00 UTC"), "{uptime}");
+    let auditing = field(&container, "auditing");
+    assert!(auditing.contains("Auditing is enabled"), "{auditing}");
+    assert!(auditing.contains("file:/var/log/witness"), "{auditing}");
     drop(handle);
 }
 
@@ -63,6 +71,11 @@ fn server_strings_are_rendered_as_text_never_as_html() {
         started_at: Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).unwrap(),
         uptime_seconds: 1,
         data_dir: hostile.into(),
+        auditing: AuditingStatus {
+            enabled: true,
+            summary: "Auditing is enabled".into(),
+            targets: vec![hostile.into()],
+        },
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }

@@ -18,6 +18,20 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
             <dd data-field="uptime">
                 {format::duration(diagnostics.uptime_seconds)} " (since " {started} ")"
             </dd>
+            <dt>"Auditing"</dt>
+            <dd data-field="auditing">
+                <span class=if diagnostics.auditing.enabled { "ok" } else { "warn" }>
+                    {diagnostics.auditing.summary}
+                </span>
+                <ul class="targets">
+                    {diagnostics
+                        .auditing
+                        .targets
+                        .into_iter()
+                        .map(|target| view! { <li><code>{target}</code></li> })
+                        .collect_view()}
+                </ul>
+            </dd>
             <dt>"Data directory"</dt>
             <dd data-field="data_dir"><code>{diagnostics.data_dir}</code></dd>
         </dl>

@@ -12,6 +12,17 @@ pub struct Diagnostics {
     pub uptime_seconds: u64,
     /// The data directory as the server resolved it (absolute).
     pub data_dir: String,
+    pub auditing: AuditingStatus,
+}
+
+/// Whether Witness audits its own operations, and where to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditingStatus {
+    pub enabled: bool,
+    /// "Auditing is enabled" or "Auditing is disabled".
+    pub summary: String,
+    /// Each target as configured, e.g. `local`, `file:/var/log/witness`, a URL.
+    pub targets: Vec<String>,
 }
 
 #[cfg(test)]
@@ -27,6 +38,11 @@ mod tests {
                 .with_timezone(&Utc),
             uptime_seconds: 42,
             data_dir: "/var/lib/witness".into(),
+            auditing: AuditingStatus {
+                enabled: true,
+                summary: "Auditing is enabled".into(),
+                targets: vec!["local".into()],
+            },
         };
         let json = serde_json::to_value(&diagnostics).expect("serializes");
         assert_eq!(json["started_at"], "2026-11-22T10:00:00Z");

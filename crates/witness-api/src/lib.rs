@@ -9,8 +9,9 @@ mod error;
 mod events;
 mod filter;
 mod health;
+mod users;
 
-pub use diagnostics::Diagnostics;
+pub use diagnostics::{AuditingStatus, Diagnostics};
 pub use error::ApiErrorBody;
 pub use events::{
     Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,
@@ -18,3 +19,7 @@ pub use events::{
 };
 pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, ValueMatch};
 pub use health::Health;
+pub use users::{
+    ApiKey, ApiKeyPermission, CreatedApiKey, LoginRequest, LoginResponse, Me, NewApiKey, NewUser,
+    Role, User, UserUpdate, ValidationErrorBody,
+};

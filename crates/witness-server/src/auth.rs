@@ -1,13 +1,20 @@
-//! Who is calling: API keys for now (sessions come with users).
+//! Who is calling: a login session (cookie + CSRF header on unsafe methods) or an API key.
+//! Extractors state what a route needs: `Reader` (auditors, admins, read keys), `Admin`.
 
-use axum::extract::FromRequestParts;
-use axum::http::HeaderMap;
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method};
+use chrono::Utc;
+use witness_api::{Role, User};
 
 use crate::apikeys::hash_token;
+use crate::audit::RequestContext;
 use crate::error::AppError;
+use crate::sessions::token_from_cookies;
 use crate::state::AppState;
-use crate::store::{ApiKeyRecord, Permission};
+use crate::store::{ApiKeyRecord, Permission, SessionRecord};
 
 /// Why a request's API key was not accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -81,24 +88,149 @@ pub async fn check_key(
     Ok(key)
 }
 
-/// A caller allowed to read audit events.
-pub struct ReadAccess {
-    pub key: ApiKeyRecord,
+/// The method, path and remote address of a request, for audit records.
+pub fn request_context(
+    parts: &Parts,
+    principal: String,
+    principal_type: &'static str,
+) -> RequestContext {
+    RequestContext {
+        principal,
+        principal_type,
+        method: parts.method.to_string(),
+        // Inside a nested router `uri` lost its prefix; the original has the whole path.
+        path: parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|OriginalUri(uri)| uri.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string()),
+        remote_address: parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| address.ip().to_string()),
+    }
 }
 
-impl FromRequestParts<AppState> for ReadAccess {
+pub enum Principal {
+    User(User),
+    ApiKey(ApiKeyRecord),
+}
+
+/// An authenticated caller and the context its audit records carry.
+pub struct Caller {
+    pub principal: Principal,
+    pub session: Option<SessionRecord>,
+    pub context: RequestContext,
+}
+
+impl Caller {
+    pub fn is_admin(&self) -> bool {
+        matches!(&self.principal, Principal::User(user) if user.role == Role::Admin)
+    }
+}
+
+fn is_unsafe(method: &Method) -> bool {
+    !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+impl FromRequestParts<AppState> for Caller {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(token) = token_from_cookies(&parts.headers) {
+            let token_hash = hash_token(&token);
+            let now = Utc::now();
+            if let Some((session, user)) = state.store().find_session(token_hash, now).await? {
+                if is_unsafe(&parts.method) {
+                    let presented = parts
+                        .headers
+                        .get("x-csrf-token")
+                        .and_then(|value| value.to_str().ok());
+                    if presented != Some(session.csrf_token.as_str()) {
+                        return Err(AppError::Forbidden(
+                            "This request needs the X-CSRF-Token header of your session; \
+                             reload the page and try again."
+                                .to_string(),
+                        ));
+                    }
+                }
+                let session = state.slide_session(session, now).await?;
+                let context = request_context(parts, user.user.username.clone(), "user");
+                return Ok(Caller {
+                    principal: Principal::User(user.user),
+                    session: Some(session),
+                    context,
+                });
+            }
+            // An expired or unknown session cookie: fall through to an API key, else 401.
+            if presented_token(&parts.headers, parts.uri.query()).is_none() {
+                return Err(AppError::Unauthorized(
+                    "Your session has expired or ended; log in again.".to_string(),
+                ));
+            }
+        }
         match check_key(state, &parts.headers, parts.uri.query(), Permission::Read).await {
-            Ok(key) => Ok(ReadAccess { key }),
+            Ok(key) => {
+                let context = request_context(parts, key.id.clone(), "api_key");
+                Ok(Caller {
+                    principal: Principal::ApiKey(key),
+                    session: None,
+                    context,
+                })
+            }
             Err(refusal @ KeyRefusal::NotPermitted(_)) => {
                 Err(AppError::Forbidden(refusal.message()))
             }
             Err(KeyRefusal::StoreFailed(error)) => Err(AppError::Internal(anyhow::anyhow!(
                 "checking an API key: {error}"
             ))),
+            Err(KeyRefusal::Missing) => Err(AppError::Unauthorized(
+                "Log in, or send an API key with the read permission.".to_string(),
+            )),
             Err(refusal) => Err(AppError::Unauthorized(refusal.message())),
         }
+    }
+}
+
+/// May read audit logs: any logged-in user, or an API key with the read permission.
+pub struct Reader(pub Caller);
+
+impl FromRequestParts<AppState> for Reader {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(Reader(Caller::from_request_parts(parts, state).await?))
+    }
+}
+
+/// May manage Witness: a logged-in admin.
+pub struct Admin(pub Caller);
+
+impl FromRequestParts<AppState> for Admin {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if !caller.is_admin() {
+            return Err(AppError::Forbidden(
+                "Only administrators may do this.".to_string(),
+            ));
+        }
+        Ok(Admin(caller))
+    }
+}
+
+/// A logged-in user (any role), through a session only.
+pub struct SessionUser(pub Caller);
+
+impl FromRequestParts<AppState> for SessionUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let caller = Caller::from_request_parts(parts, state).await?;
+        if caller.session.is_none() {
+            return Err(AppError::Unauthorized("You are not logged in.".to_string()));
+        }
+        Ok(SessionUser(caller))
     }
 }

@@ -5,8 +5,9 @@ use clap::{Parser, Subcommand};
 
 use crate::apikeys::{generate_token, hash_token, token_prefix};
 use crate::config::{DataDirArg, ServeConfig};
+use crate::passwords::{hash_password, password_problem};
 use crate::startup::{Application, prepare_data_dir};
-use crate::store::{Permission, SqliteStore, Store};
+use crate::store::{Permission, SqliteStore, Store, UserChanges, UserRecord};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -26,6 +27,9 @@ pub enum Command {
     /// Manage API keys.
     #[command(subcommand)]
     Apikey(ApiKeyCommand),
+    /// Manage users (the first admin is created by `witness serve`).
+    #[command(subcommand)]
+    User(UserCommand),
     /// Verify the tamper-evident chain of stored events.
     Verify {
         #[command(flatten)]
@@ -33,6 +37,40 @@ pub enum Command {
         /// Walk the whole chain, not only what was added since the last verified point.
         #[arg(long)]
         full: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a user. The password comes from --password, else a prompt (or one line of stdin).
+    Add {
+        #[command(flatten)]
+        data: DataDirArg,
+        username: String,
+        /// admin or auditor.
+        #[arg(long, default_value = "auditor")]
+        role: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[arg(long)]
+        display_name: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+    },
+    /// Set a user's password (ends their sessions).
+    SetPassword {
+        #[command(flatten)]
+        data: DataDirArg,
+        username: String,
+        #[arg(long)]
+        password: Option<String>,
+    },
+    /// Set a user's role: admin or auditor.
+    SetRole {
+        #[command(flatten)]
+        data: DataDirArg,
+        username: String,
+        role: String,
     },
 }
 
@@ -67,6 +105,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Serve(config) => serve(config).await,
         Command::Apikey(command) => apikey(command).await,
+        Command::User(command) => user(command).await,
         Command::Verify { data, full } => verify(data, full).await,
     }
 }
@@ -175,4 +214,110 @@ async fn verify(data: DataDirArg, full: bool) -> anyhow::Result<()> {
             broken.reason
         ),
     }
+}
+
+fn read_password(given: Option<String>) -> anyhow::Result<String> {
+    let password = match given {
+        Some(password) => password,
+        None => {
+            use std::io::IsTerminal;
+            if std::io::stdin().is_terminal() {
+                rpassword::prompt_password("Password: ").context("reading the password")?
+            } else {
+                let mut line = String::new();
+                std::io::stdin()
+                    .read_line(&mut line)
+                    .context("reading the password from stdin")?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            }
+        }
+    };
+    if let Some(problem) = password_problem(&password) {
+        bail!("the password {problem}");
+    }
+    Ok(password)
+}
+
+fn parse_role(text: &str) -> anyhow::Result<witness_api::Role> {
+    witness_api::Role::parse(text)
+        .ok_or_else(|| anyhow::anyhow!("`{text}` is not a role; use admin or auditor"))
+}
+
+async fn find_user(store: &SqliteStore, username: &str) -> anyhow::Result<UserRecord> {
+    store
+        .find_user(username)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("there is no user `{username}`"))
+}
+
+async fn user(command: UserCommand) -> anyhow::Result<()> {
+    match command {
+        UserCommand::Add {
+            data,
+            username,
+            role,
+            password,
+            display_name,
+            email,
+        } => {
+            let role = parse_role(&role)?;
+            let username = username.trim().to_string();
+            if let Some(problem) = crate::routes::username_problem(&username) {
+                bail!("the username {problem}");
+            }
+            let password = read_password(password)?;
+            let store = open_store(&data)?;
+            let user = witness_api::User {
+                id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
+                username,
+                display_name,
+                email,
+                role,
+                created_at: chrono::Utc::now(),
+            };
+            store
+                .create_user(UserRecord {
+                    user: user.clone(),
+                    password_hash: hash_password(&password)?,
+                })
+                .await?;
+            println!(
+                "Added {} `{}` ({})",
+                user.role.as_str(),
+                user.username,
+                user.id
+            );
+        }
+        UserCommand::SetPassword {
+            data,
+            username,
+            password,
+        } => {
+            let password = read_password(password)?;
+            let store = open_store(&data)?;
+            let record = find_user(&store, &username).await?;
+            let changes = UserChanges {
+                password_hash: Some(hash_password(&password)?),
+                ..UserChanges::default()
+            };
+            store.update_user(&record.user.id, changes).await?;
+            println!("Changed the password of `{username}`; their sessions have ended.");
+        }
+        UserCommand::SetRole {
+            data,
+            username,
+            role,
+        } => {
+            let role = parse_role(&role)?;
+            let store = open_store(&data)?;
+            let record = find_user(&store, &username).await?;
+            let changes = UserChanges {
+                role: Some(role),
+                ..UserChanges::default()
+            };
+            store.update_user(&record.user.id, changes).await?;
+            println!("`{username}` is now {}.", role.as_str());
+        }
+    }
+    Ok(())
 }

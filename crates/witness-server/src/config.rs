@@ -35,6 +35,24 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_MAX_EVENT_BYTES", default_value_t = 256 * 1024)]
     pub max_event_bytes: usize,
 
+    /// Where Witness audits its own operations: comma-separated `local` (its own store),
+    /// `file:DIR` (NDJSON files), `http(s)://host:port` (a second Witness). Host-only setting.
+    #[arg(long, env = "WITNESS_AUDIT_TARGETS", default_value = "local")]
+    pub audit_targets: String,
+
+    /// Ingest API key for URL audit targets.
+    #[arg(long, env = "WITNESS_AUDIT_API_KEY", hide_env_values = true)]
+    pub audit_api_key: Option<String>,
+
+    /// Password of the first admin, used only when there are no users yet; otherwise a
+    /// password is generated and printed once.
+    #[arg(long, env = "WITNESS_ADMIN_PASSWORD", hide_env_values = true)]
+    pub admin_password: Option<String>,
+
+    /// A session ends after this many seconds without use.
+    #[arg(long, env = "WITNESS_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
+    pub session_idle_seconds: u64,
+
     /// Events received longer ago than this many days are deleted (1 to 3650).
     #[arg(long, env = "WITNESS_RETENTION_DAYS", default_value_t = 365,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
@@ -51,6 +69,10 @@ impl ServeConfig {
             max_payload_bytes: 10 * 1024 * 1024,
             max_event_bytes: 256 * 1024,
             retention_days: 365,
+            audit_targets: "local".to_string(),
+            audit_api_key: None,
+            admin_password: None,
+            session_idle_seconds: 8 * 3600,
         }
     }
 

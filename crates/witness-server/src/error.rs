@@ -1,9 +1,12 @@
-//! One error type for Witness's own API, answered as `{"code", "message"}` with its status.
+//! One error type for Witness's own API, answered as `{"code", "message"}` with its status
+//! (422 adds `fields`, a message per field).
+
+use std::collections::BTreeMap;
 
 use axum::Json;
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use witness_api::{ApiErrorBody, FilterError};
+use witness_api::{ApiErrorBody, FilterError, ValidationErrorBody};
 
 use crate::store::StoreError;
 
@@ -18,17 +21,45 @@ pub enum AppError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("{0}")]
+    Conflict(String),
+    /// Field name → what is wrong with it.
+    #[error("Some fields are not valid: {}", describe_fields(.0))]
+    Validation(BTreeMap<String, String>),
+    #[error("Too many failed attempts; try again in {retry_after_seconds} seconds.")]
+    TooManyRequests { retry_after_seconds: u64 },
+    /// The operation was refused because something it depends on (auditing) is down.
+    #[error("{0}")]
+    Unavailable(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
 
+fn describe_fields(fields: &BTreeMap<String, String>) -> String {
+    fields
+        .iter()
+        .map(|(field, message)| format!("{field}: {message}"))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 impl AppError {
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        AppError::Validation(BTreeMap::from([(field.to_string(), message.into())]))
+    }
+
     fn status_and_code(&self) -> (StatusCode, &'static str) {
         match self {
             AppError::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad_request"),
             AppError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, "unauthorized"),
             AppError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AppError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AppError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            AppError::Validation(_) => (StatusCode::UNPROCESSABLE_ENTITY, "validation_failed"),
+            AppError::TooManyRequests { .. } => {
+                (StatusCode::TOO_MANY_REQUESTS, "too_many_requests")
+            }
+            AppError::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AppError::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal_error"),
         }
     }
@@ -46,6 +77,8 @@ impl From<StoreError> for AppError {
             StoreError::Invalid { parameter, message } => {
                 AppError::BadRequest(format!("Query parameter `{parameter}`: {message}"))
             }
+            StoreError::Conflict(message) => AppError::Conflict(message),
+            StoreError::NotFound(message) => AppError::NotFound(message),
             StoreError::Backend(message) => AppError::Internal(anyhow::anyhow!(message)),
         }
     }
@@ -54,6 +87,12 @@ impl From<StoreError> for AppError {
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let (status, code) = self.status_and_code();
+        let retry_after = match &self {
+            AppError::TooManyRequests {
+                retry_after_seconds,
+            } => Some(*retry_after_seconds),
+            _ => None,
+        };
         let message = match &self {
             AppError::Internal(error) => {
                 // The details go to the log, not to the caller.
@@ -62,10 +101,28 @@ impl IntoResponse for AppError {
             }
             other => other.to_string(),
         };
-        let body = ApiErrorBody {
-            code: code.to_string(),
-            message,
+        let mut response = match self {
+            AppError::Validation(fields) => (
+                status,
+                Json(ValidationErrorBody {
+                    code: code.to_string(),
+                    message,
+                    fields,
+                }),
+            )
+                .into_response(),
+            _ => (
+                status,
+                Json(ApiErrorBody {
+                    code: code.to_string(),
+                    message,
+                }),
+            )
+                .into_response(),
         };
-        (status, Json(body)).into_response()
+        if let Some(value) = retry_after.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
+        }
+        response
     }
 }

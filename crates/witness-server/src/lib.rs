@@ -1,14 +1,17 @@
 //! The Witness server: HTTP API, served panel, and the command line behind `witness`.
 
 pub mod apikeys;
+pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod model;
+pub mod passwords;
 pub mod retention;
 pub mod routes;
+pub mod sessions;
 pub mod startup;
 pub mod state;
 pub mod store;

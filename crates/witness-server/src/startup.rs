@@ -13,10 +13,13 @@ use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::audit::{Auditor, parse_targets};
 use crate::config::ServeConfig;
-use crate::state::AppState;
-use crate::store::{SqliteStore, Store};
+use crate::passwords::{generate_password, hash_password, password_problem};
+use crate::state::{AppState, StateParts};
+use crate::store::{SqliteStore, Store, UserRecord};
 use crate::{retention, routes};
+use witness_api::{Role, User};
 
 /// The whole HTTP surface: API, health, and the panel with a fallback to `index.html` so that
 /// client routes such as `/audit` load the app.
@@ -63,8 +66,24 @@ impl Application {
             SqliteStore::open_in(&data_dir)
                 .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
         );
+        let session = Auditor::new_session_id();
+        let targets = parse_targets(
+            &config.audit_targets,
+            config.audit_api_key.as_deref(),
+            store.clone(),
+            &session,
+        )?;
+        let auditor = Arc::new(Auditor::new(session, targets));
+        tracing::info!(targets = ?auditor.target_names(), session = auditor.session(), "Auditing is enabled");
+        bootstrap_admin(store.as_ref(), config.admin_password.as_deref()).await?;
         retention::spawn(store.clone(), config.retention_days);
-        let state = AppState::new(data_dir.clone(), store.clone(), config.ingest_limits());
+        let state = AppState::new(StateParts {
+            data_dir: data_dir.clone(),
+            store: store.clone(),
+            auditor,
+            ingest_limits: config.ingest_limits(),
+            session_idle: std::time::Duration::from_secs(config.session_idle_seconds.max(1)),
+        });
         let router = app(state, &config.panel_dir);
         tracing::info!(data_dir = %data_dir.display(), "Witness started");
         Ok(Self {
@@ -86,10 +105,52 @@ impl Application {
     }
 
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        axum::serve(self.listener, self.router)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
+        axum::serve(
+            self.listener,
+            self.router
+                .into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await
     }
+}
+
+/// On first start (no users), creates `admin` with the configured password, or a generated
+/// one printed once to the console.
+async fn bootstrap_admin(store: &dyn Store, password: Option<&str>) -> anyhow::Result<()> {
+    if store.count_users().await? > 0 {
+        return Ok(());
+    }
+    let (password, generated) = match password.filter(|p| !p.is_empty()) {
+        Some(password) => {
+            if let Some(problem) = password_problem(password) {
+                anyhow::bail!("WITNESS_ADMIN_PASSWORD {problem}");
+            }
+            (password.to_string(), false)
+        }
+        None => (generate_password(), true),
+    };
+    store
+        .create_user(UserRecord {
+            user: User {
+                id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
+                username: "admin".to_string(),
+                display_name: Some("Administrator".to_string()),
+                email: None,
+                role: Role::Admin,
+                created_at: chrono::Utc::now(),
+            },
+            password_hash: hash_password(&password)?,
+        })
+        .await?;
+    if generated {
+        println!(
+            "Created the first user `admin` with the password {password} (shown only now;              change it with `witness user set-password admin`)."
+        );
+    } else {
+        println!("Created the first user `admin` with the password from WITNESS_ADMIN_PASSWORD.");
+    }
+    Ok(())
 }
 
 pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {

@@ -2,33 +2,42 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
+use crate::audit::Auditor;
+use crate::error::AppError;
 use crate::ingest::IngestLimits;
-use crate::store::Store;
+use crate::sessions::LoginLimiter;
+use crate::store::{SessionRecord, Store};
 
 #[derive(Clone)]
 pub struct AppState {
     inner: Arc<Inner>,
 }
 
+pub struct StateParts {
+    pub data_dir: PathBuf,
+    pub store: Arc<dyn Store>,
+    pub auditor: Arc<Auditor>,
+    pub ingest_limits: IngestLimits,
+    pub session_idle: Duration,
+}
+
 struct Inner {
-    data_dir: PathBuf,
-    store: Arc<dyn Store>,
-    ingest_limits: IngestLimits,
+    parts: StateParts,
+    login_limiter: LoginLimiter,
     started_at: DateTime<Utc>,
     started: Instant,
 }
 
 impl AppState {
-    pub fn new(data_dir: PathBuf, store: Arc<dyn Store>, ingest_limits: IngestLimits) -> Self {
+    pub fn new(parts: StateParts) -> Self {
         Self {
             inner: Arc::new(Inner {
-                data_dir,
-                store,
-                ingest_limits,
+                parts,
+                login_limiter: LoginLimiter::default(),
                 started_at: Utc::now(),
                 started: Instant::now(),
             }),
@@ -36,15 +45,27 @@ impl AppState {
     }
 
     pub fn store(&self) -> &dyn Store {
-        self.inner.store.as_ref()
+        self.inner.parts.store.as_ref()
+    }
+
+    pub fn auditor(&self) -> &Arc<Auditor> {
+        &self.inner.parts.auditor
+    }
+
+    pub fn login_limiter(&self) -> &LoginLimiter {
+        &self.inner.login_limiter
     }
 
     pub fn ingest_limits(&self) -> &IngestLimits {
-        &self.inner.ingest_limits
+        &self.inner.parts.ingest_limits
+    }
+
+    pub fn session_idle(&self) -> Duration {
+        self.inner.parts.session_idle
     }
 
     pub fn data_dir(&self) -> &std::path::Path {
-        &self.inner.data_dir
+        &self.inner.parts.data_dir
     }
 
     pub fn started_at(&self) -> DateTime<Utc> {
@@ -53,5 +74,25 @@ impl AppState {
 
     pub fn uptime_seconds(&self) -> u64 {
         self.inner.started.elapsed().as_secs()
+    }
+
+    /// Moves a session's expiry to `now + idle`, writing only when it moved by more than a
+    /// minute (or a tenth of the idle time), so that reads do not each cost a write.
+    pub async fn slide_session(
+        &self,
+        mut session: SessionRecord,
+        now: DateTime<Utc>,
+    ) -> Result<SessionRecord, AppError> {
+        let idle = chrono::Duration::from_std(self.session_idle())
+            .unwrap_or_else(|_| chrono::Duration::hours(8));
+        let wanted = now + idle;
+        let step = (idle / 10).min(chrono::Duration::minutes(1));
+        if wanted - session.expires_at > step {
+            self.store()
+                .extend_session(session.token_hash, wanted)
+                .await?;
+            session.expires_at = wanted;
+        }
+        Ok(session)
     }
 }

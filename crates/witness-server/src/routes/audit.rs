@@ -14,7 +14,8 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, VerifyReport};
 
-use crate::auth::ReadAccess;
+use crate::auth::Reader;
+use crate::details;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{Cursor, EventQuery};
@@ -43,6 +44,20 @@ fn filter_from(pairs: &[(String, String)]) -> Result<EventFilter, AppError> {
     )?)
 }
 
+/// The filter as audit details: the query-string pairs, never event contents.
+fn filter_details(filter: &EventFilter) -> serde_json::Map<String, serde_json::Value> {
+    let mut pairs = serde_json::Map::new();
+    for (key, value) in filter.to_pairs() {
+        match pairs.get_mut(key) {
+            Some(serde_json::Value::Array(values)) => values.push(value.into()),
+            _ => {
+                pairs.insert(key.to_string(), serde_json::json!([value]));
+            }
+        }
+    }
+    details! {"filter" => pairs}
+}
+
 fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
     pairs
         .iter()
@@ -53,7 +68,7 @@ fn single<'a>(pairs: &'a [(String, String)], name: &str) -> Option<&'a str> {
 
 /// `GET /api/audit/events`
 pub async fn list_events(
-    _access: ReadAccess,
+    Reader(caller): Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Json<EventPage>, AppError> {
@@ -74,34 +89,52 @@ pub async fn list_events(
         None => None,
         Some(text) => Some(Cursor::decode(text)?),
     };
-    let page = state
+    let operation = state
+        .auditor()
+        .begin(&caller.context, "audit.query", filter_details(&filter))
+        .await?;
+    let outcome = state
         .store()
         .query(EventQuery {
             filter,
             limit,
             cursor,
         })
+        .await
+        .map_err(AppError::from);
+    let page = operation
+        .finish_with(outcome, |page| details! {"returned" => page.events.len()})
         .await?;
     Ok(Json(page))
 }
 
 /// `GET /api/audit/events/{id}`
 pub async fn get_event(
-    _access: ReadAccess,
+    Reader(caller): Reader,
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> Result<Json<AuditEvent>, AppError> {
-    state
-        .store()
-        .get(&id)
-        .await?
-        .map(Json)
-        .ok_or_else(|| AppError::NotFound(format!("There is no audit event with id `{id}`.")))
+    let operation = state
+        .auditor()
+        .begin(
+            &caller.context,
+            "audit.event_viewed",
+            details! {"event_id" => id},
+        )
+        .await?;
+    let outcome = match state.store().get(&id).await {
+        Ok(Some(event)) => Ok(event),
+        Ok(None) => Err(AppError::NotFound(format!(
+            "There is no audit event with id `{id}`."
+        ))),
+        Err(error) => Err(error.into()),
+    };
+    Ok(Json(operation.finish_with(outcome, |_| details! {}).await?))
 }
 
 /// `GET /api/audit/histogram`; `bucket` is seconds or a duration such as `5m`, `1h`, `1d`.
 pub async fn histogram(
-    _access: ReadAccess,
+    _reader: Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Json<Histogram>, AppError> {
@@ -147,7 +180,7 @@ enum ExportFormat {
 /// `GET /api/audit/export?format=csv|ndjson`: the whole filtered set, newest first, streamed
 /// page by page from one snapshot.
 pub async fn export(
-    _access: ReadAccess,
+    Reader(caller): Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Response, AppError> {
@@ -166,6 +199,14 @@ pub async fn export(
         ExportFormat::Csv => ("csv", "text/csv; charset=utf-8"),
         ExportFormat::Ndjson => ("ndjson", "application/x-ndjson"),
     };
+    let mut requested = filter_details(&filter);
+    requested.insert("format".to_string(), serde_json::json!(extension));
+    // The export is streamed after this handler returns: Complete records that it started.
+    let operation = state
+        .auditor()
+        .begin(&caller.context, "audit.export", requested)
+        .await?;
+    operation.complete(details! {}).await;
     let file_name = format!(
         "witness-audit-{}.{extension}",
         Utc::now().format("%Y%m%dT%H%M%SZ")
@@ -293,11 +334,16 @@ fn ndjson_rows(events: &[AuditEvent]) -> std::io::Result<Vec<u8>> {
 /// every new event matching the filter. A client that falls behind gets `event: lagged` with
 /// the number of events it missed.
 pub async fn stream(
-    _access: ReadAccess,
+    Reader(caller): Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
     let filter = filter_from(&query_pairs(&uri))?;
+    let operation = state
+        .auditor()
+        .begin(&caller.context, "audit.live_tail", filter_details(&filter))
+        .await?;
+    operation.complete(details! {}).await;
     let mut receiver = state.store().subscribe();
     let stream = async_stream::stream! {
         loop {
@@ -320,7 +366,7 @@ pub async fn stream(
 
 /// `GET /api/audit/verify[?full=true]`
 pub async fn verify(
-    _access: ReadAccess,
+    _reader: Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Json<VerifyReport>, AppError> {

@@ -1,18 +1,23 @@
 //! HTTP routes, one module per concern.
 
+mod apikeys;
 mod audit;
+mod auth;
 mod diagnostics;
 mod health;
 mod ingest;
+pub mod json_body;
+mod users;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, OriginalUri};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 
 use crate::error::AppError;
 use crate::state::AppState;
 
 pub use audit::CSV_HEADER;
+pub use users::username_problem;
 
 /// Everything under `/api`.
 pub fn api() -> Router<AppState> {
@@ -29,6 +34,16 @@ pub fn api() -> Router<AppState> {
         .route("/audit/stream", get(audit::stream))
         .route("/audit/verify", get(audit::verify))
         .route("/diagnostics", get(diagnostics::get_diagnostics))
+        .route("/auth/login", post(auth::login))
+        .route("/auth/logout", post(auth::logout))
+        .route("/auth/me", get(auth::me))
+        .route("/apikeys", get(apikeys::list).post(apikeys::create))
+        .route("/apikeys/{id}", delete(apikeys::revoke))
+        .route("/users", get(users::list).post(users::create))
+        .route(
+            "/users/{id}",
+            axum::routing::put(users::update).delete(users::remove),
+        )
         // An unknown API path is a JSON 404, never the panel's index.html.
         .fallback(api_not_found)
 }

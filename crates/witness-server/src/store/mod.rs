@@ -9,7 +9,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
-use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, VerifyReport};
+use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, Role, User, VerifyReport};
 
 use crate::model::NewEvent;
 
@@ -20,6 +20,11 @@ pub enum StoreError {
     /// The caller passed something the store cannot use (a bad cursor, say).
     #[error("{parameter}: {message}")]
     Invalid { parameter: String, message: String },
+    /// The change would break a rule (a taken username, removing the last admin).
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    NotFound(String),
     #[error("storage failed: {0}")]
     Backend(String),
 }
@@ -87,28 +92,7 @@ pub struct AppendReceipt {
 }
 
 /// What an API key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Permission {
-    Ingest,
-    Read,
-}
-
-impl Permission {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::Ingest => "ingest",
-            Permission::Read => "read",
-        }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        match text.trim() {
-            "ingest" => Some(Permission::Ingest),
-            "read" => Some(Permission::Read),
-            _ => None,
-        }
-    }
-}
+pub use witness_api::ApiKeyPermission as Permission;
 
 /// An API key as stored: never the token, only its SHA-256.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -126,6 +110,32 @@ impl ApiKeyRecord {
     pub fn allows(&self, permission: Permission) -> bool {
         self.revoked_at.is_none() && self.permissions.contains(&permission)
     }
+}
+
+/// A user with the password hash the API never shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub user: User,
+    pub password_hash: String,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChanges {
+    pub role: Option<Role>,
+    pub password_hash: Option<String>,
+    pub display_name: Option<Option<String>>,
+    pub email: Option<Option<String>>,
+}
+
+/// A login session as stored: the token only as its SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionRecord {
+    pub token_hash: [u8; 32],
+    pub user_id: String,
+    pub csrf_token: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
 }
 
 #[async_trait]
@@ -171,6 +181,42 @@ pub trait Store: Send + Sync + 'static {
     async fn revoke_api_key(&self, id: &str) -> StoreResult<bool>;
 
     async fn find_api_key(&self, token_hash: [u8; 32]) -> StoreResult<Option<ApiKeyRecord>>;
+
+    /// Fails with `Conflict` when the username is taken.
+    async fn create_user(&self, record: UserRecord) -> StoreResult<()>;
+
+    async fn list_users(&self) -> StoreResult<Vec<User>>;
+
+    async fn find_user(&self, username: &str) -> StoreResult<Option<UserRecord>>;
+
+    async fn get_user(&self, id: &str) -> StoreResult<Option<UserRecord>>;
+
+    /// Applies the changes and returns the user before and after. Fails with `Conflict` when
+    /// it would leave no admin, `NotFound` when there is no such user. A new password ends
+    /// the user's sessions.
+    async fn update_user(&self, id: &str, changes: UserChanges) -> StoreResult<(User, User)>;
+
+    /// Removes the user and their sessions; `Conflict` for the last admin.
+    async fn delete_user(&self, id: &str) -> StoreResult<User>;
+
+    async fn count_users(&self) -> StoreResult<u64>;
+
+    async fn create_session(&self, session: SessionRecord) -> StoreResult<()>;
+
+    /// The session and its user, if the session exists and has not expired at `now`.
+    async fn find_session(
+        &self,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(SessionRecord, UserRecord)>>;
+
+    async fn extend_session(
+        &self,
+        token_hash: [u8; 32],
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()>;
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
 }
 
 /// The id the API shows for a storage sequence number: fixed width, so it sorts by arrival.

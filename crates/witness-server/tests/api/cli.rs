@@ -106,3 +106,61 @@ async fn verify_command_reports_the_head_and_names_a_break() {
     let error = String::from_utf8_lossy(&broken.stderr);
     assert!(error.contains("0000000000000002"), "{error}");
 }
+
+#[test]
+fn user_add_set_password_and_set_role() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let added = witness(
+        dir.path(),
+        &[
+            "user",
+            "add",
+            "frank",
+            "--role",
+            "auditor",
+            "--password",
+            "frank-password-1",
+        ],
+    );
+    assert!(added.status.success(), "{added:?}");
+    assert!(stdout(&added).contains("auditor `frank`"));
+    let short = witness(dir.path(), &["user", "add", "gina", "--password", "short"]);
+    assert!(!short.status.success());
+    assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
+    let duplicate = witness(
+        dir.path(),
+        &["user", "add", "frank", "--password", "frank-password-2"],
+    );
+    assert!(!duplicate.status.success());
+    let promoted = witness(dir.path(), &["user", "set-role", "frank", "admin"]);
+    assert!(promoted.status.success(), "{promoted:?}");
+    let bad_role = witness(dir.path(), &["user", "set-role", "frank", "root"]);
+    assert!(!bad_role.status.success());
+    let demoted = witness(dir.path(), &["user", "set-role", "frank", "auditor"]);
+    assert!(
+        !demoted.status.success(),
+        "the last admin cannot be demoted"
+    );
+    let changed = witness(
+        dir.path(),
+        &[
+            "user",
+            "set-password",
+            "frank",
+            "--password",
+            "frank-password-3",
+        ],
+    );
+    assert!(changed.status.success(), "{changed:?}");
+    let missing = witness(
+        dir.path(),
+        &[
+            "user",
+            "set-password",
+            "nobody",
+            "--password",
+            "whatever-123",
+        ],
+    );
+    assert!(!missing.status.success());
+}

@@ -5,14 +5,13 @@ use crate::helpers::spawn_app;
 #[tokio::test]
 async fn diagnostics_reports_version_uptime_and_data_directory() {
     let app = spawn_app().await;
-    let response = app
-        .client
-        .get(app.url("/api/diagnostics"))
-        .send()
-        .await
-        .expect("request");
+    let admin = app.admin().await;
+    let response = admin.get("/api/diagnostics").await;
     assert_eq!(response.status(), 200);
     let diagnostics: Diagnostics = response.json().await.expect("JSON body");
+    assert!(diagnostics.auditing.enabled);
+    assert_eq!(diagnostics.auditing.summary, "Auditing is enabled");
+    assert_eq!(diagnostics.auditing.targets, vec!["local".to_string()]);
     assert_eq!(diagnostics.version, env!("CARGO_PKG_VERSION"));
     assert_eq!(diagnostics.data_dir, app.data_dir.display().to_string());
     assert!(diagnostics.started_at <= chrono::Utc::now());

@@ -24,6 +24,8 @@ pub const INDEX_HTML: &str =
     "<!DOCTYPE html><html><head><title>Witness</title></head><body></body></html>";
 pub const WASM_BYTES: &[u8] = b"\0asm\x01\0\0\0";
 
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+
 pub async fn spawn_app() -> TestApp {
     spawn_app_with(|_| {}).await
 }
@@ -44,6 +46,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         data_dir.clone(),
         panel_dir,
     );
+    config.admin_password = Some(ADMIN_PASSWORD.to_string());
     configure(&mut config);
     let app = Application::build(config).await.expect("server builds");
     let address = format!("http://{}", app.local_addr());
@@ -63,7 +66,118 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
     }
 }
 
+/// A logged-in browser-like client: keeps the session cookie, sends the CSRF token.
+pub struct Session {
+    pub client: reqwest::Client,
+    pub csrf: String,
+    pub base: String,
+    pub user: witness_api::User,
+}
+
+impl Session {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub async fn get(&self, path: &str) -> reqwest::Response {
+        self.client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request")
+    }
+
+    pub async fn send(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> reqwest::Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("X-CSRF-Token", &self.csrf);
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        request.send().await.expect("request")
+    }
+
+    pub async fn post(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::POST, path, Some(body)).await
+    }
+
+    pub async fn put(&self, path: &str, body: serde_json::Value) -> reqwest::Response {
+        self.send(reqwest::Method::PUT, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> reqwest::Response {
+        self.send(reqwest::Method::DELETE, path, None).await
+    }
+}
+
 impl TestApp {
+    /// Logs in; panics unless the login succeeds.
+    pub async fn login(&self, username: &str, password: &str) -> Session {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .expect("HTTP client");
+        let response = client
+            .post(self.url("/api/auth/login"))
+            .json(&serde_json::json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request");
+        let status = response.status();
+        let text = response.text().await.expect("body");
+        assert_eq!(status, 200, "login as {username}: {text}");
+        let login: witness_api::LoginResponse = serde_json::from_str(&text).expect("login body");
+        Session {
+            client,
+            csrf: login.csrf_token,
+            base: self.address.clone(),
+            user: login.user,
+        }
+    }
+
+    pub async fn admin(&self) -> Session {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Creates a user through the API (as admin) and logs in as them.
+    pub async fn user_with_role(&self, username: &str, role: &str) -> Session {
+        let admin = self.admin().await;
+        let password = format!("{username}-password-1");
+        let response = admin
+            .post(
+                "/api/users",
+                serde_json::json!({"username": username, "password": password, "role": role}),
+            )
+            .await;
+        assert_eq!(response.status(), 201, "{:?}", response.text().await);
+        self.login(username, &password).await
+    }
+
+    /// Self-audit records in the local store for `action` (without the `witness.` prefix).
+    pub async fn audit_records(&self, action: &str) -> Vec<witness_api::AuditEvent> {
+        let filter = witness_api::EventFilter::from_pairs([(
+            "action",
+            format!("witness.{action}").as_str(),
+        )])
+        .expect("filter");
+        let page = self
+            .store
+            .query(witness_server::store::EventQuery {
+                filter,
+                limit: 1000,
+                cursor: None,
+            })
+            .await
+            .expect("query");
+        page.events
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.address, path)
     }

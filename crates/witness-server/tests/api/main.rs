@@ -1,10 +1,14 @@
 //! Black-box tests of the server over real HTTP: one binary, one module per area.
 
+mod access;
+mod auth;
 mod chain;
 mod cli;
 mod diagnostics;
 mod health;
 mod helpers;
 mod ingest;
+mod management;
 mod panel;
 mod query;
+mod selfaudit;

@@ -1,5 +1,6 @@
 //! The embedded store: one SQLite file in the data directory, WAL, durable commits.
 
+mod accounts;
 mod filter_sql;
 pub mod row;
 pub mod schema;
@@ -14,13 +15,15 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tokio::sync::{broadcast, oneshot};
-use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, HistogramBucket, VerifyReport};
+use witness_api::{
+    AuditEvent, EventFilter, EventPage, Histogram, HistogramBucket, User, VerifyReport,
+};
 
 use self::row::{COLUMNS, EventRow, from_micros, micros};
 use self::writer::{ChainHead, WriteCommand};
 use super::{
-    ApiKeyRecord, AppendReceipt, Cursor, EventQuery, Permission, Store, StoreError, StoreResult,
-    parse_event_id,
+    ApiKeyRecord, AppendReceipt, Cursor, EventQuery, Permission, SessionRecord, Store, StoreError,
+    StoreResult, UserChanges, UserRecord, parse_event_id,
 };
 use crate::model::NewEvent;
 
@@ -488,6 +491,105 @@ impl Store for SqliteStore {
                 .query_row(params![token_hash.to_vec()], read_api_key)
                 .optional()?;
             Ok(key)
+        })
+        .await
+    }
+
+    async fn create_user(&self, record: UserRecord) -> StoreResult<()> {
+        self.write(move |conn, _head| accounts::insert_user(conn, &record))
+            .await
+    }
+
+    async fn list_users(&self) -> StoreResult<Vec<User>> {
+        self.read(|conn| {
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {} FROM users ORDER BY username",
+                accounts::USER_COLUMNS
+            ))?;
+            let users = statement
+                .query_map([], accounts::read_user)?
+                .map(|row| row.map(|record| record.user))
+                .collect::<Result<_, _>>()?;
+            Ok(users)
+        })
+        .await
+    }
+
+    async fn find_user(&self, username: &str) -> StoreResult<Option<UserRecord>> {
+        let username = username.to_string();
+        self.read(move |conn| {
+            Ok(conn
+                .prepare_cached(&format!(
+                    "SELECT {} FROM users WHERE username = ?1",
+                    accounts::USER_COLUMNS
+                ))?
+                .query_row(params![username], accounts::read_user)
+                .optional()?)
+        })
+        .await
+    }
+
+    async fn get_user(&self, id: &str) -> StoreResult<Option<UserRecord>> {
+        let id = id.to_string();
+        self.read(move |conn| accounts::get_user(conn, &id)).await
+    }
+
+    async fn update_user(&self, id: &str, changes: UserChanges) -> StoreResult<(User, User)> {
+        let id = id.to_string();
+        self.write(move |conn, _head| accounts::update_user(conn, &id, changes))
+            .await
+    }
+
+    async fn delete_user(&self, id: &str) -> StoreResult<User> {
+        let id = id.to_string();
+        self.write(move |conn, _head| accounts::delete_user(conn, &id))
+            .await
+    }
+
+    async fn count_users(&self) -> StoreResult<u64> {
+        self.read(|conn| {
+            let count: i64 = conn.query_row("SELECT COUNT(*) FROM users", [], |row| row.get(0))?;
+            Ok(count as u64)
+        })
+        .await
+    }
+
+    async fn create_session(&self, session: SessionRecord) -> StoreResult<()> {
+        self.write(move |conn, _head| accounts::insert_session(conn, &session))
+            .await
+    }
+
+    async fn find_session(
+        &self,
+        token_hash: [u8; 32],
+        now: DateTime<Utc>,
+    ) -> StoreResult<Option<(SessionRecord, UserRecord)>> {
+        self.read(move |conn| accounts::find_session(conn, token_hash, now))
+            .await
+    }
+
+    async fn extend_session(
+        &self,
+        token_hash: [u8; 32],
+        expires_at: DateTime<Utc>,
+    ) -> StoreResult<()> {
+        self.write(move |conn, _head| {
+            conn.execute(
+                "UPDATE sessions SET expires_at = ?2 WHERE token_hash = ?1",
+                params![token_hash.to_vec(), micros(expires_at)],
+            )?;
+            Ok(())
+        })
+        .await
+    }
+
+    async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()> {
+        self.write(move |conn, _head| {
+            conn.execute(
+                "DELETE FROM sessions WHERE token_hash = ?1",
+                params![token_hash.to_vec()],
+            )?;
+            Ok(())
         })
         .await
     }

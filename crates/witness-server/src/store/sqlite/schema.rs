@@ -91,6 +91,25 @@ CREATE TABLE IF NOT EXISTS api_keys (
     created_at   INTEGER NOT NULL,     -- microseconds
     revoked_at   INTEGER
 );
+
+CREATE TABLE IF NOT EXISTS users (
+    id            TEXT PRIMARY KEY,
+    username      TEXT NOT NULL UNIQUE,
+    display_name  TEXT,
+    email         TEXT,
+    role          TEXT NOT NULL CHECK (role IN ('admin', 'auditor')),
+    password_hash TEXT NOT NULL,          -- Argon2id PHC string
+    created_at    INTEGER NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS sessions (
+    token_hash  BLOB PRIMARY KEY,         -- SHA-256 of the cookie's token
+    user_id     TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    csrf_token  TEXT NOT NULL,
+    created_at  INTEGER NOT NULL,
+    expires_at  INTEGER NOT NULL          -- slides forward with use
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 "#;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {

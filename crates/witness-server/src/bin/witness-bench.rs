@@ -1,0 +1,2085 @@
+//! `witness-bench`: ingestion throughput and query latency of Witness on this machine.
+//!
+//! ```text
+//! cargo run --release -p witness-server --bin witness-bench -- --events 200000 --ingest-events 100000
+//! ```
+//!
+//! 1. Ingestion: the real server in process, `--clients` concurrent clients POSTing CLEF batches
+//!    of `--batch` events to `/ingest/clef`; then the same events through `Store::append` without
+//!    HTTP; then a raw rusqlite baseline running the writer's SQL on a fresh file.
+//! 2. Queries: `--events` events loaded through `Store::append`, then first pages, histograms
+//!    and a cursor walk through the `Store` trait, and the same over HTTP.
+//!
+//! The events come from a seeded generator (about 1000 actors, 58 actions with a Zipf-like
+//! distribution, 20 organizations, 100 workspaces, timestamps over the last 30 days), so runs
+//! with the same flags store the same data.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use bytes::Bytes;
+use chrono::{DateTime, SecondsFormat, Utc};
+use clap::{Parser, ValueEnum};
+use rand::rngs::StdRng;
+use rand::seq::{IndexedRandom, SliceRandom};
+use rand::{Rng, SeedableRng};
+use rusqlite::{Connection, TransactionBehavior, params};
+use serde_json::{Map, Value, json};
+use tokio::task::JoinSet;
+use witness_api::{AuditResult, EventFilter, EventPage, Histogram, ValueMatch};
+use witness_server::apikeys::{generate_token, hash_token, token_prefix};
+use witness_server::config::ServeConfig;
+use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
+use witness_server::model::NewEvent;
+use witness_server::startup::Application;
+use witness_server::store::canonical::GENESIS_HASH;
+use witness_server::store::sqlite::row::EventRow;
+use witness_server::store::sqlite::{DATABASE_FILE, schema};
+use witness_server::store::{EventQuery, Permission, Store};
+
+/// Events per `Store::append` while loading the query data set.
+const LOAD_BATCH: usize = 10_000;
+/// The page size of every page query (the API's default).
+const PAGE: usize = 100;
+/// Pages in a cursor walk.
+const WALK_PAGES: usize = 100;
+/// A case whose warm-up run is slower than this gets at most `SLOW_SAMPLES` samples.
+const SLOW_CASE: Duration = Duration::from_secs(2);
+const SLOW_SAMPLES: usize = 5;
+const DAY_MICROS: i64 = 86_400_000_000;
+const SPAN_DAYS: i64 = 30;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Analyze {
+    /// Run ANALYZE after loading, before the queries.
+    After,
+    /// Never run ANALYZE.
+    None,
+    /// Run the queries without statistics, then ANALYZE, then again.
+    Compare,
+}
+
+/// Ingestion throughput and query latency of Witness.
+#[derive(Debug, Parser)]
+#[command(name = "witness-bench")]
+struct Args {
+    /// Events loaded for the query part (0 skips it).
+    #[arg(long, default_value_t = 10_000_000)]
+    events: usize,
+    /// Events for the ingestion part (0 skips it).
+    #[arg(long, default_value_t = 1_000_000)]
+    ingest_events: usize,
+    /// Concurrent ingestion clients.
+    #[arg(long, default_value_t = 4)]
+    clients: usize,
+    /// Events per ingestion request (and per transaction of the raw baseline).
+    #[arg(long, default_value_t = 1000)]
+    batch: usize,
+    /// Samples per query.
+    #[arg(long, default_value_t = 50)]
+    queries: usize,
+    /// Samples per query over HTTP (0 skips the HTTP queries).
+    #[arg(long, default_value_t = 20)]
+    http_queries: usize,
+    /// Whether to run ANALYZE on the query store.
+    #[arg(long, value_enum, default_value_t = Analyze::After)]
+    analyze: Analyze,
+    /// Work directory (new or empty); a fresh temporary directory when absent.
+    #[arg(long)]
+    dir: Option<PathBuf>,
+    /// Keep the work directory (and its databases) at the end.
+    #[arg(long)]
+    keep: bool,
+    /// Seed of the event generator.
+    #[arg(long, default_value_t = 42)]
+    seed: u64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    if args.batch == 0 || args.clients == 0 || args.queries == 0 {
+        bail!("--batch, --clients and --queries must be at least 1");
+    }
+    if cfg!(debug_assertions) {
+        eprintln!("warning: this is a debug build; run with --release for meaningful figures");
+    }
+    let work = WorkDir::create(args.dir.clone(), args.keep)?;
+    println!("witness-bench {}", env!("CARGO_PKG_VERSION"));
+    println!();
+    print!("{}", machine_report(work.path()));
+    println!(
+        "Work directory: {}{}",
+        work.path().display(),
+        if args.keep {
+            " (kept)"
+        } else {
+            " (deleted at the end)"
+        }
+    );
+    println!();
+
+    let world = Arc::new(World::new(args.seed));
+    println!(
+        "Data: seeded generator (seed {}): {} actors ({} users, {} API keys, {} system), {} actions \
+         (Zipf-like, s = {ACTION_ZIPF}), {} organizations, {} workspaces, {} repositories; ~{}% \
+         failures; timestamps over the {SPAN_DAYS} days before the run, in arrival order with \
+         ±30 s jitter.",
+        args.seed,
+        world.actors.len(),
+        world.users.len(),
+        world.keys.len(),
+        world.systems.len(),
+        ACTIONS.len(),
+        world.orgs.len(),
+        world.workspaces.len(),
+        world.repos.len(),
+        (BASE_FAILURE * 100.0).round(),
+    );
+    println!();
+
+    let panel = work.path().join("panel");
+    std::fs::create_dir_all(&panel)?;
+
+    if args.ingest_events > 0 {
+        ingest_part(&args, &world, work.path(), &panel).await?;
+    }
+    if args.events > 0 {
+        query_part(&args, &world, work.path(), &panel).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// The work directory
+// ---------------------------------------------------------------------------------------------
+
+struct WorkDir {
+    path: PathBuf,
+    keep: bool,
+}
+
+impl WorkDir {
+    fn create(dir: Option<PathBuf>, keep: bool) -> anyhow::Result<Self> {
+        let path = match dir {
+            Some(dir) => {
+                if dir.exists() && std::fs::read_dir(&dir)?.next().is_some() {
+                    bail!(
+                        "{} is not empty; give a new or empty directory (it is deleted at the end \
+                         unless --keep)",
+                        dir.display()
+                    );
+                }
+                dir
+            }
+            None => std::env::temp_dir().join(format!(
+                "witness-bench-{}-{}",
+                std::process::id(),
+                hex::encode(rand::random::<[u8; 4]>())
+            )),
+        };
+        std::fs::create_dir_all(&path)
+            .with_context(|| format!("cannot create {}", path.display()))?;
+        let path = path.canonicalize()?;
+        Ok(WorkDir { path, keep })
+    }
+
+    fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+impl Drop for WorkDir {
+    fn drop(&mut self) {
+        if !self.keep
+            && let Err(error) = std::fs::remove_dir_all(&self.path)
+        {
+            eprintln!("cannot delete {}: {error}", self.path.display());
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The machine
+// ---------------------------------------------------------------------------------------------
+
+fn machine_report(dir: &Path) -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|line| line.starts_with("model name"))
+        .and_then(|line| line.split_once(':'))
+        .map(|(_, model)| model.trim().to_string())
+        .unwrap_or_else(|| "unknown".to_string());
+    let processors = cpuinfo
+        .lines()
+        .filter(|line| line.starts_with("processor"))
+        .count();
+    let available = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let meminfo = std::fs::read_to_string("/proc/meminfo").unwrap_or_default();
+    let mem_kib = |key: &str| -> Option<u64> {
+        meminfo
+            .lines()
+            .find(|line| line.starts_with(key))
+            .and_then(|line| line.split_whitespace().nth(1))
+            .and_then(|value| value.parse().ok())
+    };
+    let gib = |kib: u64| kib as f64 / 1024.0 / 1024.0;
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .map(|text| text.trim().to_string())
+        .unwrap_or_else(|_| "unknown".to_string());
+    let disk = std::process::Command::new("df")
+        .args(["-hT", "--output=source,fstype,size,avail"])
+        .arg(dir)
+        .output()
+        .ok()
+        .and_then(|output| {
+            let text = String::from_utf8_lossy(&output.stdout).into_owned();
+            let fields: Vec<String> = text
+                .lines()
+                .nth(1)?
+                .split_whitespace()
+                .map(str::to_string)
+                .collect();
+            match fields.as_slice() {
+                [source, fstype, size, avail] => {
+                    Some(format!("{source} ({fstype}), {avail} free of {size}"))
+                }
+                _ => None,
+            }
+        })
+        .unwrap_or_else(|| "unknown".to_string());
+    let mut out = String::new();
+    let _ = writeln!(out, "Machine");
+    let _ = writeln!(out, "  CPU      {model}");
+    let _ = writeln!(
+        out,
+        "  cores    {processors} logical ({available} available to this process)"
+    );
+    let _ = writeln!(
+        out,
+        "  RAM      {:.1} GiB ({:.1} GiB available at start)",
+        gib(mem_kib("MemTotal:").unwrap_or(0)),
+        gib(mem_kib("MemAvailable:").unwrap_or(0))
+    );
+    let _ = writeln!(out, "  kernel   Linux {kernel}");
+    let _ = writeln!(out, "  disk     {disk}");
+    let _ = writeln!(
+        out,
+        "  SQLite   {} (bundled), WAL, synchronous=FULL",
+        rusqlite::version()
+    );
+    let _ = writeln!(
+        out,
+        "  build    {}",
+        if cfg!(debug_assertions) {
+            "debug (NOT representative)"
+        } else {
+            "release"
+        }
+    );
+    out
+}
+
+// ---------------------------------------------------------------------------------------------
+// The world the events happen in
+// ---------------------------------------------------------------------------------------------
+
+#[rustfmt::skip]
+const FIRST_NAMES: [&str; 48] = [
+    "Alice", "Bob", "Carol", "Dave", "Erin", "Frank", "Grace", "Heidi", "Ivan", "Judy", "Mallory",
+    "Niaj", "Olivia", "Peggy", "Rupert", "Sybil", "Trent", "Victor", "Walter", "Yasmin", "Zoe",
+    "Amir", "Beatriz", "Chen", "Dmitri", "Elena", "Fatima", "Goran", "Hana", "Ingrid", "Jamal",
+    "Kenji", "Leila", "Mateo", "Nadia", "Oskar", "Priya", "Quentin", "Rosa", "Sven", "Tomas",
+    "Uma", "Valentina", "Wei", "Ximena", "Yusuf", "Zara", "Lars",
+];
+#[rustfmt::skip]
+const LAST_NAMES: [&str; 40] = [
+    "Nguyen", "Smith", "Garcia", "Müller", "Rossi", "Kowalski", "Tanaka", "Okafor", "Silva",
+    "Johansson", "Dubois", "Novak", "Haddad", "Kim", "Patel", "Ivanova", "Cohen", "Larsen",
+    "Moreau", "Yilmaz", "Fernandez", "Schmidt", "Costa", "Andersen", "Popescu", "Horvat", "Sato",
+    "Mensah", "Alvarez", "Bianchi", "Kaur", "Lindqvist", "Murphy", "Nakamura", "Oliveira",
+    "Petrov", "Quinn", "Romero", "Svensson", "Weber",
+];
+#[rustfmt::skip]
+const ORG_NAMES: [&str; 20] = [
+    "Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries", "Wayne Enterprises",
+    "Tyrell", "Cyberdyne", "Soylent", "Wonka", "Vandelay", "Gringotts", "Oceanic",
+    "Massive Dynamic", "Aperture", "Black Mesa", "Monarch", "Dunder Mifflin", "Pied Piper",
+];
+#[rustfmt::skip]
+const WORKSPACE_WORDS: [&str; 10] = [
+    "platform", "web", "mobile", "data", "infra", "payments", "search", "security", "ml", "tools",
+];
+#[rustfmt::skip]
+const REPO_WORDS: [&str; 24] = [
+    "api", "frontend", "backend", "gateway", "auth", "billing", "worker", "scheduler", "docs",
+    "terraform", "helm-charts", "ios-app", "android-app", "etl", "dashboards", "sdk", "cli",
+    "notifications", "search-indexer", "ledger", "website", "design-system", "monorepo", "infra",
+];
+#[rustfmt::skip]
+const TEAMS: [&str; 8] = [
+    "backend", "frontend", "platform", "sre", "security", "data", "mobile", "support",
+];
+#[rustfmt::skip]
+const TOKEN_PURPOSES: [&str; 8] = [
+    "ci", "deploy", "terraform", "backup", "metrics", "release", "sync", "readonly",
+];
+#[rustfmt::skip]
+const DEVICES: [&str; 6] = [
+    "laptop", "workstation", "desktop", "build-box", "macbook", "yubikey",
+];
+#[rustfmt::skip]
+const SYSTEM_ACTORS: [&str; 6] = [
+    "scheduler", "retention", "billing-engine", "sso-sync", "webhook-dispatcher", "token-reaper",
+];
+const USER_AGENTS: [&str; 6] = [
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 Safari/605.1.15",
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/126.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0",
+    "git/2.45.2",
+    "forge-cli/3.2.1",
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) Mobile/15E148",
+];
+#[rustfmt::skip]
+const FIRST_OCTETS: [u8; 16] = [
+    23, 31, 45, 62, 77, 81, 88, 91, 94, 109, 146, 151, 185, 192, 212, 213,
+];
+
+const USERS: usize = 950;
+const KEYS: usize = 40;
+const WORKSPACES_PER_ORG: usize = 5;
+const REPOS_PER_WORKSPACE: usize = 20;
+const TOKENS: usize = 20_000;
+const SSH_KEYS: usize = 5_000;
+const WEBHOOKS: usize = 3_000;
+/// Zipf-like exponents: actions, users, organizations (by members).
+const ACTION_ZIPF: f64 = 1.2;
+const USER_ZIPF: f64 = 0.8;
+const ORG_ZIPF: f64 = 1.0;
+/// Failure rate of actions that can fail (two actions always fail, which adds ~1%).
+const BASE_FAILURE: f64 = 0.04;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    User,
+    ApiKey,
+    System,
+}
+
+impl Kind {
+    fn principal_type(self) -> &'static str {
+        match self {
+            Kind::User => "user",
+            Kind::ApiKey => "api_key",
+            Kind::System => "system",
+        }
+    }
+}
+
+struct ActorInfo {
+    kind: Kind,
+    id: String,
+    name: String,
+    email: Option<String>,
+    org: usize,
+    ips: Vec<String>,
+}
+
+struct Tenant {
+    id: String,
+    name: String,
+    slug: String,
+}
+
+struct Workspace {
+    id: String,
+    name: String,
+}
+
+struct Repo {
+    id: String,
+    name: String,
+}
+
+/// Cumulative weights to sample from.
+struct Cdf(Vec<f64>);
+
+impl Cdf {
+    fn zipf(n: usize, exponent: f64) -> Self {
+        let mut total = 0.0;
+        Cdf((1..=n)
+            .map(|rank| {
+                total += 1.0 / (rank as f64).powf(exponent);
+                total
+            })
+            .collect())
+    }
+
+    fn sample(&self, rng: &mut impl Rng) -> usize {
+        let total = self.0.last().copied().unwrap_or(0.0);
+        let x = rng.random::<f64>() * total;
+        self.0.partition_point(|&c| c <= x).min(self.0.len() - 1)
+    }
+}
+
+struct World {
+    actors: Vec<ActorInfo>,
+    /// Indexes into `actors`, by kind; `users` in decreasing activity.
+    users: Vec<usize>,
+    keys: Vec<usize>,
+    systems: Vec<usize>,
+    user_cdf: Cdf,
+    orgs: Vec<Tenant>,
+    org_users: Vec<Vec<usize>>,
+    workspaces: Vec<Workspace>,
+    org_workspaces: Vec<Vec<usize>>,
+    repos: Vec<Repo>,
+    action_cdf: Cdf,
+}
+
+fn random_ip(rng: &mut impl Rng) -> String {
+    if rng.random_bool(0.05) {
+        format!(
+            "2001:db8:{:x}:{:x}::{:x}",
+            rng.random_range(0..0x1000u16),
+            rng.random_range(0..0x100u16),
+            rng.random_range(1..0xffffu16)
+        )
+    } else {
+        format!(
+            "{}.{}.{}.{}",
+            FIRST_OCTETS.choose(rng).copied().unwrap_or(10),
+            rng.random_range(0..=255u8),
+            rng.random_range(0..=255u8),
+            rng.random_range(1..=254u8)
+        )
+    }
+}
+
+impl World {
+    fn new(seed: u64) -> Self {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let orgs: Vec<Tenant> = ORG_NAMES
+            .iter()
+            .enumerate()
+            .map(|(index, name)| Tenant {
+                id: format!("org-{:02}", index + 1),
+                name: name.to_string(),
+                slug: name.to_lowercase().replace(' ', "-"),
+            })
+            .collect();
+        let mut workspaces = Vec::new();
+        let mut org_workspaces = vec![Vec::new(); orgs.len()];
+        let mut repos = Vec::new();
+        for (org_index, org) in orgs.iter().enumerate() {
+            let mut words = WORKSPACE_WORDS.to_vec();
+            words.shuffle(&mut rng);
+            for word in words.iter().take(WORKSPACES_PER_ORG) {
+                org_workspaces[org_index].push(workspaces.len());
+                workspaces.push(Workspace {
+                    id: format!("ws-{:03}", workspaces.len() + 1),
+                    name: format!("{}-{word}", org.slug),
+                });
+            }
+        }
+        for workspace in &workspaces {
+            let mut words = REPO_WORDS.to_vec();
+            words.shuffle(&mut rng);
+            for word in words.iter().take(REPOS_PER_WORKSPACE) {
+                repos.push(Repo {
+                    id: format!("repo-{:05}", repos.len() + 1),
+                    name: format!("{}/{word}", workspace.name),
+                });
+            }
+        }
+
+        let org_cdf = Cdf::zipf(orgs.len(), ORG_ZIPF);
+        let mut names: Vec<(&str, &str)> = FIRST_NAMES
+            .iter()
+            .flat_map(|first| LAST_NAMES.iter().map(move |last| (*first, *last)))
+            .collect();
+        names.shuffle(&mut rng);
+        let mut actors = Vec::new();
+        let mut users = Vec::new();
+        let mut org_users = vec![Vec::new(); orgs.len()];
+        for (index, (first, last)) in names.into_iter().take(USERS).enumerate() {
+            let org = org_cdf.sample(&mut rng);
+            let ips = (0..rng.random_range(1..=3))
+                .map(|_| random_ip(&mut rng))
+                .collect();
+            org_users[org].push(actors.len());
+            users.push(actors.len());
+            actors.push(ActorInfo {
+                kind: Kind::User,
+                id: format!("u-{:04}", index + 1),
+                name: format!("{first} {last}"),
+                email: Some(format!(
+                    "{}.{}@{}.example",
+                    first.to_lowercase(),
+                    last.to_lowercase(),
+                    orgs[org].slug
+                )),
+                org,
+                ips,
+            });
+        }
+        let mut keys = Vec::new();
+        for index in 0..KEYS {
+            let org = org_cdf.sample(&mut rng);
+            keys.push(actors.len());
+            actors.push(ActorInfo {
+                kind: Kind::ApiKey,
+                id: format!("key-{}", hex::encode(rng.random::<[u8; 4]>())),
+                name: format!(
+                    "{} {} key",
+                    orgs[org].slug,
+                    TOKEN_PURPOSES[index % TOKEN_PURPOSES.len()]
+                ),
+                email: None,
+                org,
+                ips: vec![format!("10.20.{}.{}", index, rng.random_range(1..=254u8))],
+            });
+        }
+        let mut systems = Vec::new();
+        for name in SYSTEM_ACTORS {
+            systems.push(actors.len());
+            actors.push(ActorInfo {
+                kind: Kind::System,
+                id: format!("sys-{name}"),
+                name: name.to_string(),
+                email: None,
+                org: 0,
+                ips: Vec::new(),
+            });
+        }
+        World {
+            user_cdf: Cdf::zipf(users.len(), USER_ZIPF),
+            actors,
+            users,
+            keys,
+            systems,
+            orgs,
+            org_users,
+            workspaces,
+            org_workspaces,
+            repos,
+            action_cdf: Cdf::zipf(ACTIONS.len(), ACTION_ZIPF),
+        }
+    }
+
+    fn pick_user(&self, rng: &mut impl Rng) -> usize {
+        self.users[self.user_cdf.sample(rng)]
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Who {
+    User,
+    /// A user, or an API key 30% of the time.
+    UserOrKey,
+    Key,
+    System,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TargetKind {
+    Myself,
+    Member,
+    Repo,
+    Token,
+    SshKey,
+    Webhook,
+    Org,
+    Workspace,
+    Subscription,
+    Invoice,
+    Team,
+}
+
+struct ActionSpec {
+    name: &'static str,
+    who: Who,
+    target: TargetKind,
+    /// Follows `{ActorName} ` in the message template; `$OLD`/`$NEW` are the change's values.
+    phrase: &'static str,
+    /// For `*_changed`: the details field and the values it takes.
+    change: Option<(&'static str, &'static [&'static str])>,
+}
+
+const fn action(
+    name: &'static str,
+    who: Who,
+    target: TargetKind,
+    phrase: &'static str,
+) -> ActionSpec {
+    ActionSpec {
+        name,
+        who,
+        target,
+        phrase,
+        change: None,
+    }
+}
+
+const fn change(
+    name: &'static str,
+    target: TargetKind,
+    phrase: &'static str,
+    field: &'static str,
+    values: &'static [&'static str],
+) -> ActionSpec {
+    ActionSpec {
+        name,
+        who: Who::User,
+        target,
+        phrase,
+        change: Some((field, values)),
+    }
+}
+
+const ROLES: &[&str] = &["read", "triage", "write", "maintain", "admin"];
+const EMAILS: &[&str] = &[
+    "billing@corp.example",
+    "finance@corp.example",
+    "ap@corp.example",
+];
+
+use TargetKind as T;
+use Who as W;
+
+/// In decreasing frequency (the Zipf rank).
+#[rustfmt::skip]
+const ACTIONS: [ActionSpec; 58] = [
+    action("user.login", W::User, T::Myself, "signed in"),
+    action("repo.pushed", W::UserOrKey, T::Repo, "pushed to {TargetName}"),
+    action("repo.cloned", W::UserOrKey, T::Repo, "cloned {TargetName}"),
+    action("credentials.used", W::Key, T::Token, "authenticated with the token {TargetName}"),
+    action("user.logout", W::User, T::Myself, "signed out"),
+    action("user.login_failed", W::User, T::Myself, "failed to sign in"),
+    action("repo.created", W::User, T::Repo, "created the repository {TargetName}"),
+    action("member.invited", W::User, T::Member, "invited {TargetName} to the workspace"),
+    action("user.profile_updated", W::User, T::Myself, "updated their profile"),
+    change("member.role_changed", T::Member, "changed the role of {TargetName} from $OLD to $NEW", "role", ROLES),
+    action("member.added", W::User, T::Member, "added {TargetName} to the workspace"),
+    action("member.invitation_accepted", W::User, T::Workspace, "accepted the invitation to {TargetName}"),
+    action("credentials.created", W::User, T::Token, "created the access token {TargetName}"),
+    change("repo.branch_protection_changed", T::Repo, "changed branch protection of {TargetName} from $OLD to $NEW", "branch_protection", &["off", "reviews_required", "strict"]),
+    action("user.session_revoked", W::User, T::Myself, "revoked a session"),
+    action("credentials.rotated", W::UserOrKey, T::Token, "rotated the token {TargetName}"),
+    action("repo.webhook_created", W::User, T::Webhook, "created the webhook {TargetName}"),
+    action("credentials.ssh_key_added", W::User, T::SshKey, "added the SSH key {TargetName}"),
+    action("member.removed", W::User, T::Member, "removed {TargetName} from the workspace"),
+    change("repo.visibility_changed", T::Repo, "changed the visibility of {TargetName} from $OLD to $NEW", "visibility", &["private", "internal", "public"]),
+    action("user.mfa_enabled", W::User, T::Myself, "enabled two-factor authentication"),
+    action("credentials.revoked", W::User, T::Token, "revoked the token {TargetName}"),
+    change("user.password_changed", T::Myself, "changed their password", "password_strength", &["weak", "fair", "strong"]),
+    action("repo.collaborator_added", W::User, T::Member, "added {TargetName} as a collaborator"),
+    action("member.team_added", W::User, T::Team, "joined the team {TargetName}"),
+    action("credentials.expired", W::System, T::Token, "expired the token {TargetName}"),
+    change("repo.renamed", T::Repo, "renamed the repository {TargetName} from $OLD to $NEW", "name", &["api", "api-v2", "legacy-api", "core", "service", "app"]),
+    action("repo.archived", W::User, T::Repo, "archived {TargetName}"),
+    change("org.settings_changed", T::Org, "changed the default branch of {TargetName} from $OLD to $NEW", "default_branch", &["main", "master", "trunk", "develop"]),
+    change("credentials.scope_changed", T::Token, "changed the scopes of {TargetName} from $OLD to $NEW", "scopes", &["read", "read write", "admin"]),
+    action("billing.invoice_paid", W::System, T::Invoice, "recorded the payment of {TargetName}"),
+    action("repo.collaborator_removed", W::User, T::Member, "removed {TargetName} as a collaborator"),
+    action("member.team_removed", W::User, T::Team, "left the team {TargetName}"),
+    action("repo.deploy_key_added", W::User, T::SshKey, "added the deploy key {TargetName}"),
+    change("user.email_changed", T::Myself, "changed their email address", "email", &[]),
+    action("user.password_reset_requested", W::User, T::Myself, "requested a password reset"),
+    action("member.invitation_revoked", W::User, T::Member, "revoked the invitation of {TargetName}"),
+    action("repo.webhook_deleted", W::User, T::Webhook, "deleted the webhook {TargetName}"),
+    action("credentials.ssh_key_removed", W::User, T::SshKey, "removed the SSH key {TargetName}"),
+    action("repo.unarchived", W::User, T::Repo, "unarchived {TargetName}"),
+    action("member.suspended", W::User, T::Member, "suspended {TargetName}"),
+    action("repo.transferred", W::User, T::Repo, "transferred {TargetName} to another workspace"),
+    change("org.member_policy_changed", T::Org, "changed the base permission of {TargetName} from $OLD to $NEW", "base_permission", &["none", "read", "write"]),
+    change("billing.seats_changed", T::Subscription, "changed the seats of {TargetName} from $OLD to $NEW", "seats", &["10", "25", "50", "100", "250"]),
+    action("user.mfa_disabled", W::User, T::Myself, "disabled two-factor authentication"),
+    action("repo.deleted", W::User, T::Repo, "deleted the repository {TargetName}"),
+    action("member.unsuspended", W::User, T::Member, "unsuspended {TargetName}"),
+    action("billing.invoice_failed", W::System, T::Invoice, "could not collect the payment of {TargetName}"),
+    action("billing.payment_method_added", W::User, T::Subscription, "added a payment method to {TargetName}"),
+    change("org.ip_allowlist_changed", T::Org, "changed the IP allowlist of {TargetName} from $OLD to $NEW", "ip_allowlist", &["disabled", "office", "office-and-vpn"]),
+    change("billing.plan_changed", T::Subscription, "changed the plan of {TargetName} from $OLD to $NEW", "plan", &["free", "team", "business", "enterprise"]),
+    action("org.audit_log_exported", W::User, T::Org, "exported the audit log of {TargetName}"),
+    action("org.sso_enabled", W::User, T::Org, "enabled single sign-on for {TargetName}"),
+    action("billing.payment_method_removed", W::User, T::Subscription, "removed a payment method from {TargetName}"),
+    change("billing.email_changed", T::Subscription, "changed the billing email of {TargetName}", "billing_email", EMAILS),
+    action("org.sso_disabled", W::User, T::Org, "disabled single sign-on for {TargetName}"),
+    change("org.renamed", T::Org, "renamed {TargetName} from $OLD to $NEW", "name", &["Acme", "Acme Corp", "Acme Holdings", "ACME Inc"]),
+    action("org.deleted", W::User, T::Org, "deleted the organization {TargetName}"),
+];
+
+/// Words of the messages for free-text search: frequent ones and rare ones.
+const COMMON_WORDS: [&str; 4] = ["signed", "pushed", "cloned", "authenticated"];
+const RARE_WORDS: [&str; 4] = ["allowlist", "unsuspended", "transferred", "seats"];
+
+/// Makes CLEF lines for events `index..` of a data set of `total` events spread evenly over
+/// `[start, start + 30 days)`.
+struct Generator {
+    world: Arc<World>,
+    rng: StdRng,
+    start_micros: i64,
+    span_micros: i64,
+    total: usize,
+    next: usize,
+}
+
+impl Generator {
+    fn new(world: Arc<World>, seed: u64, start: DateTime<Utc>, total: usize) -> Self {
+        Generator {
+            world,
+            rng: StdRng::seed_from_u64(seed),
+            start_micros: start.timestamp_micros(),
+            span_micros: SPAN_DAYS * DAY_MICROS,
+            total,
+            next: 0,
+        }
+    }
+
+    /// A CLEF body of `count` events (one JSON object per line).
+    fn clef_body(&mut self, count: usize) -> String {
+        let mut body = String::with_capacity(count * 900);
+        for _ in 0..count {
+            body.push_str(&self.clef_line());
+            body.push('\n');
+        }
+        body
+    }
+
+    fn clef_line(&mut self) -> String {
+        let index = self.next;
+        self.next += 1;
+        let world = Arc::clone(&self.world);
+        let rng = &mut self.rng;
+
+        let base = self.start_micros
+            + (self.span_micros as f64 * index as f64 / self.total.max(1) as f64) as i64;
+        let jitter = rng.random_range(-30_000_000..=30_000_000i64);
+        let ts = (base + jitter).clamp(self.start_micros, self.start_micros + self.span_micros - 1);
+        let ts = DateTime::from_timestamp_micros(ts).unwrap_or_default();
+
+        let spec = &ACTIONS[world.action_cdf.sample(rng)];
+        let actor_index = match spec.who {
+            Who::User => world.pick_user(rng),
+            Who::UserOrKey if rng.random_bool(0.3) => *world.keys.choose(rng).unwrap_or(&0),
+            Who::UserOrKey => world.pick_user(rng),
+            Who::Key => *world.keys.choose(rng).unwrap_or(&0),
+            Who::System => *world.systems.choose(rng).unwrap_or(&0),
+        };
+        let actor = &world.actors[actor_index];
+        let org = if actor.kind == Kind::System {
+            rng.random_range(0..world.orgs.len())
+        } else {
+            actor.org
+        };
+        let workspace = world.org_workspaces[org].choose(rng).copied().unwrap_or(0);
+
+        let mut properties = Map::new();
+        let (target_type, target_id, target_name, in_workspace): (&str, String, String, bool) =
+            match spec.target {
+                TargetKind::Myself => ("user", actor.id.clone(), actor.name.clone(), false),
+                TargetKind::Member => {
+                    let other = world.org_users[org]
+                        .choose(rng)
+                        .copied()
+                        .unwrap_or_else(|| world.pick_user(rng));
+                    let other = &world.actors[other];
+                    ("user", other.id.clone(), other.name.clone(), true)
+                }
+                TargetKind::Repo => {
+                    let repo = &world.repos[workspace * REPOS_PER_WORKSPACE
+                        + rng.random_range(0..REPOS_PER_WORKSPACE)];
+                    ("repository", repo.id.clone(), repo.name.clone(), true)
+                }
+                TargetKind::Token => {
+                    let n = rng.random_range(0..TOKENS);
+                    let purpose = TOKEN_PURPOSES[n % TOKEN_PURPOSES.len()];
+                    (
+                        "access_token",
+                        format!("tok-{n:05}"),
+                        format!("{purpose}-token-{n}"),
+                        rng.random_bool(0.5),
+                    )
+                }
+                TargetKind::SshKey => {
+                    let n = rng.random_range(0..SSH_KEYS);
+                    let device = DEVICES[n % DEVICES.len()];
+                    (
+                        "ssh_key",
+                        format!("ssh-{n:05}"),
+                        format!("{device}-{n}"),
+                        false,
+                    )
+                }
+                TargetKind::Webhook => {
+                    let n = rng.random_range(0..WEBHOOKS);
+                    (
+                        "webhook",
+                        format!("hook-{n:04}"),
+                        format!("https://hooks.example.com/{n}"),
+                        true,
+                    )
+                }
+                TargetKind::Org => (
+                    "organization",
+                    world.orgs[org].id.clone(),
+                    world.orgs[org].name.clone(),
+                    false,
+                ),
+                TargetKind::Workspace => (
+                    "workspace",
+                    world.workspaces[workspace].id.clone(),
+                    world.workspaces[workspace].name.clone(),
+                    true,
+                ),
+                TargetKind::Subscription => (
+                    "subscription",
+                    format!("sub-{:02}", org + 1),
+                    format!("{} subscription", world.orgs[org].name),
+                    false,
+                ),
+                TargetKind::Invoice => {
+                    let n = rng.random_range(100_000..1_000_000);
+                    ("invoice", format!("inv-{n}"), format!("invoice {n}"), false)
+                }
+                TargetKind::Team => {
+                    let team = rng.random_range(0..TEAMS.len());
+                    (
+                        "team",
+                        format!("team-{:02}-{team}", org + 1),
+                        format!("{}/{}", world.orgs[org].slug, TEAMS[team]),
+                        false,
+                    )
+                }
+            };
+
+        let always_fails = matches!(spec.name, "user.login_failed" | "billing.invoice_failed");
+        let failed = always_fails || rng.random_bool(BASE_FAILURE);
+        let mut details = Map::new();
+        let mut phrase = spec.phrase.to_string();
+        if let Some((field, values)) = spec.change {
+            let (old, new) = if values.is_empty() {
+                // An email address: the actor's, and a new one.
+                let old = actor.email.clone().unwrap_or_default();
+                let new = old.replace(".example", &format!("{}.example", rng.random_range(2..9)));
+                (old, new)
+            } else {
+                let old = rng.random_range(0..values.len());
+                let mut new = rng.random_range(0..values.len() - 1);
+                if new >= old {
+                    new += 1;
+                }
+                (values[old].to_string(), values[new].to_string())
+            };
+            phrase = phrase.replace("$OLD", &old).replace("$NEW", &new);
+            details.insert(field.to_string(), json!({"old": old, "new": new}));
+        }
+        let mut status = None;
+        match spec.name {
+            "user.login" => {
+                let method = *["password", "sso", "passkey"].choose(rng).unwrap_or(&"sso");
+                status = Some(method.to_string());
+                details.insert("mfa".into(), Value::Bool(rng.random_bool(0.7)));
+            }
+            "repo.pushed" => {
+                let branch = *["main", "develop", "release", "feature/login", "fix/typo"]
+                    .choose(rng)
+                    .unwrap_or(&"main");
+                details.insert("branch".into(), json!(branch));
+                details.insert("commits".into(), json!(rng.random_range(1..12)));
+                details.insert("forced".into(), Value::Bool(rng.random_bool(0.02)));
+            }
+            "credentials.created" => {
+                details.insert("scopes".into(), json!(["repo", "read:org"]));
+                details.insert("expires_in_days".into(), json!(90));
+            }
+            "member.invited" | "member.added" => {
+                details.insert("role".into(), json!(ROLES.choose(rng).unwrap_or(&"read")));
+            }
+            _ => {}
+        }
+        if failed {
+            let (reason, error) = match spec.name {
+                "user.login_failed" => *[
+                    ("invalid_password", "the password is wrong"),
+                    ("mfa_failed", "the second factor was refused"),
+                    ("locked", "the account is locked"),
+                ]
+                .choose(rng)
+                .unwrap_or(&("invalid_password", "")),
+                "billing.invoice_failed" => ("card_declined", "the card was declined"),
+                _ => *[
+                    ("permission_denied", "the actor lacks the permission"),
+                    ("rate_limited", "too many requests"),
+                    ("validation_failed", "the request was invalid"),
+                    ("conflict", "the resource changed meanwhile"),
+                ]
+                .choose(rng)
+                .unwrap_or(&("permission_denied", "")),
+            };
+            status = Some(reason.to_string());
+            details.insert("error".into(), json!(error));
+        }
+
+        let client_ip = match actor.kind {
+            Kind::System => None,
+            _ if rng.random_bool(0.08) => Some(random_ip(rng)),
+            _ => actor.ips.choose(rng).cloned(),
+        };
+
+        // CLEF: the reserved fields, then the properties the server maps.
+        let mut line = Map::new();
+        line.insert(
+            "@t".into(),
+            json!(ts.to_rfc3339_opts(SecondsFormat::Micros, true)),
+        );
+        line.insert("@mt".into(), json!(format!("{{ActorName}} {phrase}")));
+        if failed {
+            line.insert("@l".into(), json!("Warning"));
+        }
+        line.insert("Action".into(), json!(spec.name));
+        line.insert("Actor".into(), json!(actor.id));
+        line.insert("ActorName".into(), json!(actor.name));
+        if let Some(email) = &actor.email {
+            line.insert("ActorEmail".into(), json!(email));
+        }
+        line.insert("PrincipalType".into(), json!(actor.kind.principal_type()));
+        line.insert("Target".into(), json!(target_id));
+        line.insert("TargetType".into(), json!(target_type));
+        line.insert("TargetName".into(), json!(target_name));
+        line.insert(
+            "Result".into(),
+            json!(if failed { "failure" } else { "success" }),
+        );
+        if let Some(status) = status {
+            line.insert("Status".into(), json!(status));
+        }
+        if let Some(ip) = client_ip {
+            line.insert("ClientIp".into(), json!(ip));
+        }
+        line.insert("OrganizationId".into(), json!(world.orgs[org].id));
+        line.insert("OrganizationName".into(), json!(world.orgs[org].name));
+        if in_workspace {
+            line.insert("WorkspaceId".into(), json!(world.workspaces[workspace].id));
+            line.insert(
+                "WorkspaceName".into(),
+                json!(world.workspaces[workspace].name),
+            );
+        }
+        if !details.is_empty() {
+            line.insert("Details".into(), Value::Object(details));
+        }
+        // What a real application adds: kept verbatim in `properties`.
+        properties.insert(
+            "RequestId".into(),
+            json!(hex::encode(rng.random::<[u8; 8]>())),
+        );
+        if actor.kind != Kind::System {
+            let agent = match actor.kind {
+                Kind::ApiKey => "forge-ci/1.4.2",
+                _ => USER_AGENTS.choose(rng).unwrap_or(&""),
+            };
+            properties.insert("UserAgent".into(), json!(agent));
+        }
+        properties.insert("Application".into(), json!("forge-api"));
+        line.extend(properties);
+        Value::Object(line).to_string()
+    }
+}
+
+/// Parses a CLEF body as the server does (any size).
+fn parse_clef(body: &[u8]) -> anyhow::Result<Vec<NewEvent>> {
+    let limits = IngestLimits {
+        max_payload_bytes: usize::MAX,
+        ..IngestLimits::default()
+    };
+    parse_body(BodyFormat::Clef, body, &limits).map_err(|problem| anyhow::anyhow!("{problem}"))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures
+// ---------------------------------------------------------------------------------------------
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let rank = ((p * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+fn ms(duration: Duration) -> f64 {
+    duration.as_secs_f64() * 1000.0
+}
+
+/// p50 / p95 / max of the samples, in ms.
+fn summary(samples: &mut [Duration]) -> (f64, f64, f64) {
+    samples.sort_unstable();
+    (
+        ms(percentile(samples, 0.50)),
+        ms(percentile(samples, 0.95)),
+        ms(samples.last().copied().unwrap_or_default()),
+    )
+}
+
+/// 1234567 as "1,234,567".
+fn grouped(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (index, ch) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn mib(bytes: u64) -> String {
+    if bytes >= 1 << 30 {
+        format!("{:.2} GiB", bytes as f64 / (1u64 << 30) as f64)
+    } else {
+        format!("{:.1} MiB", bytes as f64 / (1u64 << 20) as f64)
+    }
+}
+
+/// Sizes of the database file and of its WAL.
+fn db_size(dir: &Path) -> (u64, u64) {
+    let size = |name: &str| std::fs::metadata(dir.join(name)).map_or(0, |meta| meta.len());
+    (size(DATABASE_FILE), size(&format!("{DATABASE_FILE}-wal")))
+}
+
+fn size_text(dir: &Path, events: usize) -> String {
+    let (db, wal) = db_size(dir);
+    format!(
+        "{} + WAL {} ({} bytes/event)",
+        mib(db),
+        mib(wal),
+        grouped((db + wal) / events.max(1) as u64)
+    )
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 1: ingestion
+// ---------------------------------------------------------------------------------------------
+
+async fn start_server(
+    data_dir: PathBuf,
+    panel: &Path,
+    max_payload: usize,
+) -> anyhow::Result<(SocketAddr, Arc<dyn Store>)> {
+    let mut config = ServeConfig::new(
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir,
+        panel.to_path_buf(),
+    );
+    config.max_payload_bytes = config.max_payload_bytes.max(max_payload);
+    let app = Application::build(config).await?;
+    let address = app.local_addr();
+    let store = app.store();
+    tokio::spawn(app.run_until_stopped());
+    Ok((address, store))
+}
+
+async fn new_key(store: &Arc<dyn Store>, permission: Permission) -> anyhow::Result<String> {
+    let token = generate_token();
+    store
+        .create_api_key(
+            "bench",
+            &[permission],
+            hash_token(&token),
+            &token_prefix(&token),
+        )
+        .await?;
+    Ok(token)
+}
+
+struct IngestFigures {
+    label: String,
+    events: usize,
+    bytes: Option<u64>,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl IngestFigures {
+    fn rate(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn row(&mut self) -> String {
+        let (p50, p95, max) = summary(&mut self.latencies);
+        let mb = self
+            .bytes
+            .map(|bytes| format!("{:.1}", bytes as f64 / 1e6 / self.elapsed.as_secs_f64()))
+            .unwrap_or_else(|| "-".to_string());
+        format!(
+            "{:<44} {:>10} {:>7} {:>8.1} {:>8.1} {:>8.1}",
+            self.label,
+            grouped(self.rate() as u64),
+            mb,
+            p50,
+            p95,
+            max
+        )
+    }
+}
+
+async fn ingest_part(
+    args: &Args,
+    world: &Arc<World>,
+    work: &Path,
+    panel: &Path,
+) -> anyhow::Result<()> {
+    let n = args.ingest_events;
+    let start = Utc::now() - chrono::Duration::days(SPAN_DAYS);
+    eprintln!("[ingest] generating {} events as CLEF…", grouped(n as u64));
+    let started = Instant::now();
+    let mut generator = Generator::new(world.clone(), args.seed.wrapping_add(1), start, n);
+    let mut bodies = Vec::new();
+    let mut remaining = n;
+    while remaining > 0 {
+        let count = remaining.min(args.batch);
+        bodies.push(Bytes::from(generator.clef_body(count)));
+        remaining -= count;
+    }
+    let total_bytes: u64 = bodies.iter().map(|body| body.len() as u64).sum();
+    let largest = bodies.iter().map(Bytes::len).max().unwrap_or(0);
+    eprintln!(
+        "[ingest] generated {} in {:.1} s",
+        mib(total_bytes),
+        started.elapsed().as_secs_f64()
+    );
+    let bodies = Arc::new(bodies);
+
+    // 1. HTTP.
+    let http_dir = work.join("ingest-http");
+    let (address, store) = start_server(http_dir.clone(), panel, largest + 1).await?;
+    let key = new_key(&store, Permission::Ingest).await?;
+    eprintln!(
+        "[ingest] HTTP: {} clients POSTing {} batches to http://{address}/ingest/clef…",
+        args.clients,
+        bodies.len()
+    );
+    let (elapsed, latencies) = http_ingest(address, &key, bodies.clone(), args.clients).await?;
+    let mut http = IngestFigures {
+        label: format!("HTTP POST /ingest/clef, {} clients", args.clients),
+        events: n,
+        bytes: Some(total_bytes),
+        elapsed,
+        latencies,
+    };
+    let http_size = size_text(&http_dir, n);
+    eprintln!("[ingest] verifying the chain…");
+    let verify_started = Instant::now();
+    let report = store.verify(true).await?;
+    let verify_elapsed = verify_started.elapsed();
+    if !report.ok || report.verified_count != n as u64 {
+        bail!(
+            "after HTTP ingestion the chain has {} verified events (ok: {}), expected {n}",
+            report.verified_count,
+            report.ok
+        );
+    }
+
+    // 2. Store::append without HTTP.
+    eprintln!("[ingest] parsing the batches for Store::append…");
+    let batches = parse_all(&bodies)?;
+    let direct_dir = work.join("ingest-store");
+    std::fs::create_dir_all(&direct_dir)?;
+    eprintln!("[ingest] Store::append, {} tasks…", args.clients);
+    let (elapsed, latencies) = {
+        let store: Arc<dyn Store> =
+            Arc::new(witness_server::store::SqliteStore::open_in(&direct_dir)?);
+        direct_ingest(store, batches, args.clients).await?
+    };
+    let mut direct = IngestFigures {
+        label: format!("Store::append (no HTTP/parsing), {} tasks", args.clients),
+        events: n,
+        bytes: None,
+        elapsed,
+        latencies,
+    };
+
+    // 3. Raw rusqlite.
+    eprintln!("[ingest] parsing the batches for the raw baseline…");
+    let batches = parse_all(&bodies)?;
+    drop(bodies);
+    let raw_dir = work.join("ingest-raw");
+    std::fs::create_dir_all(&raw_dir)?;
+    eprintln!("[ingest] raw rusqlite baseline…");
+    let raw_path = raw_dir.join(DATABASE_FILE);
+    let (elapsed, latencies) =
+        tokio::task::spawn_blocking(move || raw_baseline(&raw_path, batches)).await??;
+    let mut raw = IngestFigures {
+        label: "raw rusqlite, same SQL, 1 client".to_string(),
+        events: n,
+        bytes: None,
+        elapsed,
+        latencies,
+    };
+
+    println!(
+        "Ingestion: {} events, {} per batch ({} batches, {} CLEF, {} bytes/event on the wire)",
+        grouped(n as u64),
+        grouped(args.batch as u64),
+        grouped(n.div_ceil(args.batch) as u64),
+        mib(total_bytes),
+        grouped(total_bytes / n as u64)
+    );
+    println!(
+        "{:<44} {:>10} {:>7} {:>8} {:>8} {:>8}",
+        "path", "events/s", "MB/s", "p50 ms", "p95 ms", "max ms"
+    );
+    println!("{}", http.row());
+    println!("{}", direct.row());
+    println!("{}", raw.row());
+    println!(
+        "HTTP / raw: {:.2}   Store::append / raw: {:.2}   (latency = one request / append / \
+         transaction of {} events)",
+        http.rate() / raw.rate(),
+        direct.rate() / raw.rate(),
+        args.batch
+    );
+    println!(
+        "Notes: client and server share this machine's cores (in-process, loopback). The server \
+         group-commits concurrent batches (up to 50,000 events per transaction); the raw baseline \
+         commits each batch of {} alone. The raw baseline runs the writer's statements (events + \
+         events_fts inserts, minute_counts upsert, chain_state update, one IMMEDIATE transaction \
+         per batch, WAL, synchronous=FULL) and computes row conversion, canonical JSON, the \
+         SHA-256 chain hash and the search text inside the timing, as the writer does; CLEF \
+         parsing is outside its timing. MB = 10^6 bytes of CLEF.",
+        args.batch
+    );
+    println!(
+        "Store size after HTTP ingestion: {http_size}; raw baseline: {}",
+        size_text(&raw_dir, n)
+    );
+    println!(
+        "Verify (full chain, {} events): {:.2} s, {} events/s",
+        grouped(n as u64),
+        verify_elapsed.as_secs_f64(),
+        grouped((n as f64 / verify_elapsed.as_secs_f64()) as u64)
+    );
+    println!();
+    Ok(())
+}
+
+fn parse_all(bodies: &[Bytes]) -> anyhow::Result<Vec<Vec<NewEvent>>> {
+    bodies.iter().map(|body| parse_clef(body)).collect()
+}
+
+async fn http_ingest(
+    address: SocketAddr,
+    key: &str,
+    bodies: Arc<Vec<Bytes>>,
+    clients: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(clients)
+        .build()?;
+    let url = format!("http://{address}/ingest/clef");
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = JoinSet::new();
+    let started = Instant::now();
+    for _ in 0..clients {
+        let client = client.clone();
+        let url = url.clone();
+        let key = key.to_string();
+        let bodies = bodies.clone();
+        let next = next.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let index = next.fetch_add(1, Ordering::Relaxed);
+                let Some(body) = bodies.get(index) else {
+                    break;
+                };
+                let sent = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("X-Seq-ApiKey", &key)
+                    .header("Content-Type", "application/vnd.serilog.clef")
+                    .body(body.clone())
+                    .send()
+                    .await?;
+                let status = response.status();
+                let text = response.text().await?;
+                if status != reqwest::StatusCode::CREATED {
+                    bail!("batch {index}: HTTP {status} (expected 201): {text}");
+                }
+                latencies.push(sent.elapsed());
+            }
+            Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        match joined? {
+            Ok(some) => latencies.extend(some),
+            Err(error) => {
+                tasks.abort_all();
+                return Err(error);
+            }
+        }
+    }
+    Ok((started.elapsed(), latencies))
+}
+
+async fn direct_ingest(
+    store: Arc<dyn Store>,
+    batches: Vec<Vec<NewEvent>>,
+    tasks_count: usize,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let queue = Arc::new(Mutex::new(batches.into_iter()));
+    let mut tasks = JoinSet::new();
+    let started = Instant::now();
+    for _ in 0..tasks_count {
+        let store = store.clone();
+        let queue = queue.clone();
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let next = queue
+                    .lock()
+                    .map_err(|_| anyhow::anyhow!("poisoned"))?
+                    .next();
+                let Some(batch) = next else { break };
+                let sent = Instant::now();
+                store.append(batch).await?;
+                latencies.push(sent.elapsed());
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let mut latencies = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        latencies.extend(joined??);
+    }
+    Ok((started.elapsed(), latencies))
+}
+
+/// The writer's `insert_group`, minus HTTP, parsing and the channel: one transaction per batch.
+fn raw_baseline(
+    path: &Path,
+    batches: Vec<Vec<NewEvent>>,
+) -> anyhow::Result<(Duration, Vec<Duration>)> {
+    let mut conn = Connection::open(path)?;
+    schema::configure(&conn)?;
+    schema::migrate(&conn)?;
+    let mut prev = GENESIS_HASH;
+    let mut seq = 0i64;
+    let mut last_received = 0i64;
+    let mut latencies = Vec::with_capacity(batches.len());
+    let started = Instant::now();
+    for batch in batches {
+        let sent = Instant::now();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let received = Utc::now().timestamp_micros().max(last_received);
+        let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
+        {
+            let mut insert_event = tx.prepare_cached(
+                "INSERT INTO events (seq, ts, received, action, actor_type, actor_id, actor_name, \
+                 actor_email, target_type, target_id, target_name, result, status, client_ip, \
+                 org_id, org_name, ws_id, ws_name, level, message, details, properties, \
+                 prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
+                 ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+            )?;
+            let mut insert_text =
+                tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
+            for event in batch {
+                seq += 1;
+                let mut row = EventRow::from_new(seq, received, event);
+                let hash = row.canonical().hash(&prev);
+                row.prev_hash = prev.to_vec();
+                row.hash = hash.to_vec();
+                insert_event.execute(params![
+                    row.seq,
+                    row.ts,
+                    row.received,
+                    row.action,
+                    row.actor_type,
+                    row.actor_id,
+                    row.actor_name,
+                    row.actor_email,
+                    row.target_type,
+                    row.target_id,
+                    row.target_name,
+                    row.result,
+                    row.status,
+                    row.client_ip,
+                    row.org_id,
+                    row.org_name,
+                    row.ws_id,
+                    row.ws_name,
+                    row.level,
+                    row.message,
+                    row.details,
+                    row.properties,
+                    row.prev_hash,
+                    row.hash,
+                ])?;
+                insert_text.execute(params![row.seq, row.search_text()])?;
+                *minutes.entry(row.ts.div_euclid(60_000_000)).or_default() += 1;
+                prev = hash;
+            }
+            let mut count_minute = tx.prepare_cached(
+                "INSERT INTO minute_counts (minute, n) VALUES (?1, ?2) \
+                 ON CONFLICT (minute) DO UPDATE SET n = n + excluded.n",
+            )?;
+            for (minute, n) in minutes {
+                count_minute.execute(params![minute, n])?;
+            }
+            tx.execute(
+                "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
+                params![seq, prev.to_vec()],
+            )?;
+        }
+        tx.commit()?;
+        last_received = received;
+        latencies.push(sent.elapsed());
+    }
+    Ok((started.elapsed(), latencies))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Part 2: queries
+// ---------------------------------------------------------------------------------------------
+
+fn is(value: &str) -> ValueMatch {
+    ValueMatch {
+        value: value.to_string(),
+        negated: false,
+        prefix: false,
+    }
+}
+
+fn starts(value: &str) -> ValueMatch {
+    ValueMatch {
+        value: value.to_string(),
+        negated: false,
+        prefix: true,
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CaseKind {
+    Page,
+    Histogram,
+}
+
+/// Makes a case's filter from picked values.
+type PickFilter = Box<dyn Fn(&Picks, &mut StdRng) -> EventFilter + Send + Sync>;
+type MakeFilter = Box<dyn Fn(&mut StdRng) -> EventFilter + Send + Sync>;
+
+struct Case {
+    name: &'static str,
+    kind: CaseKind,
+    make: MakeFilter,
+}
+
+/// What the query cases pick their values from.
+struct Picks {
+    world: Arc<World>,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl Picks {
+    /// An actor by id, name or email: by activity on even samples, uniformly on odd ones.
+    fn actor(&self, rng: &mut StdRng) -> String {
+        let world = &self.world;
+        let actor = if rng.random_bool(0.5) {
+            &world.actors[world.pick_user(rng)]
+        } else {
+            world.actors.choose(rng).unwrap_or(&world.actors[0])
+        };
+        match rng.random_range(0..3) {
+            0 => actor.id.clone(),
+            1 => actor.name.clone(),
+            _ => actor.email.clone().unwrap_or_else(|| actor.id.clone()),
+        }
+    }
+
+    fn action(&self, rng: &mut StdRng) -> &'static str {
+        ACTIONS[self.world.action_cdf.sample(rng)].name
+    }
+
+    fn namespace(&self, rng: &mut StdRng) -> &'static str {
+        [
+            "member.",
+            "repo.",
+            "credentials.",
+            "user.",
+            "org.",
+            "billing.",
+        ]
+        .choose(rng)
+        .copied()
+        .unwrap_or("member.")
+    }
+
+    fn target(&self, rng: &mut StdRng) -> String {
+        let world = &self.world;
+        match rng.random_range(0..3) {
+            0 => world
+                .repos
+                .choose(rng)
+                .map(|r| r.id.clone())
+                .unwrap_or_default(),
+            1 => world
+                .repos
+                .choose(rng)
+                .map(|r| r.name.clone())
+                .unwrap_or_default(),
+            _ => world.actors[world.pick_user(rng)].id.clone(),
+        }
+    }
+
+    fn ip(&self, rng: &mut StdRng) -> String {
+        let world = &self.world;
+        world.actors[world.pick_user(rng)]
+            .ips
+            .choose(rng)
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    fn organization(&self, rng: &mut StdRng) -> String {
+        let org = self.world.orgs.choose(rng).unwrap_or(&self.world.orgs[0]);
+        if rng.random_bool(0.5) {
+            org.id.clone()
+        } else {
+            org.name.clone()
+        }
+    }
+
+    fn workspace(&self, rng: &mut StdRng) -> String {
+        let ws = self
+            .world
+            .workspaces
+            .choose(rng)
+            .unwrap_or(&self.world.workspaces[0]);
+        if rng.random_bool(0.5) {
+            ws.id.clone()
+        } else {
+            ws.name.clone()
+        }
+    }
+
+    fn day(&self, rng: &mut StdRng) -> (DateTime<Utc>, DateTime<Utc>) {
+        let from = self.start + chrono::Duration::days(rng.random_range(0..SPAN_DAYS));
+        (from, from + chrono::Duration::days(1))
+    }
+}
+
+fn cases(picks: Arc<Picks>) -> Vec<Case> {
+    let mut cases = Vec::new();
+    let mut add = |name: &'static str, kind: CaseKind, make: PickFilter| {
+        let picks = picks.clone();
+        cases.push(Case {
+            name,
+            kind,
+            make: Box::new(move |rng| make(&picks, rng)),
+        });
+    };
+    use CaseKind::{Histogram as H, Page as P};
+    add(
+        "first page, no filter",
+        P,
+        Box::new(|_, _| EventFilter::default()),
+    );
+    add(
+        "actor = id|name|email",
+        P,
+        Box::new(|p, rng| EventFilter {
+            actor: vec![is(&p.actor(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "action = exact",
+        P,
+        Box::new(|p, rng| EventFilter {
+            action: vec![is(p.action(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "action = namespace.*",
+        P,
+        Box::new(|p, rng| EventFilter {
+            action: vec![starts(p.namespace(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "target = id|name",
+        P,
+        Box::new(|p, rng| EventFilter {
+            target: vec![is(&p.target(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "result = failure",
+        P,
+        Box::new(|_, _| EventFilter {
+            result: Some(AuditResult::Failure),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "ip",
+        P,
+        Box::new(|p, rng| EventFilter {
+            ip: Some(p.ip(rng)),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "organization = id|name",
+        P,
+        Box::new(|p, rng| EventFilter {
+            organization: Some(p.organization(rng)),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "workspace = id|name",
+        P,
+        Box::new(|p, rng| EventFilter {
+            workspace: Some(p.workspace(rng)),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "time range: one day",
+        P,
+        Box::new(|p, rng| {
+            let (from, to) = p.day(rng);
+            EventFilter {
+                from: Some(from),
+                to: Some(to),
+                ..EventFilter::default()
+            }
+        }),
+    );
+    add(
+        "actor + action ns.* + failure",
+        P,
+        Box::new(|p, rng| EventFilter {
+            actor: vec![is(&p.actor(rng))],
+            action: vec![starts(p.namespace(rng))],
+            result: Some(AuditResult::Failure),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "q = common word",
+        P,
+        Box::new(|_, rng| EventFilter {
+            q: COMMON_WORDS.choose(rng).map(|w| w.to_string()),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "q = rare word",
+        P,
+        Box::new(|_, rng| EventFilter {
+            q: RARE_WORDS.choose(rng).map(|w| w.to_string()),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "histogram 30 d, no filter",
+        H,
+        Box::new(|p, _| EventFilter {
+            from: Some(p.end - chrono::Duration::days(SPAN_DAYS)),
+            to: Some(p.end),
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "histogram 30 d, action = exact",
+        H,
+        Box::new(|p, rng| EventFilter {
+            from: Some(p.end - chrono::Duration::days(SPAN_DAYS)),
+            to: Some(p.end),
+            action: vec![is(p.action(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "histogram 30 d, actor",
+        H,
+        Box::new(|p, rng| EventFilter {
+            from: Some(p.end - chrono::Duration::days(SPAN_DAYS)),
+            to: Some(p.end),
+            actor: vec![is(&p.actor(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    cases
+}
+
+/// What one query returned: events on the page, or the histogram's total.
+async fn run_store(
+    store: &Arc<dyn Store>,
+    kind: CaseKind,
+    filter: EventFilter,
+) -> anyhow::Result<u64> {
+    Ok(match kind {
+        CaseKind::Page => store
+            .query(EventQuery {
+                filter,
+                limit: PAGE,
+                cursor: None,
+            })
+            .await?
+            .events
+            .len() as u64,
+        CaseKind::Histogram => store.histogram(filter, None).await?.total,
+    })
+}
+
+struct Http {
+    client: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+impl Http {
+    async fn run(&self, kind: CaseKind, filter: &EventFilter) -> anyhow::Result<u64> {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for (name, value) in filter.to_pairs() {
+            query.append_pair(name, &value);
+        }
+        let path = match kind {
+            CaseKind::Page => {
+                query.append_pair("limit", &PAGE.to_string());
+                "/api/audit/events"
+            }
+            CaseKind::Histogram => "/api/audit/histogram",
+        };
+        let url = format!("{}{path}?{}", self.base, query.finish());
+        let response = self
+            .client
+            .get(&url)
+            .header("X-Seq-ApiKey", &self.key)
+            .send()
+            .await?;
+        let status = response.status();
+        let body = response.bytes().await?;
+        if !status.is_success() {
+            bail!(
+                "GET {url}: HTTP {status}: {}",
+                String::from_utf8_lossy(&body)
+            );
+        }
+        Ok(match kind {
+            CaseKind::Page => serde_json::from_slice::<EventPage>(&body)?.events.len() as u64,
+            CaseKind::Histogram => serde_json::from_slice::<Histogram>(&body)?.total,
+        })
+    }
+}
+
+struct Measured {
+    samples: Vec<Duration>,
+    returned: Vec<u64>,
+    reduced: bool,
+}
+
+impl Measured {
+    fn row(&mut self, name: &str) -> String {
+        let n = self.samples.len();
+        let (p50, p95, max) = summary(&mut self.samples);
+        let avg = self.returned.iter().sum::<u64>() as f64 / self.returned.len().max(1) as f64;
+        format!(
+            "{:<34} {:>4}{} {:>9.2} {:>9.2} {:>9.2} {:>11}",
+            name,
+            n,
+            if self.reduced { "*" } else { " " },
+            p50,
+            p95,
+            max,
+            grouped(avg.round() as u64)
+        )
+    }
+}
+
+/// One warm-up run, then `samples` timed runs (fewer when the warm-up is slow); the values
+/// come from a generator seeded per case so that store and HTTP runs ask the same things.
+async fn measure<F, Fut>(
+    case: &Case,
+    case_seed: u64,
+    samples: usize,
+    mut run: F,
+) -> anyhow::Result<Measured>
+where
+    F: FnMut(EventFilter) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<u64>>,
+{
+    let mut rng = StdRng::seed_from_u64(case_seed);
+    let warm_up = Instant::now();
+    run((case.make)(&mut StdRng::seed_from_u64(case_seed ^ 0x5eed))).await?;
+    let reduced = warm_up.elapsed() > SLOW_CASE && samples > SLOW_SAMPLES;
+    let samples = if reduced { SLOW_SAMPLES } else { samples };
+    let mut measured = Measured {
+        samples: Vec::with_capacity(samples),
+        returned: Vec::with_capacity(samples),
+        reduced,
+    };
+    for _ in 0..samples {
+        let filter = (case.make)(&mut rng);
+        let started = Instant::now();
+        let returned = run(filter).await?;
+        measured.samples.push(started.elapsed());
+        measured.returned.push(returned);
+    }
+    Ok(measured)
+}
+
+const QUERY_HEADER_WIDTH: usize = 34;
+
+fn query_header() -> String {
+    format!(
+        "{:<QUERY_HEADER_WIDTH$} {:>5} {:>9} {:>9} {:>9} {:>11}",
+        "query", "n", "p50 ms", "p95 ms", "max ms", "returned"
+    )
+}
+
+async fn query_part(
+    args: &Args,
+    world: &Arc<World>,
+    work: &Path,
+    panel: &Path,
+) -> anyhow::Result<()> {
+    let n = args.events;
+    let end = Utc::now();
+    let start = end - chrono::Duration::days(SPAN_DAYS);
+    let data_dir = work.join("query");
+    let (address, store) = start_server(data_dir.clone(), panel, 0).await?;
+
+    // Load: a thread generates and parses batches while the store appends them.
+    eprintln!(
+        "[query] loading {} events in batches of {}…",
+        grouped(n as u64),
+        grouped(LOAD_BATCH as u64)
+    );
+    let (sender, mut receiver) = tokio::sync::mpsc::channel::<anyhow::Result<Vec<NewEvent>>>(4);
+    let generator_world = world.clone();
+    let seed = args.seed.wrapping_add(2);
+    let producer = std::thread::spawn(move || {
+        let mut generator = Generator::new(generator_world, seed, start, n);
+        let mut remaining = n;
+        let mut bytes = 0u64;
+        while remaining > 0 {
+            let count = remaining.min(LOAD_BATCH);
+            let body = generator.clef_body(count);
+            bytes += body.len() as u64;
+            if sender.blocking_send(parse_clef(body.as_bytes())).is_err() {
+                break;
+            }
+            remaining -= count;
+        }
+        bytes
+    });
+    let started = Instant::now();
+    let mut loaded = 0usize;
+    let mut reported = 0usize;
+    let mut append_time = Duration::ZERO;
+    while let Some(batch) = receiver.recv().await {
+        let batch = batch?;
+        let count = batch.len();
+        let appended = Instant::now();
+        store.append(batch).await?;
+        append_time += appended.elapsed();
+        loaded += count;
+        if loaded - reported >= n / 20 || loaded == n {
+            reported = loaded;
+            let elapsed = started.elapsed().as_secs_f64();
+            let rate = loaded as f64 / elapsed;
+            eprintln!(
+                "[query]   {} events, {:.0} s, {} events/s, ~{:.0} s left, {}",
+                grouped(loaded as u64),
+                elapsed,
+                grouped(rate as u64),
+                (n - loaded) as f64 / rate,
+                size_text(&data_dir, loaded)
+            );
+        }
+    }
+    let load_elapsed = started.elapsed();
+    let clef_bytes = producer
+        .join()
+        .map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
+    if loaded != n {
+        bail!("loaded {loaded} events, expected {n}");
+    }
+    let load_size = size_text(&data_dir, n);
+
+    println!(
+        "Query data set: {} events ({} of CLEF), loaded through Store::append in batches of {}",
+        grouped(n as u64),
+        mib(clef_bytes),
+        grouped(LOAD_BATCH as u64)
+    );
+    println!(
+        "  load: {:.1} s, {} events/s (wall, generation and parsing overlapped in another \
+         thread; {:.1} s inside append)",
+        load_elapsed.as_secs_f64(),
+        grouped((n as f64 / load_elapsed.as_secs_f64()) as u64),
+        append_time.as_secs_f64()
+    );
+    println!("  store size: {load_size}");
+
+    let db_path = data_dir.join(DATABASE_FILE);
+    let picks = Arc::new(Picks {
+        world: world.clone(),
+        start,
+        end,
+    });
+    let cases = cases(picks.clone());
+    let http = if args.http_queries > 0 {
+        let key = new_key(&store, Permission::Read).await?;
+        Some(Http {
+            client: reqwest::Client::new(),
+            base: format!("http://{address}"),
+            key,
+        })
+    } else {
+        None
+    };
+
+    let rounds: &[bool] = match args.analyze {
+        Analyze::After => &[true],
+        Analyze::None => &[false],
+        Analyze::Compare => &[false, true],
+    };
+    for &analyzed in rounds {
+        if analyzed {
+            let started = Instant::now();
+            let conn = Connection::open(&db_path)?;
+            schema::configure(&conn)?;
+            conn.execute_batch("ANALYZE")?;
+            drop(conn);
+            println!(
+                "  ANALYZE run on the store (separate connection): {:.1} s",
+                started.elapsed().as_secs_f64()
+            );
+        }
+        println!();
+        println!(
+            "Query latency, {} events, {} statistics: Store trait in process, page size {PAGE}; \
+             1 warm-up + {} samples per query with varying values (* = fewer samples: warm-up \
+             over {} s); warm OS page cache; \"returned\" = events on the page, or histogram total \
+             (average)",
+            grouped(n as u64),
+            if analyzed {
+                "with ANALYZE"
+            } else {
+                "without ANALYZE"
+            },
+            args.queries,
+            SLOW_CASE.as_secs()
+        );
+        println!("{}", query_header());
+        for (index, case) in cases.iter().enumerate() {
+            eprintln!("[query] {}…", case.name);
+            let mut measured = measure(case, args.seed ^ index as u64, args.queries, |filter| {
+                run_store(&store, case.kind, filter)
+            })
+            .await?;
+            println!("{}", measured.row(case.name));
+        }
+        for (name, filter) in [
+            ("cursor walk, no filter", None),
+            ("cursor walk, workspace", Some(())),
+        ] {
+            eprintln!("[query] {name}…");
+            let walks = (args.queries / 25).max(1);
+            let mut rng = StdRng::seed_from_u64(args.seed ^ 0x3a1c);
+            let mut page_times = Vec::new();
+            let mut walk_times = Vec::new();
+            let mut pages_walked = 0usize;
+            let mut events_walked = 0usize;
+            for _ in 0..walks {
+                let filter = match filter {
+                    None => EventFilter::default(),
+                    Some(()) => EventFilter {
+                        workspace: Some(picks.workspace(&mut rng)),
+                        ..EventFilter::default()
+                    },
+                };
+                let walk_started = Instant::now();
+                let mut cursor = None;
+                for _ in 0..WALK_PAGES {
+                    let page_started = Instant::now();
+                    let page = store
+                        .query(EventQuery {
+                            filter: filter.clone(),
+                            limit: PAGE,
+                            cursor,
+                        })
+                        .await?;
+                    page_times.push(page_started.elapsed());
+                    pages_walked += 1;
+                    events_walked += page.events.len();
+                    cursor = match page.next_cursor {
+                        Some(text) => Some(witness_server::store::Cursor::decode(&text)?),
+                        None => break,
+                    };
+                }
+                walk_times.push(walk_started.elapsed());
+            }
+            let (p50, p95, max) = summary(&mut page_times);
+            let (walk_p50, _, walk_max) = summary(&mut walk_times);
+            println!(
+                "{:<34} {:>4}  {:>9.2} {:>9.2} {:>9.2} {:>11}   per page; {} walk(s) of {} \
+                 pages: p50 {:.0} ms, max {:.0} ms",
+                name,
+                pages_walked,
+                p50,
+                p95,
+                max,
+                grouped((events_walked / pages_walked.max(1)) as u64),
+                walks,
+                WALK_PAGES,
+                walk_p50,
+                walk_max
+            );
+        }
+
+        if let Some(http) = &http {
+            println!();
+            println!(
+                "Same queries over HTTP (GET /api/audit/events and /api/audit/histogram, read key, \
+                 loopback, JSON decoded by the client, uncompressed): 1 warm-up + {} samples",
+                args.http_queries
+            );
+            println!("{}", query_header());
+            for (index, case) in cases.iter().enumerate() {
+                eprintln!("[query] HTTP {}…", case.name);
+                let mut measured = measure(
+                    case,
+                    args.seed ^ index as u64,
+                    args.http_queries,
+                    |filter| async move { http.run(case.kind, &filter).await },
+                )
+                .await?;
+                println!("{}", measured.row(case.name));
+            }
+        }
+    }
+    println!();
+    Ok(())
+}

@@ -1,0 +1,210 @@
+//! `GET/POST /api/users`, `PUT/DELETE /api/users/{id}` (admins only, audited).
+
+use std::collections::BTreeMap;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use chrono::Utc;
+use serde_json::{Map, Value, json};
+use witness_api::{NewUser, User, UserUpdate};
+
+use crate::auth::Admin;
+use crate::details;
+use crate::error::AppError;
+use crate::passwords::{hash_password, password_problem};
+use crate::routes::json_body::JsonBody;
+use crate::state::AppState;
+use crate::store::{UserChanges, UserRecord};
+
+pub async fn list(
+    State(state): State<AppState>,
+    Admin(_): Admin,
+) -> Result<Json<Vec<User>>, AppError> {
+    Ok(Json(state.store().list_users().await?))
+}
+
+pub fn username_problem(username: &str) -> Option<String> {
+    if username.is_empty() {
+        return Some("is required".to_string());
+    }
+    if username.chars().count() > 64 {
+        return Some("must be at most 64 characters".to_string());
+    }
+    if !username
+        .chars()
+        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
+    {
+        return Some("may contain only letters, digits, and . _ - @".to_string());
+    }
+    None
+}
+
+fn email_problem(email: &str) -> Option<String> {
+    let valid = email.len() <= 254
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    (!valid).then(|| "is not an email address".to_string())
+}
+
+fn optional_text(value: Option<String>) -> Option<String> {
+    value
+        .map(|text| text.trim().to_string())
+        .filter(|text| !text.is_empty())
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    JsonBody(new): JsonBody<NewUser>,
+) -> Result<(StatusCode, Json<User>), AppError> {
+    let username = new.username.trim().to_string();
+    let display_name = optional_text(new.display_name);
+    let email = optional_text(new.email);
+    let mut problems = BTreeMap::new();
+    if let Some(problem) = username_problem(&username) {
+        problems.insert("username".to_string(), problem);
+    }
+    if let Some(problem) = password_problem(&new.password) {
+        problems.insert("password".to_string(), problem);
+    }
+    if let Some(problem) = email.as_deref().and_then(email_problem) {
+        problems.insert("email".to_string(), problem);
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+
+    let user = User {
+        id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
+        username,
+        display_name,
+        email,
+        role: new.role,
+        created_at: Utc::now(),
+    };
+    let operation = state
+        .auditor()
+        .begin(&caller.context, "user.created", user_details(&user))
+        .await?;
+    let outcome = async {
+        let password_hash = hash_password(&new.password)?;
+        state
+            .store()
+            .create_user(UserRecord {
+                user: user.clone(),
+                password_hash,
+            })
+            .await?;
+        Ok(user)
+    }
+    .await;
+    let user = operation
+        .finish_with(outcome, |user| details! {"user_id" => user.id})
+        .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+fn user_details(user: &User) -> Map<String, Value> {
+    details! {
+        "username" => user.username,
+        "role" => user.role.as_str(),
+        "display_name" => user.display_name,
+        "email" => user.email,
+    }
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+    JsonBody(update): JsonBody<UserUpdate>,
+) -> Result<Json<User>, AppError> {
+    let mut problems = BTreeMap::new();
+    if let Some(problem) = update.password.as_deref().and_then(password_problem) {
+        problems.insert("password".to_string(), problem);
+    }
+    let email = update.email.map(|email| optional_text(Some(email)));
+    if let Some(problem) = email
+        .as_ref()
+        .and_then(|e| e.as_deref())
+        .and_then(email_problem)
+    {
+        problems.insert("email".to_string(), problem);
+    }
+    if !problems.is_empty() {
+        return Err(AppError::Validation(problems));
+    }
+    let requested = details! {
+        "user_id" => id,
+        "role" => update.role.map(|r| r.as_str()),
+        "password" => update.password.as_ref().map(|_| "changed"),
+    };
+    let operation = state
+        .auditor()
+        .begin(&caller.context, "user.changed", requested)
+        .await?;
+    let outcome = async {
+        let password_hash = match &update.password {
+            Some(password) => Some(hash_password(password)?),
+            None => None,
+        };
+        let changes = UserChanges {
+            role: update.role,
+            password_hash,
+            display_name: update.display_name.map(|name| optional_text(Some(name))),
+            email,
+        };
+        Ok(state.store().update_user(&id, changes).await?)
+    }
+    .await;
+    let password_changed = update.password.is_some();
+    let (_, after) = operation
+        .finish_with(outcome, |(before, after)| {
+            let mut changes = Map::new();
+            for (field, old, new) in [
+                (
+                    "role",
+                    json!(before.role.as_str()),
+                    json!(after.role.as_str()),
+                ),
+                (
+                    "display_name",
+                    json!(before.display_name),
+                    json!(after.display_name),
+                ),
+                ("email", json!(before.email), json!(after.email)),
+            ] {
+                if old != new {
+                    changes.insert(field.to_string(), json!({"old": old, "new": new}));
+                }
+            }
+            if password_changed {
+                // Never the password itself, nor its hash.
+                changes.insert(
+                    "password".to_string(),
+                    json!({"old": "(hidden)", "new": "(changed)"}),
+                );
+            }
+            changes
+        })
+        .await?;
+    Ok(Json(after))
+}
+
+pub async fn remove(
+    State(state): State<AppState>,
+    Admin(caller): Admin,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    let operation = state
+        .auditor()
+        .begin(&caller.context, "user.removed", details! {"user_id" => id})
+        .await?;
+    let outcome = state.store().delete_user(&id).await.map_err(AppError::from);
+    operation
+        .finish_with(outcome, user_details)
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
