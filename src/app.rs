@@ -2,12 +2,40 @@
 
 use leptos::prelude::*;
 use leptos_router::components::{A, Redirect, Route, Router, Routes};
+use leptos_router::hooks::use_location;
 use leptos_router::path;
+use witness_api::{Role, User};
 
-use crate::pages::{AuditPage, BackupsPage, DiagnosticsPage, NotFound, SettingsPage};
+use crate::api;
+use crate::pages::{AuditPage, BackupsPage, DiagnosticsPage, LoginPage, NotFound, SettingsPage};
+
+/// Who is logged in, shared by the layout and the pages.
+#[derive(Clone, Copy)]
+pub struct SessionContext {
+    user: RwSignal<Option<User>>,
+}
+
+impl SessionContext {
+    pub fn user(&self) -> Option<User> {
+        self.user.get()
+    }
+
+    pub fn set_user(&self, user: User) {
+        self.user.set(Some(user));
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.user
+            .with(|user| user.as_ref().is_some_and(|u| u.role == Role::Admin))
+    }
+}
 
 #[component]
 pub fn App() -> impl IntoView {
+    let session = SessionContext {
+        user: RwSignal::new(None),
+    };
+    provide_context(session);
     view! {
         <Router>
             <a class="skip-link" href="#main">"Skip to content"</a>
@@ -18,6 +46,7 @@ pub fn App() -> impl IntoView {
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=|| view! { <Redirect path="/audit" /> } />
+                    <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/backups") view=BackupsPage />
@@ -28,17 +57,55 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// The main navigation. `A` marks the current page with `aria-current="page"`.
+/// The main navigation: what the logged-in user may use. `A` marks the current page with
+/// `aria-current="page"`. Loading it asks the server who is logged in; without a session the
+/// API client sends the user to the login page.
 #[component]
 pub fn Nav() -> impl IntoView {
+    let session = expect_context::<SessionContext>();
+    let location = use_location();
+    Effect::new(move |_| {
+        let on_login = location.pathname.get().starts_with("/login");
+        if !on_login && session.user.get_untracked().is_none() {
+            leptos::task::spawn_local(async move {
+                if let Ok(me) = api::me().await {
+                    session.set_user(me.user);
+                }
+            });
+        }
+    });
+    let logout = Action::new_local(|_: &()| async move {
+        if api::logout().await.is_ok()
+            && let Some(window) = leptos::web_sys::window()
+        {
+            let _ = window.location().set_href("/login");
+        }
+    });
     view! {
-        <nav aria-label="Main">
-            <ul>
-                <li><A href="/audit">"Audit logs"</A></li>
-                <li><A href="/settings">"Settings"</A></li>
-                <li><A href="/backups">"Backups"</A></li>
-                <li><A href="/diagnostics">"Diagnostics"</A></li>
-            </ul>
-        </nav>
+        <Show when=move || session.user().is_some()>
+            <nav aria-label="Main">
+                <ul>
+                    <li><A href="/audit">"Audit logs"</A></li>
+                    <Show when=move || session.is_admin()>
+                        <li><A href="/settings">"Settings"</A></li>
+                        <li><A href="/backups">"Backups"</A></li>
+                        <li><A href="/diagnostics">"Diagnostics"</A></li>
+                    </Show>
+                </ul>
+            </nav>
+            <div class="whoami">
+                <span data-field="whoami">
+                    {move || {
+                        session
+                            .user()
+                            .map(|u| format!("{} ({})", u.username, u.role.as_str()))
+                            .unwrap_or_default()
+                    }}
+                </span>
+                <button type="button" class="secondary" on:click=move |_| { logout.dispatch(()); }>
+                    "Log out"
+                </button>
+            </div>
+        </Show>
     }
 }

@@ -4,11 +4,13 @@ mod audit;
 mod backups;
 mod coming_soon;
 mod diagnostics;
+mod login;
 mod not_found;
 mod settings;
 
 pub use audit::AuditPage;
 pub use backups::BackupsPage;
 pub use diagnostics::DiagnosticsPage;
+pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;

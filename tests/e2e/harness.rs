@@ -6,10 +6,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::json;
 use tempfile::TempDir;
+
+pub const ADMIN_PASSWORD: &str = "e2e-admin-password";
+pub const AUDITOR: &str = "audrey";
+pub const AUDITOR_PASSWORD: &str = "e2e-auditor-password";
 
 /// Kills the child process when dropped, so a failing test leaves nothing running.
 struct ChildGuard(Child);
@@ -83,6 +87,7 @@ impl Harness {
 
         let mut server = Command::new(witness_binary())
             .arg("serve")
+            .env("WITNESS_ADMIN_PASSWORD", ADMIN_PASSWORD)
             .args(["--listen", "127.0.0.1:0"])
             .arg("--data-dir")
             .arg(&data_dir)
@@ -102,6 +107,25 @@ impl Harness {
                     .map(str::to_string)
             })
             .expect("the server prints the address it listens on");
+
+        // An auditor besides the first admin (whom the server made at its first start), added
+        // the way an operator would, while the server runs.
+        let added = Command::new(witness_binary())
+            .args([
+                "user",
+                "add",
+                AUDITOR,
+                "--role",
+                "auditor",
+                "--password",
+                AUDITOR_PASSWORD,
+            ])
+            .arg("--data-dir")
+            .arg(&data_dir)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run witness user add");
+        assert!(added.status.success(), "witness user add: {added:?}");
 
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
         let port = free_port();
@@ -164,6 +188,33 @@ impl Harness {
             .connect(&self.driver_url)
             .await
             .expect("ChromeDriver starts a headless Chromium")
+    }
+
+    /// Fills in and submits the login form (the browser must be on the login page).
+    pub async fn log_in(&self, browser: &Client, username: &str, password: &str) {
+        let form = browser
+            .wait()
+            .for_element(Locator::Css("form"))
+            .await
+            .expect("the login form");
+        let user = browser
+            .find(Locator::Id("login-username"))
+            .await
+            .expect("username field");
+        user.send_keys(username).await.expect("type username");
+        browser
+            .find(Locator::Id("login-password"))
+            .await
+            .expect("password field")
+            .send_keys(password)
+            .await
+            .expect("type password");
+        form.find(Locator::Css("button[type='submit']"))
+            .await
+            .expect("submit button")
+            .click()
+            .await
+            .expect("submit");
     }
 
     pub async fn screenshot(&self, browser: &Client, name: &str) {

@@ -43,6 +43,24 @@ use witness_server::store::sqlite::row::EventRow;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
 use witness_server::store::{EventQuery, Permission, Store};
 
+/// The report, printed whole to stdout at the end; each line also goes to stderr as it comes,
+/// so a long run shows its figures as it goes (and keeps them if it fails).
+static REPORT: Mutex<String> = Mutex::new(String::new());
+
+macro_rules! say {
+    () => {
+        say!("")
+    };
+    ($($arg:tt)*) => {{
+        let line = format!($($arg)*);
+        eprintln!("{line}");
+        if let Ok(mut report) = REPORT.lock() {
+            report.push_str(&line);
+            report.push('\n');
+        }
+    }};
+}
+
 /// Events per `Store::append` while loading the query data set.
 const LOAD_BATCH: usize = 10_000;
 /// The page size of every page query (the API's default).
@@ -93,6 +111,9 @@ struct Args {
     /// Work directory (new or empty); a fresh temporary directory when absent.
     #[arg(long)]
     dir: Option<PathBuf>,
+    /// Also run the raw baseline without the FTS insert and without the secondary indexes.
+    #[arg(long)]
+    raw_breakdown: bool,
     /// Keep the work directory (and its databases) at the end.
     #[arg(long)]
     keep: bool,
@@ -111,10 +132,10 @@ async fn main() -> anyhow::Result<()> {
         eprintln!("warning: this is a debug build; run with --release for meaningful figures");
     }
     let work = WorkDir::create(args.dir.clone(), args.keep)?;
-    println!("witness-bench {}", env!("CARGO_PKG_VERSION"));
-    println!();
-    print!("{}", machine_report(work.path()));
-    println!(
+    say!("witness-bench {}", env!("CARGO_PKG_VERSION"));
+    say!();
+    say!("{}", machine_report(work.path()).trim_end());
+    say!(
         "Work directory: {}{}",
         work.path().display(),
         if args.keep {
@@ -123,10 +144,10 @@ async fn main() -> anyhow::Result<()> {
             " (deleted at the end)"
         }
     );
-    println!();
+    say!();
 
     let world = Arc::new(World::new(args.seed));
-    println!(
+    say!(
         "Data: seeded generator (seed {}): {} actors ({} users, {} API keys, {} system), {} actions \
          (Zipf-like, s = {ACTION_ZIPF}), {} organizations, {} workspaces, {} repositories; ~{}% \
          failures; timestamps over the {SPAN_DAYS} days before the run, in arrival order with \
@@ -142,7 +163,7 @@ async fn main() -> anyhow::Result<()> {
         world.repos.len(),
         (BASE_FAILURE * 100.0).round(),
     );
-    println!();
+    say!();
 
     let panel = work.path().join("panel");
     std::fs::create_dir_all(&panel)?;
@@ -152,6 +173,10 @@ async fn main() -> anyhow::Result<()> {
     }
     if args.events > 0 {
         query_part(&args, &world, work.path(), &panel).await?;
+    }
+    if let Ok(report) = REPORT.lock() {
+        println!("---- witness-bench report ----");
+        print!("{report}");
     }
     Ok(())
 }
@@ -235,7 +260,7 @@ fn machine_report(dir: &Path) -> String {
         .map(|text| text.trim().to_string())
         .unwrap_or_else(|_| "unknown".to_string());
     let disk = std::process::Command::new("df")
-        .args(["-hT", "--output=source,fstype,size,avail"])
+        .args(["-h", "--output=source,fstype,size,avail"])
         .arg(dir)
         .output()
         .ok()
@@ -270,6 +295,7 @@ fn machine_report(dir: &Path) -> String {
     );
     let _ = writeln!(out, "  kernel   Linux {kernel}");
     let _ = writeln!(out, "  disk     {disk}");
+    let _ = writeln!(out, "  fsync    {}", fsync_probe(dir));
     let _ = writeln!(
         out,
         "  SQLite   {} (bundled), WAL, synchronous=FULL",
@@ -285,6 +311,34 @@ fn machine_report(dir: &Path) -> String {
         }
     );
     out
+}
+
+/// p50 and max of 4 KiB write + fdatasync in the work directory: what a durable commit costs
+/// at the least.
+fn fsync_probe(dir: &Path) -> String {
+    use std::io::Write as _;
+    let path = dir.join("fsync-probe");
+    let probe = || -> std::io::Result<Vec<Duration>> {
+        let mut file = std::fs::File::create(&path)?;
+        let block = [0x5au8; 4096];
+        let mut times = Vec::new();
+        for _ in 0..50 {
+            let started = Instant::now();
+            file.write_all(&block)?;
+            file.sync_data()?;
+            times.push(started.elapsed());
+        }
+        Ok(times)
+    };
+    let result = probe();
+    let _ = std::fs::remove_file(&path);
+    match result {
+        Ok(mut times) => {
+            let (p50, _, max) = summary(&mut times);
+            format!("4 KiB append + fdatasync: p50 {p50:.2} ms, max {max:.2} ms (50 samples)")
+        }
+        Err(error) => format!("probe failed: {error}"),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1108,6 +1162,7 @@ struct IngestFigures {
     bytes: Option<u64>,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    written: Option<u64>,
 }
 
 impl IngestFigures {
@@ -1121,14 +1176,19 @@ impl IngestFigures {
             .bytes
             .map(|bytes| format!("{:.1}", bytes as f64 / 1e6 / self.elapsed.as_secs_f64()))
             .unwrap_or_else(|| "-".to_string());
+        let written = self
+            .written
+            .map(|bytes| format!("{:.1}", bytes as f64 / 1024.0 / self.events as f64))
+            .unwrap_or_else(|| "-".to_string());
         format!(
-            "{:<44} {:>10} {:>7} {:>8.1} {:>8.1} {:>8.1}",
+            "{:<44} {:>10} {:>7} {:>8.1} {:>8.1} {:>8.1} {:>10}",
             self.label,
             grouped(self.rate() as u64),
             mb,
             p50,
             p95,
-            max
+            max,
+            written
         )
     }
 }
@@ -1169,14 +1229,16 @@ async fn ingest_part(
         args.clients,
         bodies.len()
     );
+    let writes = DiskWrites::start();
     let (elapsed, latencies) = http_ingest(address, &key, bodies.clone(), args.clients).await?;
-    let mut http = IngestFigures {
+    let mut figures = vec![IngestFigures {
         label: format!("HTTP POST /ingest/clef, {} clients", args.clients),
         events: n,
         bytes: Some(total_bytes),
         elapsed,
         latencies,
-    };
+        written: writes.bytes(),
+    }];
     let http_size = size_text(&http_dir, n);
     eprintln!("[ingest] verifying the chain…");
     let verify_started = Instant::now();
@@ -1196,38 +1258,73 @@ async fn ingest_part(
     let direct_dir = work.join("ingest-store");
     std::fs::create_dir_all(&direct_dir)?;
     eprintln!("[ingest] Store::append, {} tasks…", args.clients);
+    let writes = DiskWrites::start();
     let (elapsed, latencies) = {
         let store: Arc<dyn Store> =
             Arc::new(witness_server::store::SqliteStore::open_in(&direct_dir)?);
         direct_ingest(store, batches, args.clients).await?
     };
-    let mut direct = IngestFigures {
+    figures.push(IngestFigures {
         label: format!("Store::append (no HTTP/parsing), {} tasks", args.clients),
         events: n,
         bytes: None,
         elapsed,
         latencies,
-    };
+        written: writes.bytes(),
+    });
 
-    // 3. Raw rusqlite.
-    eprintln!("[ingest] parsing the batches for the raw baseline…");
-    let batches = parse_all(&bodies)?;
+    // 3. Raw rusqlite, and without parts of the work when asked.
+    let mut variants = vec![RawVariant {
+        fts: true,
+        indexes: true,
+    }];
+    if args.raw_breakdown {
+        variants.extend([
+            RawVariant {
+                fts: false,
+                indexes: true,
+            },
+            RawVariant {
+                fts: true,
+                indexes: false,
+            },
+            RawVariant {
+                fts: false,
+                indexes: false,
+            },
+        ]);
+    }
+    let mut raw_size = String::new();
+    for (index, variant) in variants.into_iter().enumerate() {
+        eprintln!("[ingest] parsing the batches for the raw baseline…");
+        let batches = parse_all(&bodies)?;
+        let raw_dir = work.join(format!("ingest-raw-{index}"));
+        std::fs::create_dir_all(&raw_dir)?;
+        eprintln!("[ingest] {}…", variant.label());
+        let raw_path = raw_dir.join(DATABASE_FILE);
+        let writes = DiskWrites::start();
+        let (elapsed, latencies) =
+            tokio::task::spawn_blocking(move || raw_baseline(&raw_path, batches, variant))
+                .await??;
+        figures.push(IngestFigures {
+            label: variant.label(),
+            events: n,
+            bytes: None,
+            elapsed,
+            latencies,
+            written: writes.bytes(),
+        });
+        if index == 0 {
+            raw_size = size_text(&raw_dir, n);
+        }
+        // Only the first is compared; the others show what the left-out work costs.
+        if index > 0 {
+            let _ = std::fs::remove_dir_all(&raw_dir);
+        }
+    }
     drop(bodies);
-    let raw_dir = work.join("ingest-raw");
-    std::fs::create_dir_all(&raw_dir)?;
-    eprintln!("[ingest] raw rusqlite baseline…");
-    let raw_path = raw_dir.join(DATABASE_FILE);
-    let (elapsed, latencies) =
-        tokio::task::spawn_blocking(move || raw_baseline(&raw_path, batches)).await??;
-    let mut raw = IngestFigures {
-        label: "raw rusqlite, same SQL, 1 client".to_string(),
-        events: n,
-        bytes: None,
-        elapsed,
-        latencies,
-    };
 
-    println!(
+    say!(
         "Ingestion: {} events, {} per batch ({} batches, {} CLEF, {} bytes/event on the wire)",
         grouped(n as u64),
         grouped(args.batch as u64),
@@ -1235,42 +1332,70 @@ async fn ingest_part(
         mib(total_bytes),
         grouped(total_bytes / n as u64)
     );
-    println!(
-        "{:<44} {:>10} {:>7} {:>8} {:>8} {:>8}",
-        "path", "events/s", "MB/s", "p50 ms", "p95 ms", "max ms"
+    say!(
+        "{:<44} {:>10} {:>7} {:>8} {:>8} {:>8} {:>10}",
+        "path",
+        "events/s",
+        "MB/s",
+        "p50 ms",
+        "p95 ms",
+        "max ms",
+        "disk KB/ev"
     );
-    println!("{}", http.row());
-    println!("{}", direct.row());
-    println!("{}", raw.row());
-    println!(
+    for figure in &mut figures {
+        say!("{}", figure.row());
+    }
+    let raw_rate = figures[2].rate();
+    say!(
         "HTTP / raw: {:.2}   Store::append / raw: {:.2}   (latency = one request / append / \
          transaction of {} events)",
-        http.rate() / raw.rate(),
-        direct.rate() / raw.rate(),
+        figures[0].rate() / raw_rate,
+        figures[1].rate() / raw_rate,
         args.batch
     );
-    println!(
+    say!(
         "Notes: client and server share this machine's cores (in-process, loopback). The server \
          group-commits concurrent batches (up to 50,000 events per transaction); the raw baseline \
          commits each batch of {} alone. The raw baseline runs the writer's statements (events + \
          events_fts inserts, minute_counts upsert, chain_state update, one IMMEDIATE transaction \
          per batch, WAL, synchronous=FULL) and computes row conversion, canonical JSON, the \
          SHA-256 chain hash and the search text inside the timing, as the writer does; CLEF \
-         parsing is outside its timing. MB = 10^6 bytes of CLEF.",
+         parsing is outside its timing. MB = 10^6 bytes of CLEF. disk KB/ev = bytes this \
+         process sent to storage (/proc/self/io write_bytes: WAL, checkpoints) per event.",
         args.batch
     );
-    println!(
-        "Store size after HTTP ingestion: {http_size}; raw baseline: {}",
-        size_text(&raw_dir, n)
-    );
-    println!(
+    say!("Store size after HTTP ingestion: {http_size}; raw baseline: {raw_size}");
+    say!(
         "Verify (full chain, {} events): {:.2} s, {} events/s",
         grouped(n as u64),
         verify_elapsed.as_secs_f64(),
         grouped((n as f64 / verify_elapsed.as_secs_f64()) as u64)
     );
-    println!();
+    say!();
     Ok(())
+}
+
+/// Bytes this process has sent to storage since `start` (Linux `/proc/self/io`).
+struct DiskWrites(Option<u64>);
+
+impl DiskWrites {
+    fn read() -> Option<u64> {
+        std::fs::read_to_string("/proc/self/io")
+            .ok()?
+            .lines()
+            .find_map(|line| line.strip_prefix("write_bytes:"))?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn start() -> Self {
+        DiskWrites(Self::read())
+    }
+
+    fn bytes(&self) -> Option<u64> {
+        Some(Self::read()?.saturating_sub(self.0?))
+    }
 }
 
 fn parse_all(bodies: &[Bytes]) -> anyhow::Result<Vec<Vec<NewEvent>>> {
@@ -1367,14 +1492,47 @@ async fn direct_ingest(
     Ok((started.elapsed(), latencies))
 }
 
+/// What the raw baseline does: everything the writer does, or less to see what a part costs.
+#[derive(Debug, Clone, Copy)]
+struct RawVariant {
+    /// Insert the search text into `events_fts`.
+    fts: bool,
+    /// Keep the secondary indexes on `events`.
+    indexes: bool,
+}
+
+impl RawVariant {
+    fn label(self) -> String {
+        match (self.fts, self.indexes) {
+            (true, true) => "raw rusqlite, same SQL, 1 client".to_string(),
+            (false, true) => "  raw, without the FTS insert".to_string(),
+            (true, false) => "  raw, without the 13 secondary indexes".to_string(),
+            (false, false) => "  raw, without FTS and secondary indexes".to_string(),
+        }
+    }
+}
+
 /// The writer's `insert_group`, minus HTTP, parsing and the channel: one transaction per batch.
 fn raw_baseline(
     path: &Path,
     batches: Vec<Vec<NewEvent>>,
+    variant: RawVariant,
 ) -> anyhow::Result<(Duration, Vec<Duration>)> {
     let mut conn = Connection::open(path)?;
     schema::configure(&conn)?;
     schema::migrate(&conn)?;
+    if !variant.indexes {
+        let names: Vec<String> = conn
+            .prepare(
+                "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' \
+                 AND sql IS NOT NULL",
+            )?
+            .query_map([], |row| row.get(0))?
+            .collect::<Result<_, _>>()?;
+        for name in names {
+            conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+        }
+    }
     let mut prev = GENESIS_HASH;
     let mut seq = 0i64;
     let mut last_received = 0i64;
@@ -1427,7 +1585,10 @@ fn raw_baseline(
                     row.prev_hash,
                     row.hash,
                 ])?;
-                insert_text.execute(params![row.seq, row.search_text()])?;
+                let text = row.search_text();
+                if variant.fts {
+                    insert_text.execute(params![row.seq, text])?;
+                }
                 *minutes.entry(row.ts.div_euclid(60_000_000)).or_default() += 1;
                 prev = hash;
             }
@@ -1927,20 +2088,20 @@ async fn query_part(
     }
     let load_size = size_text(&data_dir, n);
 
-    println!(
+    say!(
         "Query data set: {} events ({} of CLEF), loaded through Store::append in batches of {}",
         grouped(n as u64),
         mib(clef_bytes),
         grouped(LOAD_BATCH as u64)
     );
-    println!(
+    say!(
         "  load: {:.1} s, {} events/s (wall, generation and parsing overlapped in another \
          thread; {:.1} s inside append)",
         load_elapsed.as_secs_f64(),
         grouped((n as f64 / load_elapsed.as_secs_f64()) as u64),
         append_time.as_secs_f64()
     );
-    println!("  store size: {load_size}");
+    say!("  store size: {load_size}");
 
     let db_path = data_dir.join(DATABASE_FILE);
     let picks = Arc::new(Picks {
@@ -1972,13 +2133,13 @@ async fn query_part(
             schema::configure(&conn)?;
             conn.execute_batch("ANALYZE")?;
             drop(conn);
-            println!(
+            say!(
                 "  ANALYZE run on the store (separate connection): {:.1} s",
                 started.elapsed().as_secs_f64()
             );
         }
-        println!();
-        println!(
+        say!();
+        say!(
             "Query latency, {} events, {} statistics: Store trait in process, page size {PAGE}; \
              1 warm-up + {} samples per query with varying values (* = fewer samples: warm-up \
              over {} s); warm OS page cache; \"returned\" = events on the page, or histogram total \
@@ -1992,14 +2153,14 @@ async fn query_part(
             args.queries,
             SLOW_CASE.as_secs()
         );
-        println!("{}", query_header());
+        say!("{}", query_header());
         for (index, case) in cases.iter().enumerate() {
             eprintln!("[query] {}…", case.name);
             let mut measured = measure(case, args.seed ^ index as u64, args.queries, |filter| {
                 run_store(&store, case.kind, filter)
             })
             .await?;
-            println!("{}", measured.row(case.name));
+            say!("{}", measured.row(case.name));
         }
         for (name, filter) in [
             ("cursor walk, no filter", None),
@@ -2043,7 +2204,7 @@ async fn query_part(
             }
             let (p50, p95, max) = summary(&mut page_times);
             let (walk_p50, _, walk_max) = summary(&mut walk_times);
-            println!(
+            say!(
                 "{:<34} {:>4}  {:>9.2} {:>9.2} {:>9.2} {:>11}   per page; {} walk(s) of {} \
                  pages: p50 {:.0} ms, max {:.0} ms",
                 name,
@@ -2060,13 +2221,14 @@ async fn query_part(
         }
 
         if let Some(http) = &http {
-            println!();
-            println!(
+            say!();
+            say!(
                 "Same queries over HTTP (GET /api/audit/events and /api/audit/histogram, read key, \
-                 loopback, JSON decoded by the client, uncompressed): 1 warm-up + {} samples",
+                 loopback, JSON decoded by the client, uncompressed; includes all the server does \
+                 per request: key check, self-audit records): 1 warm-up + {} samples",
                 args.http_queries
             );
-            println!("{}", query_header());
+            say!("{}", query_header());
             for (index, case) in cases.iter().enumerate() {
                 eprintln!("[query] HTTP {}…", case.name);
                 let mut measured = measure(
@@ -2076,10 +2238,10 @@ async fn query_part(
                     |filter| async move { http.run(case.kind, &filter).await },
                 )
                 .await?;
-                println!("{}", measured.row(case.name));
+                say!("{}", measured.row(case.name));
             }
         }
     }
-    println!();
+    say!();
     Ok(())
 }

@@ -203,8 +203,6 @@ pub async fn remove(
         .begin(&caller.context, "user.removed", details! {"user_id" => id})
         .await?;
     let outcome = state.store().delete_user(&id).await.map_err(AppError::from);
-    operation
-        .finish_with(outcome, user_details)
-        .await?;
+    operation.finish_with(outcome, user_details).await?;
     Ok(StatusCode::NO_CONTENT)
 }

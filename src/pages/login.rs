@@ -1,0 +1,68 @@
+use leptos::prelude::*;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use witness_api::LoginRequest;
+
+use crate::api;
+use crate::app::SessionContext;
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let session = expect_context::<SessionContext>();
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let login = Action::new_local(|request: &LoginRequest| {
+        let request = request.clone();
+        async move { api::login(&request).await }
+    });
+    let error = move || {
+        login
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .map(|error| error.to_string())
+    };
+    Effect::new(move |_| {
+        if let Some(Ok(response)) = login.value().get() {
+            session.set_user(response.user);
+            let next = api::safe_next(query.get_untracked().get("next"));
+            navigate(&next, Default::default());
+        }
+    });
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        login.dispatch(LoginRequest {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        });
+    };
+    view! {
+        <section class="page login">
+            <h1>"Log in to Witness"</h1>
+            <form class="card form" on:submit=submit>
+                <label for="login-username">"Username"</label>
+                <input
+                    id="login-username"
+                    name="username"
+                    autocomplete="username"
+                    required
+                    bind:value=username
+                />
+                <label for="login-password">"Password"</label>
+                <input
+                    id="login-password"
+                    name="password"
+                    type="password"
+                    autocomplete="current-password"
+                    required
+                    bind:value=password
+                />
+                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <button type="submit" disabled=move || login.pending().get()>
+                    {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+                </button>
+            </form>
+        </section>
+    }
+}
