@@ -2054,6 +2054,7 @@ async fn query_part(
         }
         bytes
     });
+    let writes = DiskWrites::start();
     let started = Instant::now();
     let mut loaded = 0usize;
     let mut reported = 0usize;
@@ -2080,6 +2081,7 @@ async fn query_part(
         }
     }
     let load_elapsed = started.elapsed();
+    let load_written = writes.bytes();
     let clef_bytes = producer
         .join()
         .map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
@@ -2102,6 +2104,13 @@ async fn query_part(
         append_time.as_secs_f64()
     );
     say!("  store size: {load_size}");
+    if let Some(written) = load_written {
+        say!(
+            "  written to storage while loading: {} ({:.1} KB/event)",
+            mib(written),
+            written as f64 / 1024.0 / n as f64
+        );
+    }
 
     let db_path = data_dir.join(DATABASE_FILE);
     let picks = Arc::new(Picks {

@@ -26,6 +26,7 @@ const ROUTES: &[(&str, &str, Who)] = &[
     ("GET", "/api/audit/histogram", Who::Reader),
     ("GET", "/api/audit/export?format=csv", Who::Reader),
     ("GET", "/api/audit/verify", Who::Reader),
+    ("GET", "/api/audit/stream", Who::Reader),
     ("GET", "/api/diagnostics", Who::Admin),
     ("GET", "/api/apikeys", Who::Admin),
     ("POST", "/api/apikeys", Who::Admin),
