@@ -171,3 +171,45 @@ pub async fn logout() -> Result<(), ApiError> {
 pub async fn diagnostics() -> Result<Diagnostics, ApiError> {
     get_json("/api/diagnostics").await
 }
+
+/// `GET /api/audit/events`: one page of the filtered events, newest first.
+pub async fn events(
+    filter: &witness_api::EventFilter,
+    cursor: Option<&str>,
+    limit: usize,
+) -> Result<witness_api::EventPage, ApiError> {
+    let limit = limit.to_string();
+    let mut extra = vec![("limit", limit.as_str())];
+    if let Some(cursor) = cursor {
+        extra.push(("cursor", cursor));
+    }
+    let query = crate::filters::query_from_filter(filter, &extra);
+    get_json(&format!("/api/audit/events?{query}")).await
+}
+
+/// `GET /api/audit/events/{id}`.
+pub async fn event(id: &str) -> Result<witness_api::AuditEvent, ApiError> {
+    let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
+    get_json(&format!("/api/audit/events/{id}")).await
+}
+
+/// `GET /api/audit/histogram` for the same filter.
+pub async fn histogram(
+    filter: &witness_api::EventFilter,
+) -> Result<witness_api::Histogram, ApiError> {
+    let query = crate::filters::query_from_filter(filter, &[]);
+    get_json(&format!("/api/audit/histogram?{query}")).await
+}
+
+/// `GET /api/audit/verify`.
+pub async fn verify() -> Result<witness_api::VerifyReport, ApiError> {
+    get_json("/api/audit/verify").await
+}
+
+/// The download link of an export of the filter (the session cookie authorizes it).
+pub fn export_url(filter: &witness_api::EventFilter, format: &str) -> String {
+    format!(
+        "/api/audit/export?{}",
+        crate::filters::query_from_filter(filter, &[("format", format)])
+    )
+}

@@ -7,7 +7,9 @@ use leptos_router::path;
 use witness_api::{Role, User};
 
 use crate::api;
-use crate::pages::{AuditPage, BackupsPage, DiagnosticsPage, LoginPage, NotFound, SettingsPage};
+use crate::pages::{
+    AuditPage, BackupsPage, DiagnosticsPage, EventPage, LoginPage, NotFound, SettingsPage,
+};
 
 /// Who is logged in, shared by the layout and the pages.
 #[derive(Clone, Copy)]
@@ -48,6 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=|| view! { <Redirect path="/audit" /> } />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/audit") view=AuditPage />
+                    <Route path=path!("/audit/:id") view=EventPage />
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/backups") view=BackupsPage />
                     <Route path=path!("/diagnostics") view=DiagnosticsPage />

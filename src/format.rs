@@ -1,5 +1,7 @@
 //! Pure formatting helpers, tested natively.
 
+use chrono::{DateTime, Local, Utc};
+
 /// A duration in whole seconds as a person reads it: `42 s`, `5 min 3 s`, `2 h 5 min`, `3 d 4 h`.
 pub fn duration(seconds: u64) -> String {
     const MINUTE: u64 = 60;
@@ -10,6 +12,42 @@ pub fn duration(seconds: u64) -> String {
         s if s < HOUR => format!("{} min {} s", s / MINUTE, s % MINUTE),
         s if s < DAY => format!("{} h {} min", s / HOUR, (s % HOUR) / MINUTE),
         s => format!("{} d {} h", s / DAY, (s % DAY) / HOUR),
+    }
+}
+
+/// An event time in UTC or in the browser's zone, to the second.
+pub fn time(at: DateTime<Utc>, utc: bool) -> String {
+    if utc {
+        at.format("%Y-%m-%d %H:%M:%S").to_string()
+    } else {
+        at.with_timezone(&Local)
+            .format("%Y-%m-%d %H:%M:%S")
+            .to_string()
+    }
+}
+
+/// The zone the time column is in, for its header: `UTC` or `Local (UTC+01:00)`.
+pub fn zone_label(utc: bool) -> String {
+    if utc {
+        "UTC".to_string()
+    } else {
+        format!("Local (UTC{})", Local::now().format("%:z"))
+    }
+}
+
+/// A size in bytes as a person reads it.
+pub fn bytes(size: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut value = size as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit < UNITS.len() - 1 {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{size} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
     }
 }
 

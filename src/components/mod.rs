@@ -2,6 +2,10 @@
 
 mod diagnostics_card;
 mod error_view;
+mod event_table;
+mod histogram_chart;
 
 pub use diagnostics_card::DiagnosticsCard;
 pub use error_view::ErrorList;
+pub use event_table::EventTable;
+pub use histogram_chart::HistogramChart;

@@ -1,8 +1,313 @@
-use leptos::prelude::*;
+//! The Audit logs tab: filters in the URL, chips, search syntax, quick ranges, histogram,
+//! the table with cursor paging, export and integrity status.
 
-use super::coming_soon::ComingSoon;
+use chrono::Utc;
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate};
+use witness_api::EventFilter;
+
+use crate::api;
+use crate::components::{ErrorList, EventTable, HistogramChart};
+use crate::filters::{
+    QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
+};
+
+const PAGE_SIZE: usize = 100;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    view! { <ComingSoon title="Audit logs" what="Search, filter and export audit events here." /> }
+    let location = use_location();
+    let navigate = use_navigate();
+    let filter = Memo::new(move |_| filter_from_query(&location.search.get()));
+    let current = move || filter.get().unwrap_or_default();
+    let go = move |next: EventFilter| {
+        let query = query_from_filter(&next, &[]);
+        let path = if query.is_empty() {
+            "/audit".to_string()
+        } else {
+            format!("/audit?{query}")
+        };
+        navigate(&path, Default::default());
+    };
+    let go = StoredValue::new(go);
+
+    // Cursors of the pages before the one shown; empty on the newest page.
+    let cursors = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        filter.track();
+        cursors.set(Vec::new());
+    });
+    let utc = RwSignal::new(true);
+
+    let page = LocalResource::new(move || {
+        let filter = filter.get();
+        let cursor = cursors.get().last().cloned();
+        async move {
+            let filter = filter.map_err(|error| api::ApiError::Server {
+                status: 400,
+                code: "bad_request".into(),
+                message: error.to_string(),
+            })?;
+            api::events(&filter, cursor.as_deref(), PAGE_SIZE).await
+        }
+    });
+    let histogram = LocalResource::new(move || {
+        let filter = filter.get();
+        async move {
+            match filter {
+                Ok(filter) => api::histogram(&filter).await.ok(),
+                Err(_) => None,
+            }
+        }
+    });
+    let integrity = LocalResource::new(api::verify);
+
+    let search = RwSignal::new(String::new());
+    let search_error = RwSignal::new(None::<String>);
+    let on_search = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        match apply_search(&current(), &search.get_untracked()) {
+            Ok(next) => {
+                search.set(String::new());
+                search_error.set(None);
+                go.with_value(|go| go(next));
+            }
+            Err(message) => search_error.set(Some(message)),
+        }
+    };
+    let from_day = RwSignal::new(String::new());
+    let to_day = RwSignal::new(String::new());
+    let on_custom = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut pairs: Vec<(String, String)> = current()
+            .to_pairs()
+            .into_iter()
+            .filter(|(k, _)| *k != "from" && *k != "to")
+            .map(|(k, v)| (k.to_string(), v))
+            .collect();
+        for (key, value) in [
+            ("from", from_day.get_untracked()),
+            ("to", to_day.get_untracked()),
+        ] {
+            if !value.is_empty() {
+                pairs.push((key.to_string(), value));
+            }
+        }
+        match EventFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
+            Ok(next) => {
+                search_error.set(None);
+                go.with_value(|go| go(next));
+            }
+            Err(error) => search_error.set(Some(error.to_string())),
+        }
+    };
+    let pick = Callback::new(move |(from, to)| {
+        let next = EventFilter {
+            from: Some(from),
+            to: Some(to),
+            ..current()
+        };
+        go.with_value(|go| go(next));
+    });
+
+    view! {
+        <section class="page audit">
+            <header class="page-header">
+                <h1>"Audit logs"</h1>
+                <IntegrityBadge integrity />
+            </header>
+
+            <div class="toolbar">
+                <form class="search" role="search" on:submit=on_search>
+                    <label for="audit-search" class="visually-hidden">"Search"</label>
+                    <input
+                        id="audit-search"
+                        type="search"
+                        placeholder="actor:alice action:member.* -result:success or words"
+                        bind:value=search
+                    />
+                    <button type="submit">"Search"</button>
+                </form>
+                <div class="ranges" role="group" aria-label="Time range">
+                    {QuickRange::ALL
+                        .into_iter()
+                        .map(|range| {
+                            view! {
+                                <button
+                                    type="button"
+                                    class="secondary"
+                                    on:click=move |_| {
+                                        let next = range.apply(&current(), Utc::now());
+                                        go.with_value(|go| go(next));
+                                    }
+                                >
+                                    {range.label()}
+                                </button>
+                            }
+                        })
+                        .collect_view()}
+                </div>
+                <form class="custom-range" on:submit=on_custom aria-label="Custom range">
+                    <label for="range-from">"From"</label>
+                    <input id="range-from" type="date" bind:value=from_day />
+                    <label for="range-to">"To (inclusive)"</label>
+                    <input id="range-to" type="date" bind:value=to_day />
+                    <button type="submit" class="secondary">"Apply"</button>
+                </form>
+                <label class="toggle">
+                    <input type="checkbox" bind:checked=utc />
+                    " Times in UTC"
+                </label>
+            </div>
+            {move || search_error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+
+            <ul class="chips" aria-label="Active filters">
+                {move || {
+                    let filter = current();
+                    let mut items = Vec::new();
+                    if let Some(from) = filter.from {
+                        items.push(("range".to_string(), format!("from {}", from.format("%Y-%m-%d %H:%M UTC")), None));
+                    }
+                    if let Some(to) = filter.to {
+                        items.push(("range".to_string(), format!("before {}", to.format("%Y-%m-%d %H:%M UTC")), None));
+                    }
+                    for chip in chips(&filter) {
+                        items.push((chip.field.to_string(), chip.label.clone(), Some(chip)));
+                    }
+                    items
+                        .into_iter()
+                        .map(|(_, label, chip)| {
+                            let filter = filter.clone();
+                            let remove_label = format!("Remove filter {label}");
+                            view! {
+                                <li class="chip">
+                                    <span>{label}</span>
+                                    <button
+                                        type="button"
+                                        class="chip-remove"
+                                        aria-label=remove_label
+                                        on:click=move |_| {
+                                            let next = match &chip {
+                                                Some(chip) => remove_chip(&filter, chip),
+                                                None => EventFilter { from: None, to: None, ..filter.clone() },
+                                            };
+                                            go.with_value(|go| go(next));
+                                        }
+                                    >
+                                        "×"
+                                    </button>
+                                </li>
+                            }
+                        })
+                        .collect_view()
+                }}
+            </ul>
+
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    histogram.await.map(|h| view! { <HistogramChart histogram=h on_pick=pick /> })
+                })}
+            </Transition>
+
+            <div class="export">
+                <a class="button secondary" href=move || api::export_url(&current(), "csv") download>
+                    "Export CSV"
+                </a>
+                <a class="button secondary" href=move || api::export_url(&current(), "ndjson") download>
+                    "Export NDJSON"
+                </a>
+            </div>
+
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading audit events…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="audit events" /> }>
+                    {move || Suspend::new(async move {
+                        page.await.map(|page| {
+                            let next = page.next_cursor.clone();
+                            let empty = page.events.is_empty();
+                            view! {
+                                <Show
+                                    when=move || !empty
+                                    fallback=|| view! {
+                                        <p class="empty" role="status">
+                                            "No audit events match these filters. Widen the time range or remove a filter."
+                                        </p>
+                                    }
+                                >
+                                    <EventTable events=page.events.clone() utc=utc />
+                                </Show>
+                                <nav class="pager" aria-label="Pages">
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        disabled=move || cursors.with(|c| c.is_empty())
+                                        on:click=move |_| cursors.set(Vec::new())
+                                    >
+                                        "Newest"
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        disabled=move || cursors.with(|c| c.is_empty())
+                                        on:click=move |_| cursors.update(|c| { c.pop(); })
+                                    >
+                                        "← Newer"
+                                    </button>
+                                    <button
+                                        type="button"
+                                        class="secondary"
+                                        disabled=next.is_none()
+                                        on:click=move |_| {
+                                            if let Some(next) = next.clone() {
+                                                cursors.update(|c| c.push(next));
+                                            }
+                                        }
+                                    >
+                                        "Older →"
+                                    </button>
+                                </nav>
+                            }
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn IntegrityBadge(
+    integrity: LocalResource<Result<witness_api::VerifyReport, api::ApiError>>,
+) -> impl IntoView {
+    view! {
+        <Suspense fallback=|| view! { <span class="badge muted">"Checking integrity…"</span> }>
+            {move || Suspend::new(async move {
+                match integrity.await {
+                    Ok(report) if report.ok => view! {
+                        <span class="badge ok" data-field="integrity">
+                            {format!("Integrity verified: {} events", report.verified_count)}
+                        </span>
+                    }
+                    .into_any(),
+                    Ok(report) => {
+                        let detail = report
+                            .first_break
+                            .map(|b| format!("broken at event {}: {}", b.event_id, b.reason))
+                            .unwrap_or_default();
+                        view! {
+                            <span class="badge warn" role="alert" data-field="integrity">
+                                {format!("Integrity check failed: {detail}")}
+                            </span>
+                        }
+                        .into_any()
+                    }
+                    Err(error) => view! {
+                        <span class="badge muted" data-field="integrity">
+                            {format!("Integrity unknown: {error}")}
+                        </span>
+                    }
+                    .into_any(),
+                }
+            })}
+        </Suspense>
+    }
 }

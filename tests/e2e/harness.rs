@@ -155,6 +155,41 @@ impl Harness {
         format!("{}{}", self.base_url, path)
     }
 
+    /// Creates an ingest key with the CLI and posts these CLEF lines to the server.
+    pub async fn ingest(&self, lines: &[serde_json::Value]) {
+        let created = Command::new(witness_binary())
+            .args([
+                "apikey",
+                "create",
+                "--title",
+                "e2e",
+                "--permissions",
+                "ingest",
+            ])
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run witness apikey create");
+        assert!(created.status.success(), "{created:?}");
+        let text = String::from_utf8_lossy(&created.stdout).into_owned();
+        let token = text
+            .lines()
+            .find_map(|line| line.split("safely): ").nth(1))
+            .expect("the token")
+            .trim()
+            .to_string();
+        let body: String = lines.iter().map(|line| format!("{line}\n")).collect();
+        let response = reqwest::Client::new()
+            .post(self.url("/ingest/clef"))
+            .header("X-Seq-ApiKey", token)
+            .body(body)
+            .send()
+            .await
+            .expect("ingest");
+        assert_eq!(response.status(), 201);
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -144,3 +144,172 @@ async fn a_wrong_password_shows_a_message_and_stays_on_the_login_page() {
     assert_eq!(browser.current_url().await.expect("url").path(), "/login");
     browser.close().await.expect("close the browser");
 }
+
+/// Journey 1: an auditor filters by actor and action, opens an event and sees its diff, and
+/// exports CSV holding exactly the filtered rows.
+#[tokio::test]
+async fn auditor_filters_opens_an_event_and_exports_exactly_the_filtered_rows() {
+    let harness = Harness::start().await;
+    let event = |minute: u32, actor: &str, action: &str, target: &str, old: &str, new: &str| {
+        serde_json::json!({
+            "@t": format!("2026-11-20T10:{minute:02}:00Z"),
+            "@mt": "{Actor} did {Action} to {Target}",
+            "Action": action, "Actor": actor, "Target": target,
+            "OldValue": old, "NewValue": new, "ClientIp": "203.0.113.9",
+            "OrganizationName": "Acme",
+        })
+    };
+    harness
+        .ingest(&[
+            event(1, "alice", "member.role_changed", "bob", "read", "admin"),
+            event(2, "alice", "member.added", "carol", "", "write"),
+            event(3, "bob", "member.role_changed", "dave", "write", "read"),
+            event(4, "alice", "repo.created", "widgets", "", ""),
+            event(
+                5,
+                "<b>mallory</b>",
+                "member.removed",
+                "<img src=x onerror=alert(1)>",
+                "",
+                "",
+            ),
+        ])
+        .await;
+
+    let browser = harness.browser().await;
+    browser
+        .goto(&harness.url("/login?next=%2Faudit"))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, AUDITOR, AUDITOR_PASSWORD).await;
+    browser
+        .wait()
+        .for_element(Locator::Css("table.events tbody tr"))
+        .await
+        .expect("the table");
+    // Strings from events are text, never markup.
+    let injected = browser
+        .find_all(Locator::Css("table.events b, table.events img"))
+        .await
+        .expect("query");
+    assert!(injected.is_empty(), "an event string became HTML");
+
+    let search = browser
+        .find(Locator::Id("audit-search"))
+        .await
+        .expect("search box");
+    search
+        .send_keys("actor:alice action:member.*")
+        .await
+        .expect("type");
+    browser
+        .find(Locator::Css("form.search button[type='submit']"))
+        .await
+        .expect("search button")
+        .click()
+        .await
+        .expect("search");
+    // The filters are in the URL and shown as chips.
+    browser
+        .wait()
+        .for_element(Locator::XPath(
+            "//li[contains(@class,'chip')]/span[text()='action: member.*']",
+        ))
+        .await
+        .expect("the action chip");
+    let url = browser.current_url().await.expect("url");
+    let query = url.query().unwrap_or("").to_string();
+    assert!(
+        query.contains("actor=alice") && query.contains("action=member.*"),
+        "{query}"
+    );
+    let rows = wait_for_rows(&browser, 2).await;
+    assert_eq!(rows, 2);
+    harness.screenshot(&browser, "audit-filtered").await;
+
+    // A reload shows the same view.
+    browser.refresh().await.expect("reload");
+    assert_eq!(wait_for_rows(&browser, 2).await, 2);
+
+    // Export CSV: the link serves exactly the filtered rows (fetched with the session).
+    let href = browser
+        .find(Locator::LinkText("Export CSV"))
+        .await
+        .expect("export link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an href");
+    let csv_text = browser
+        .execute_async(
+            "const [href, done] = arguments; fetch(href).then(r => r.text()).then(done);",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("fetch the export");
+    let csv_text = csv_text.as_str().expect("text").to_string();
+    let mut reader = csv::Reader::from_reader(csv_text.as_bytes());
+    let records: Vec<csv::StringRecord> = reader.records().map(|r| r.expect("row")).collect();
+    assert_eq!(records.len(), 2, "{csv_text}");
+    assert!(
+        records
+            .iter()
+            .all(|r| &r[4] == "alice" && r[2].starts_with("member.")),
+        "{csv_text}"
+    );
+
+    // Open the role change: the details show old → new.
+    browser
+        .find(Locator::XPath(
+            "//tr[td/code[text()='member.role_changed']]//td[@class='time']/a",
+        ))
+        .await
+        .expect("the role change row")
+        .click()
+        .await
+        .expect("open the event");
+    let diff = browser
+        .wait()
+        .for_element(Locator::Css("tr[data-diff='value']"))
+        .await
+        .expect("the changes table");
+    let old = diff
+        .find(Locator::Css(".old"))
+        .await
+        .expect("old")
+        .text()
+        .await
+        .expect("text");
+    let new = diff
+        .find(Locator::Css(".new"))
+        .await
+        .expect("new")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!((old.as_str(), new.as_str()), ("read", "admin"));
+    harness.screenshot(&browser, "event").await;
+
+    // Back returns to the filtered list.
+    browser.back().await.expect("back");
+    assert_eq!(wait_for_rows(&browser, 2).await, 2);
+    browser.close().await.expect("close the browser");
+}
+
+/// Waits until the table has `expected` rows (or gives up after a few seconds) and returns
+/// how many it has.
+async fn wait_for_rows(browser: &fantoccini::Client, expected: usize) -> usize {
+    let mut rows = 0;
+    for _ in 0..50 {
+        rows = browser
+            .find_all(Locator::Css("table.events tbody tr"))
+            .await
+            .map(|r| r.len())
+            .unwrap_or(0);
+        if rows == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    rows
+}

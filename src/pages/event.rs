@@ -1,0 +1,158 @@
+//! One audit event: every field, and changes as old → new.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+use serde_json::Value;
+use witness_api::AuditEvent;
+
+use crate::api;
+use crate::components::ErrorList;
+
+/// `details` entries shaped `{"old": …, "new": …}`: the changes of the event.
+fn changes(event: &AuditEvent) -> Vec<(String, String, String)> {
+    let show = |value: Option<&Value>| match value {
+        None | Some(Value::Null) => "—".to_string(),
+        Some(Value::String(text)) => text.clone(),
+        Some(other) => other.to_string(),
+    };
+    event
+        .details
+        .iter()
+        .filter_map(|(field, value)| {
+            let object = value.as_object()?;
+            if !(object.contains_key("old") || object.contains_key("new")) {
+                return None;
+            }
+            Some((
+                field.clone(),
+                show(object.get("old")),
+                show(object.get("new")),
+            ))
+        })
+        .collect()
+}
+
+fn pretty(map: &serde_json::Map<String, Value>) -> String {
+    serde_json::to_string_pretty(map).unwrap_or_default()
+}
+
+#[component]
+pub fn EventPage() -> impl IntoView {
+    let params = use_params_map();
+    let event = LocalResource::new(move || {
+        let id = params.get().get("id").unwrap_or_default();
+        async move { api::event(&id).await }
+    });
+    view! {
+        <section class="page event">
+            <p><A href="/audit">"← Audit logs"</A></p>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the event…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the event" /> }>
+                    {move || Suspend::new(async move {
+                        event.await.map(|event| view! { <EventDetails event /> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn EventDetails(event: AuditEvent) -> impl IntoView {
+    let diff = changes(&event);
+    let has_diff = !diff.is_empty();
+    let tenant = |t: &Option<witness_api::Tenant>| {
+        t.as_ref()
+            .map(|t| {
+                [t.name.clone(), t.id.clone().map(|id| format!("({id})"))]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    };
+    let actor = [
+        event.actor.name.clone(),
+        event.actor.id.clone().map(|id| format!("id {id}")),
+        event.actor.email.clone(),
+        Some(event.actor.actor_type.as_str().to_string()),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    let target = [
+        event.target.target_type.clone(),
+        event.target.name.clone(),
+        event.target.id.clone().map(|id| format!("id {id}")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" · ");
+    view! {
+        <h1><code>{event.action.clone()}</code></h1>
+        <p class="message">{event.message.clone()}</p>
+        <dl class="facts">
+            <dt>"Time (UTC)"</dt>
+            <dd>{event.timestamp.format("%Y-%m-%d %H:%M:%S%.6f").to_string()}</dd>
+            <dt>"Actor"</dt>
+            <dd data-field="actor">{actor}</dd>
+            <dt>"Target"</dt>
+            <dd data-field="target">{target}</dd>
+            <dt>"Result"</dt>
+            <dd data-field="result">
+                {event.result.as_str()}
+                {event.status.clone().map(|s| format!(" ({s})"))}
+            </dd>
+            <dt>"Client IP"</dt>
+            <dd>{event.client_ip.clone().unwrap_or_default()}</dd>
+            <dt>"Organization"</dt>
+            <dd>{tenant(&event.organization)}</dd>
+            <dt>"Workspace"</dt>
+            <dd>{tenant(&event.workspace)}</dd>
+            <dt>"Level"</dt>
+            <dd>{event.level.clone()}</dd>
+            <dt>"Id"</dt>
+            <dd><code>{event.id.clone()}</code></dd>
+            <dt>"Hash"</dt>
+            <dd><code>{event.hash.clone()}</code></dd>
+            <dt>"Previous hash"</dt>
+            <dd><code>{event.prev_hash.clone()}</code></dd>
+        </dl>
+        <Show when=move || has_diff>
+            <h2>"Changes"</h2>
+            <table class="diff">
+                <thead>
+                    <tr>
+                        <th scope="col">"Field"</th>
+                        <th scope="col">"Old"</th>
+                        <th scope="col">"New"</th>
+                    </tr>
+                </thead>
+                <tbody>
+                    {diff
+                        .clone()
+                        .into_iter()
+                        .map(|(field, old, new)| {
+                            let key = field.clone();
+                            view! {
+                                <tr data-diff=key>
+                                    <th scope="row">{field}</th>
+                                    <td class="old">{old}</td>
+                                    <td class="new">{new}</td>
+                                </tr>
+                            }
+                        })
+                        .collect_view()}
+                </tbody>
+            </table>
+        </Show>
+        <h2>"Details"</h2>
+        <pre class="json">{pretty(&event.details)}</pre>
+        <h2>"Other properties"</h2>
+        <pre class="json">{pretty(&event.properties)}</pre>
+    }
+}
