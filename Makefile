@@ -57,4 +57,4 @@ native-test:
 
 wasm-test:
 	$(WASM_ENV) CHROMEDRIVER=/usr/bin/chromedriver \
-		cargo test -p witness-panel --target wasm32-unknown-unknown --test components
+		cargo test -p witness-panel --target wasm32-unknown-unknown --test components --test table
