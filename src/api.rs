@@ -25,6 +25,12 @@ pub enum ApiError {
         code: String,
         message: String,
     },
+    /// The server refused some fields (422): a message per field, shown next to each.
+    #[error("{message}")]
+    Invalid {
+        message: String,
+        fields: std::collections::BTreeMap<String, String>,
+    },
     /// The answer came but was not what this panel expects (a version mismatch, usually).
     #[error(
         "The server's answer could not be read ({0}). Reload the page; if it persists, the panel and server versions may differ."
@@ -36,6 +42,15 @@ impl ApiError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ApiError::Server { status, .. } => Some(*status),
+            ApiError::Invalid { .. } => Some(422),
+            _ => None,
+        }
+    }
+
+    /// The server's message for one field of a refused form, if it had one.
+    pub fn field(&self, name: &str) -> Option<String> {
+        match self {
+            ApiError::Invalid { fields, .. } => fields.get(name).cloned(),
             _ => None,
         }
     }
@@ -114,6 +129,19 @@ async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
         redirect_to_login();
     }
     let status_text = response.status_text();
+    if status == 422 {
+        if let Ok(body) = response.json::<witness_api::ValidationErrorBody>().await {
+            return ApiError::Invalid {
+                message: body.message,
+                fields: body.fields,
+            };
+        }
+        return ApiError::Server {
+            status,
+            code: "validation_failed".to_string(),
+            message: format!("The server answered {status} {status_text}."),
+        };
+    }
     match response.json::<ApiErrorBody>().await {
         Ok(body) => ApiError::Server {
             status,
@@ -212,4 +240,63 @@ pub fn export_url(filter: &witness_api::EventFilter, format: &str) -> String {
         "/api/audit/export?{}",
         crate::filters::query_from_filter(filter, &[("format", format)])
     )
+}
+
+async fn send_empty(builder: RequestBuilder) -> Result<(), ApiError> {
+    let response = send(with_csrf(builder).build()).await?;
+    if response.ok() {
+        Ok(())
+    } else {
+        Err(error_from(response, true).await)
+    }
+}
+
+/// `GET /api/apikeys`.
+pub async fn api_keys() -> Result<Vec<witness_api::ApiKey>, ApiError> {
+    get_json("/api/apikeys").await
+}
+
+/// `POST /api/apikeys`: the answer holds the token, shown this once.
+pub async fn create_api_key(
+    new: &witness_api::NewApiKey,
+) -> Result<witness_api::CreatedApiKey, ApiError> {
+    send_json(Request::post("/api/apikeys"), new, true).await
+}
+
+/// `DELETE /api/apikeys/{id}`.
+pub async fn revoke_api_key(id: &str) -> Result<(), ApiError> {
+    let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
+    send_empty(Request::delete(&format!("/api/apikeys/{id}"))).await
+}
+
+/// `GET /api/users`.
+pub async fn users() -> Result<Vec<witness_api::User>, ApiError> {
+    get_json("/api/users").await
+}
+
+/// `POST /api/users`.
+pub async fn create_user(new: &witness_api::NewUser) -> Result<witness_api::User, ApiError> {
+    send_json(Request::post("/api/users"), new, true).await
+}
+
+/// `PUT /api/users/{id}`.
+pub async fn update_user(
+    id: &str,
+    update: &witness_api::UserUpdate,
+) -> Result<witness_api::User, ApiError> {
+    let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
+    send_json(Request::put(&format!("/api/users/{id}")), update, true).await
+}
+
+/// `DELETE /api/users/{id}`.
+pub async fn remove_user(id: &str) -> Result<(), ApiError> {
+    let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
+    send_empty(Request::delete(&format!("/api/users/{id}"))).await
+}
+
+/// Asks the person to confirm a destructive action.
+pub fn confirm(question: &str) -> bool {
+    leptos::web_sys::window()
+        .and_then(|window| window.confirm_with_message(question).ok())
+        .unwrap_or(false)
 }

@@ -8,7 +8,8 @@ use witness_api::{Role, User};
 
 use crate::api;
 use crate::pages::{
-    AuditPage, BackupsPage, DiagnosticsPage, EventPage, LoginPage, NotFound, SettingsPage,
+    ApiKeysPage, AuditPage, BackupsPage, DiagnosticsPage, EventPage, LoginPage, NotFound,
+    SettingsPage, UsersPage,
 };
 
 /// Who is logged in, shared by the layout and the pages.
@@ -54,6 +55,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/settings") view=SettingsPage />
                     <Route path=path!("/backups") view=BackupsPage />
                     <Route path=path!("/diagnostics") view=DiagnosticsPage />
+                    <Route path=path!("/apikeys") view=ApiKeysPage />
+                    <Route path=path!("/users") view=UsersPage />
                 </Routes>
             </main>
         </Router>
@@ -93,6 +96,8 @@ pub fn Nav() -> impl IntoView {
                         <li><A href="/settings">"Settings"</A></li>
                         <li><A href="/backups">"Backups"</A></li>
                         <li><A href="/diagnostics">"Diagnostics"</A></li>
+                        <li><A href="/apikeys">"API keys"</A></li>
+                        <li><A href="/users">"Users"</A></li>
                     </Show>
                 </ul>
             </nav>

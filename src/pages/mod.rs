@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod apikeys;
 mod audit;
 mod backups;
 mod coming_soon;
@@ -8,7 +9,9 @@ mod event;
 mod login;
 mod not_found;
 mod settings;
+mod users;
 
+pub use apikeys::ApiKeysPage;
 pub use audit::AuditPage;
 pub use backups::BackupsPage;
 pub use diagnostics::DiagnosticsPage;
@@ -16,3 +19,4 @@ pub use event::{EventDetails, EventPage};
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;
+pub use users::UsersPage;

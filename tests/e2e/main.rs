@@ -313,3 +313,123 @@ async fn wait_for_rows(browser: &fantoccini::Client, expected: usize) -> usize {
     }
     rows
 }
+
+/// An admin creates an API key (shown once), sees a validation message for a bad user, adds
+/// a user, and revokes the key after confirming.
+#[tokio::test]
+async fn admin_manages_api_keys_and_users_in_the_panel() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    browser
+        .goto(&harness.url("/login?next=%2Fapikeys"))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
+
+    browser
+        .wait()
+        .for_element(Locator::Id("key-title"))
+        .await
+        .expect("the API keys page")
+        .send_keys("billing service")
+        .await
+        .expect("type title");
+    browser
+        .find(Locator::XPath("//button[text()='Create key']"))
+        .await
+        .expect("create button")
+        .click()
+        .await
+        .expect("create");
+    let token = browser
+        .wait()
+        .for_element(Locator::Css("[data-field='token']"))
+        .await
+        .expect("the token, shown once")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(token.len(), 32);
+    browser
+        .wait()
+        .for_element(Locator::XPath("//td[text()='billing service']"))
+        .await
+        .expect("the key in the list");
+    harness.screenshot(&browser, "apikeys").await;
+
+    browser
+        .find(Locator::Css("button[aria-label='Revoke billing service']"))
+        .await
+        .expect("revoke button")
+        .click()
+        .await
+        .expect("revoke");
+    browser
+        .accept_alert()
+        .await
+        .expect("confirm the revocation");
+    browser
+        .wait()
+        .for_element(Locator::XPath("//td[starts-with(text(),'revoked')]"))
+        .await
+        .expect("the key shows as revoked");
+
+    browser
+        .find(Locator::LinkText("Users"))
+        .await
+        .expect("Users link")
+        .click()
+        .await
+        .expect("open Users");
+    browser
+        .wait()
+        .for_element(Locator::Id("user-name"))
+        .await
+        .expect("the users page")
+        .send_keys("carol")
+        .await
+        .expect("type");
+    browser
+        .find(Locator::Id("user-password"))
+        .await
+        .expect("password")
+        .send_keys("short")
+        .await
+        .expect("type");
+    browser
+        .find(Locator::XPath("//button[text()='Add user']"))
+        .await
+        .expect("add")
+        .click()
+        .await
+        .expect("click");
+    let message = browser
+        .wait()
+        .for_element(Locator::Css(".field-error"))
+        .await
+        .expect("the server's message next to the field")
+        .text()
+        .await
+        .expect("text");
+    assert!(message.contains("at least 10"), "{message}");
+    let password = browser
+        .find(Locator::Id("user-password"))
+        .await
+        .expect("password");
+    password.clear().await.expect("clear");
+    password.send_keys("carol-password-1").await.expect("type");
+    browser
+        .find(Locator::XPath("//button[text()='Add user']"))
+        .await
+        .expect("add")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .wait()
+        .for_element(Locator::XPath("//td[text()='carol']"))
+        .await
+        .expect("carol in the list");
+    harness.screenshot(&browser, "users").await;
+    browser.close().await.expect("close the browser");
+}

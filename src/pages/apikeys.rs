@@ -1,0 +1,166 @@
+//! API keys: list, create (the token is shown once, with a copy button), revoke.
+
+use leptos::prelude::*;
+use witness_api::{ApiKeyPermission, CreatedApiKey, NewApiKey};
+
+use crate::api;
+use crate::components::ErrorList;
+
+#[component]
+pub fn ApiKeysPage() -> impl IntoView {
+    let keys = LocalResource::new(api::api_keys);
+    let title = RwSignal::new(String::new());
+    let ingest = RwSignal::new(true);
+    let read = RwSignal::new(false);
+    let created = RwSignal::new(None::<CreatedApiKey>);
+    let create = Action::new_local(|new: &NewApiKey| {
+        let new = new.clone();
+        async move { api::create_api_key(&new).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(key)) = create.value().get() {
+            created.set(Some(key));
+            title.set(String::new());
+            keys.refetch();
+        }
+    });
+    let field_error = move |name: &'static str| {
+        create
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .and_then(|error| error.field(name))
+    };
+    let form_error = move || {
+        create
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .filter(|error| !matches!(error, api::ApiError::Invalid { .. }))
+            .map(|error| error.to_string())
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let mut permissions = Vec::new();
+        if ingest.get_untracked() {
+            permissions.push(ApiKeyPermission::Ingest);
+        }
+        if read.get_untracked() {
+            permissions.push(ApiKeyPermission::Read);
+        }
+        create.dispatch(NewApiKey {
+            title: title.get_untracked(),
+            permissions,
+        });
+    };
+    let revoke = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move {
+            let result = api::revoke_api_key(&id).await;
+            keys.refetch();
+            result
+        }
+    });
+    view! {
+        <section class="page">
+            <h1>"API keys"</h1>
+            <form class="card form" on:submit=submit aria-label="Create an API key">
+                <label for="key-title">"Title"</label>
+                <input id="key-title" bind:value=title placeholder="billing service" />
+                {move || field_error("title").map(|m| view! { <p class="field-error">{m}</p> })}
+                <fieldset>
+                    <legend>"Permissions"</legend>
+                    <label><input type="checkbox" bind:checked=ingest /> " ingest (send events)"</label>
+                    <label><input type="checkbox" bind:checked=read /> " read (query audit logs)"</label>
+                </fieldset>
+                {move || field_error("permissions").map(|m| view! { <p class="field-error">{m}</p> })}
+                {move || form_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
+            </form>
+            {move || created.get().map(|created| {
+                let token = created.token.clone();
+                view! {
+                    <div class="card token" role="status">
+                        <p>
+                            <strong>{format!("Key \u{201c}{}\u{201d} created.", created.key.title)}</strong>
+                            " Copy the token now: it is shown only once."
+                        </p>
+                        <p><code data-field="token">{created.token.clone()}</code></p>
+                        <button
+                            type="button"
+                            on:click=move |_| {
+                                if let Some(window) = leptos::web_sys::window() {
+                                    let _ = window.navigator().clipboard().write_text(&token);
+                                }
+                            }
+                        >
+                            "Copy token"
+                        </button>
+                    </div>
+                }
+            })}
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading keys…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="API keys" /> }>
+                    {move || Suspend::new(async move {
+                        keys.await.map(|keys| {
+                            if keys.is_empty() {
+                                return view! { <p class="empty">"No API keys yet. Create one above for each application that sends events."</p> }.into_any();
+                            }
+                            view! {
+                                <table class="events">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Title"</th>
+                                            <th scope="col">"Token starts"</th>
+                                            <th scope="col">"Permissions"</th>
+                                            <th scope="col">"Created (UTC)"</th>
+                                            <th scope="col">"State"</th>
+                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {keys.into_iter().map(|key| {
+                                            let id = key.id.clone();
+                                            let title = key.title.clone();
+                                            let revoked = key.revoked_at.is_some();
+                                            let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
+                                            view! {
+                                                <tr>
+                                                    <td>{key.title.clone()}</td>
+                                                    <td><code>{format!("{}…", key.token_prefix)}</code></td>
+                                                    <td>{permissions.join(", ")}</td>
+                                                    <td>{key.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
+                                                    <td>{key.revoked_at.map(|at| format!("revoked {}", at.format("%Y-%m-%d %H:%M"))).unwrap_or_else(|| "active".to_string())}</td>
+                                                    <td>
+                                                        <Show when=move || !revoked>
+                                                            <button
+                                                                type="button"
+                                                                class="secondary danger"
+                                                                aria-label=format!("Revoke {}", title)
+                                                                on:click={
+                                                                    let id = id.clone();
+                                                                    let title = title.clone();
+                                                                    move |_| {
+                                                                        if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
+                                                                            revoke.dispatch(id.clone());
+                                                                        }
+                                                                    }
+                                                                }
+                                                            >
+                                                                "Revoke"
+                                                            </button>
+                                                        </Show>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}

@@ -1,0 +1,164 @@
+//! Users: list, add, change role, remove.
+
+use leptos::prelude::*;
+use witness_api::{NewUser, Role, User, UserUpdate};
+
+use crate::api;
+use crate::components::ErrorList;
+
+#[component]
+pub fn UsersPage() -> impl IntoView {
+    let users = LocalResource::new(api::users);
+    let username = RwSignal::new(String::new());
+    let password = RwSignal::new(String::new());
+    let role = RwSignal::new("auditor".to_string());
+    let add = Action::new_local(|new: &NewUser| {
+        let new = new.clone();
+        async move { api::create_user(&new).await }
+    });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = add.value().get() {
+            username.set(String::new());
+            password.set(String::new());
+            users.refetch();
+        }
+    });
+    let field_error = move |name: &'static str| {
+        add.value()
+            .get()
+            .and_then(|result| result.err())
+            .and_then(|error| error.field(name))
+    };
+    let form_error = move || {
+        add.value()
+            .get()
+            .and_then(|result| result.err())
+            .filter(|error| !matches!(error, api::ApiError::Invalid { .. }))
+            .map(|error| error.to_string())
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        add.dispatch(NewUser {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+            role: Role::parse(&role.get_untracked()).unwrap_or(Role::Auditor),
+            display_name: None,
+            email: None,
+        });
+    };
+    let change = Action::new_local(move |(id, update): &(String, UserUpdate)| {
+        let (id, update) = (id.clone(), update.clone());
+        async move {
+            let result = api::update_user(&id, &update).await.map(|_| ());
+            users.refetch();
+            result
+        }
+    });
+    let remove = Action::new_local(move |id: &String| {
+        let id = id.clone();
+        async move {
+            let result = api::remove_user(&id).await;
+            users.refetch();
+            result
+        }
+    });
+    let action_error = move || {
+        change
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| remove.value().get().and_then(|r| r.err()))
+            .map(|error| error.to_string())
+    };
+    view! {
+        <section class="page">
+            <h1>"Users"</h1>
+            <form class="card form" on:submit=submit aria-label="Add a user">
+                <label for="user-name">"Username"</label>
+                <input id="user-name" autocomplete="off" bind:value=username />
+                {move || field_error("username").map(|m| view! { <p class="field-error">{m}</p> })}
+                <label for="user-password">"Password"</label>
+                <input id="user-password" type="password" autocomplete="new-password" bind:value=password />
+                {move || field_error("password").map(|m| view! { <p class="field-error">{m}</p> })}
+                <label for="user-role">"Role"</label>
+                <select id="user-role" bind:value=role>
+                    <option value="auditor">"auditor: reads audit logs"</option>
+                    <option value="admin">"admin: also manages Witness"</option>
+                </select>
+                {move || form_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                <button type="submit" disabled=move || add.pending().get()>"Add user"</button>
+            </form>
+            {move || action_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="users" /> }>
+                    {move || Suspend::new(async move {
+                        users.await.map(|users| view! {
+                            <table class="events">
+                                <thead>
+                                    <tr>
+                                        <th scope="col">"Username"</th>
+                                        <th scope="col">"Name"</th>
+                                        <th scope="col">"Email"</th>
+                                        <th scope="col">"Role"</th>
+                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                                    </tr>
+                                </thead>
+                                <tbody>
+                                    {users.into_iter().map(|user: User| {
+                                        let id = user.id.clone();
+                                        let name = user.username.clone();
+                                        let current = user.role.as_str().to_string();
+                                        view! {
+                                            <tr>
+                                                <td>{user.username.clone()}</td>
+                                                <td>{user.display_name.clone().unwrap_or_default()}</td>
+                                                <td>{user.email.clone().unwrap_or_default()}</td>
+                                                <td>
+                                                    <label class="visually-hidden" for=format!("role-{}", user.id)>
+                                                        {format!("Role of {}", user.username)}
+                                                    </label>
+                                                    <select
+                                                        id=format!("role-{}", user.id)
+                                                        prop:value=current.clone()
+                                                        on:change={
+                                                            let id = id.clone();
+                                                            move |ev| {
+                                                                let role = Role::parse(&event_target_value(&ev));
+                                                                change.dispatch((id.clone(), UserUpdate { role, ..UserUpdate::default() }));
+                                                            }
+                                                        }
+                                                    >
+                                                        <option value="auditor" selected=current == "auditor">"auditor"</option>
+                                                        <option value="admin" selected=current == "admin">"admin"</option>
+                                                    </select>
+                                                </td>
+                                                <td>
+                                                    <button
+                                                        type="button"
+                                                        class="secondary danger"
+                                                        aria-label=format!("Remove {name}")
+                                                        on:click={
+                                                            let id = id.clone();
+                                                            let name = name.clone();
+                                                            move |_| {
+                                                                if api::confirm(&format!("Remove the user {name}? Their sessions end at once.")) {
+                                                                    remove.dispatch(id.clone());
+                                                                }
+                                                            }
+                                                        }
+                                                    >
+                                                        "Remove"
+                                                    </button>
+                                                </td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
