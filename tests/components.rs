@@ -47,6 +47,8 @@ fn diagnostics_card_shows_version_uptime_and_data_directory() {
             summary: "Auditing is enabled".into(),
             targets: vec!["local".into(), "file:/var/log/witness".into()],
         },
+        last_backup_at: Some(Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap()),
+        next_backup_at: Some(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap()),
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }
@@ -76,6 +78,8 @@ fn server_strings_are_rendered_as_text_never_as_html() {
             summary: "Auditing is enabled".into(),
             targets: vec![hostile.into()],
         },
+        last_backup_at: None,
+        next_backup_at: None,
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }

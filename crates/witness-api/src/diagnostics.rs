@@ -13,6 +13,12 @@ pub struct Diagnostics {
     /// The data directory as the server resolved it (absolute).
     pub data_dir: String,
     pub auditing: AuditingStatus,
+    /// When the newest backup in `<data>/Backups/` was made; none yet: `null`.
+    #[serde(default)]
+    pub last_backup_at: Option<DateTime<Utc>>,
+    /// When the next scheduled backup will run (UTC); `null` when none is scheduled.
+    #[serde(default)]
+    pub next_backup_at: Option<DateTime<Utc>>,
 }
 
 /// Whether Witness audits its own operations, and where to.
@@ -43,10 +49,18 @@ mod tests {
                 summary: "Auditing is enabled".into(),
                 targets: vec!["local".into()],
             },
+            last_backup_at: None,
+            next_backup_at: Some(
+                DateTime::parse_from_rfc3339("2026-11-23T02:00:00Z")
+                    .expect("valid time")
+                    .with_timezone(&Utc),
+            ),
         };
         let json = serde_json::to_value(&diagnostics).expect("serializes");
         assert_eq!(json["started_at"], "2026-11-22T10:00:00Z");
         assert_eq!(json["uptime_seconds"], 42);
+        assert_eq!(json["last_backup_at"], serde_json::Value::Null);
+        assert_eq!(json["next_backup_at"], "2026-11-23T02:00:00Z");
         let back: Diagnostics = serde_json::from_value(json).expect("deserializes");
         assert_eq!(back, diagnostics);
     }

@@ -4,13 +4,16 @@
 //! wasm32 as well as natively: the panel never hand-writes JSON and the server never defines a
 //! response the panel cannot import.
 
+mod backups;
 mod diagnostics;
 mod error;
 mod events;
 mod filter;
 mod health;
+mod settings;
 mod users;
 
+pub use backups::BackupInfo;
 pub use diagnostics::{AuditingStatus, Diagnostics};
 pub use error::ApiErrorBody;
 pub use events::{
@@ -19,6 +22,7 @@ pub use events::{
 };
 pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, ValueMatch};
 pub use health::Health;
+pub use settings::{Settings, SettingsUpdate};
 pub use users::{
     ApiKey, ApiKeyPermission, CreatedApiKey, LoginRequest, LoginResponse, Me, NewApiKey, NewUser,
     Role, User, UserUpdate, ValidationErrorBody,

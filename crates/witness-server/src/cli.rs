@@ -1,11 +1,15 @@
 //! The `witness` command line.
 
+use std::path::PathBuf;
+
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::apikeys::{generate_token, hash_token, token_prefix};
-use crate::config::{DataDirArg, ServeConfig};
+use crate::backup::{self, backup_dir, default_settings};
+use crate::config::{DataDirArg, SecretKeyArg, ServeConfig};
 use crate::passwords::{hash_password, password_problem};
+use crate::secret_key::{self, SecretKey};
 use crate::startup::{Application, prepare_data_dir};
 use crate::store::{Permission, SqliteStore, Store, UserChanges, UserRecord};
 
@@ -37,6 +41,46 @@ pub enum Command {
         /// Walk the whole chain, not only what was added since the last verified point.
         #[arg(long)]
         full: bool,
+    },
+    /// Print the storage secret key (from WITNESS_STORAGE_SECRETKEY or `<data>/secret.key`).
+    ShowKey {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        secret: SecretKeyArg,
+        /// Print a fresh random key instead; nothing is changed.
+        #[arg(long)]
+        generate: bool,
+    },
+    /// Back up users, API keys and settings now, into `<data>/Backups/`.
+    Backup {
+        #[command(flatten)]
+        data: DataDirArg,
+        #[command(flatten)]
+        secret: SecretKeyArg,
+    },
+    /// Replace users, API keys and settings with those of a backup (events are not touched).
+    Restore {
+        #[command(flatten)]
+        data: DataDirArg,
+        /// The key that encrypted the backup (default: WITNESS_STORAGE_SECRETKEY, else
+        /// `<data>/secret.key`).
+        #[command(flatten)]
+        secret: SecretKeyArg,
+        /// The backup file to restore.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "from_latest",
+            required_unless_present = "from_latest"
+        )]
+        backup: Option<PathBuf>,
+        /// Restore the newest backup in `<data>/Backups/`.
+        #[arg(long)]
+        from_latest: bool,
+        /// Do not ask for confirmation.
+        #[arg(short = 'y', long = "yes")]
+        yes: bool,
     },
 }
 
@@ -107,6 +151,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Apikey(command) => apikey(command).await,
         Command::User(command) => user(command).await,
         Command::Verify { data, full } => verify(data, full).await,
+        Command::ShowKey {
+            data,
+            secret,
+            generate,
+        } => show_key(data, secret, generate),
+        Command::Backup { data, secret } => make_backup(data, secret).await,
+        Command::Restore {
+            data,
+            secret,
+            backup,
+            from_latest,
+            yes,
+        } => restore(data, secret, backup, from_latest, yes).await,
     }
 }
 
@@ -318,6 +375,158 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             store.update_user(&record.user.id, changes).await?;
             println!("`{username}` is now {}.", role.as_str());
         }
+    }
+    Ok(())
+}
+
+fn show_key(data: DataDirArg, secret: SecretKeyArg, generate: bool) -> anyhow::Result<()> {
+    if generate {
+        println!("{}", SecretKey::generate().to_base64());
+        eprintln!(
+            "A fresh random key; nothing was changed. To use it, set {} before the first \
+             start (backups made with another key still need that key).",
+            secret_key::SECRET_KEY_ENV
+        );
+        return Ok(());
+    }
+    match secret_key::load(&data.data_dir, secret.given())? {
+        Some((key, _)) => {
+            println!("{}", key.to_base64());
+            Ok(())
+        }
+        None => bail!(
+            "there is no secret key yet: {} is not set and {} does not exist (`witness serve` \
+             creates it on first start)",
+            secret_key::SECRET_KEY_ENV,
+            secret_key::key_file(&data.data_dir).display()
+        ),
+    }
+}
+
+fn existing_store(data: &DataDirArg) -> anyhow::Result<SqliteStore> {
+    let database = data.data_dir.join(crate::store::sqlite::DATABASE_FILE);
+    if !database.is_file() {
+        bail!(
+            "there is no Witness store in {} (no {}); check --data-dir or WITNESS_DATA_DIR",
+            data.data_dir.display(),
+            crate::store::sqlite::DATABASE_FILE
+        );
+    }
+    open_store(data)
+}
+
+async fn make_backup(data: DataDirArg, secret: SecretKeyArg) -> anyhow::Result<()> {
+    let store = existing_store(&data)?;
+    let dir = prepare_data_dir(&data.data_dir)?;
+    let Some((key, _)) = secret_key::load(&dir, secret.given())? else {
+        bail!(
+            "there is no secret key to encrypt the backup with: set {} or start `witness serve` \
+             once to create {}",
+            secret_key::SECRET_KEY_ENV,
+            secret_key::key_file(&dir).display()
+        );
+    };
+    let (info, pruned) =
+        backup::create(&store, &backup_dir(&dir), &key, default_settings(365)).await?;
+    println!(
+        "Created backup {} ({} bytes) in {}",
+        info.file_name,
+        info.size_bytes,
+        backup_dir(&dir).display()
+    );
+    for old in pruned {
+        println!("Deleted the old backup {} (backups_to_keep)", old.file_name);
+    }
+    println!("The secret key is not in the backup: keep it safe (`witness show-key`).");
+    Ok(())
+}
+
+async fn restore(
+    data: DataDirArg,
+    secret: SecretKeyArg,
+    file: Option<PathBuf>,
+    from_latest: bool,
+    yes: bool,
+) -> anyhow::Result<()> {
+    // Everything is read and checked before anything is written.
+    let given_key = secret.given().is_some();
+    let Some((key, _)) = secret_key::load(&data.data_dir, secret.given())? else {
+        bail!(
+            "give the key that encrypted the backup with --secret-key or {} (there is no {})",
+            secret_key::SECRET_KEY_ENV,
+            secret_key::key_file(&data.data_dir).display()
+        );
+    };
+    let path = match (file, from_latest) {
+        (Some(path), _) => path,
+        (None, true) => {
+            let dir = backup_dir(&data.data_dir);
+            let newest = backup::list(&dir)
+                .with_context(|| format!("cannot list the backups in {}", dir.display()))?
+                .into_iter()
+                .next()
+                .with_context(|| format!("there is no backup in {}", dir.display()))?;
+            dir.join(newest.file_name)
+        }
+        (None, false) => bail!("say which backup: --backup FILE or --from-latest"),
+    };
+    let (header, snapshot) = backup::read_file(&path, &key).with_context(|| {
+        format!(
+            "cannot restore from {}; nothing was changed",
+            path.display()
+        )
+    })?;
+    let summary = format!(
+        "{} users, {} API keys and the settings from {} (made {})",
+        snapshot.users.len(),
+        snapshot.api_keys.len(),
+        path.display(),
+        header.created_at.format("%Y-%m-%d %H:%M:%S UTC")
+    );
+    if !yes {
+        confirm(&format!(
+            "This replaces every user, API key and setting in {} with {summary}, and ends all \
+             sessions.",
+            data.data_dir.display()
+        ))?;
+    }
+    let dir = prepare_data_dir(&data.data_dir)?;
+    let store = SqliteStore::open_in(&dir)
+        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    store
+        .import_config(snapshot)
+        .await
+        .context("restoring failed; nothing was changed")?;
+    println!("Restored {summary}.");
+    println!("Audit events are not part of backups and were left as they are; all sessions ended.");
+    if given_key && secret_key::load(&dir, None).ok().flatten().is_none() {
+        let saved = secret_key::save(&dir, &key)?;
+        println!(
+            "Saved the secret key to {} so that this server keeps using it.",
+            saved.display()
+        );
+    }
+    println!("If a server is running on {}, restart it.", dir.display());
+    Ok(())
+}
+
+/// Asks on the terminal; refuses when there is none to ask on.
+fn confirm(question: &str) -> anyhow::Result<()> {
+    use std::io::{IsTerminal, Write};
+    if !std::io::stdin().is_terminal() {
+        bail!(
+            "refusing to restore without confirmation: standard input is not a terminal; \
+             add -y to confirm; nothing was changed"
+        );
+    }
+    print!("{question}\nType `yes` to go ahead: ");
+    std::io::stdout().flush().context("writing the question")?;
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .context("reading the answer")?;
+    if !matches!(answer.trim(), "yes" | "y" | "YES" | "Yes") {
+        bail!("restore cancelled; nothing was changed");
     }
     Ok(())
 }

@@ -14,6 +14,37 @@ pub struct DataDirArg {
     pub data_dir: PathBuf,
 }
 
+/// The storage secret key, for the commands that use it.
+#[derive(Clone, Args)]
+pub struct SecretKeyArg {
+    /// The storage secret key (32 random bytes, base64) that encrypts backups; when not given,
+    /// the key in `<data>/secret.key` is used.
+    #[arg(
+        long = "secret-key",
+        env = "WITNESS_STORAGE_SECRETKEY",
+        hide_env_values = true
+    )]
+    pub secret_key: Option<String>,
+}
+
+impl std::fmt::Debug for SecretKeyArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = self.secret_key.as_ref().map(|_| "<hidden>");
+        f.debug_struct("SecretKeyArg")
+            .field("secret_key", &shown)
+            .finish()
+    }
+}
+
+impl SecretKeyArg {
+    /// The given key, unless empty (an empty variable counts as not set).
+    pub fn given(&self) -> Option<&str> {
+        self.secret_key
+            .as_deref()
+            .filter(|key| !key.trim().is_empty())
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
@@ -22,6 +53,11 @@ pub struct ServeConfig {
 
     #[command(flatten)]
     pub data: DataDirArg,
+
+    /// Taken from WITNESS_STORAGE_SECRETKEY, else `<data>/secret.key`, else generated there
+    /// at first start.
+    #[command(flatten)]
+    pub secret: SecretKeyArg,
 
     /// Directory holding the built panel (trunk's `dist`).
     #[arg(long, env = "WITNESS_PANEL_DIR", default_value = "./dist")]
@@ -53,7 +89,8 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
     pub session_idle_seconds: u64,
 
-    /// Events received longer ago than this many days are deleted (1 to 3650).
+    /// Events received longer ago than this many days are deleted (1 to 3650). Used as the
+    /// `retention_days` setting on first start; after that the setting (API, panel) rules.
     #[arg(long, env = "WITNESS_RETENTION_DAYS", default_value_t = 365,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
@@ -65,6 +102,7 @@ impl ServeConfig {
         ServeConfig {
             listen,
             data: DataDirArg { data_dir },
+            secret: SecretKeyArg { secret_key: None },
             panel_dir,
             max_payload_bytes: 10 * 1024 * 1024,
             max_event_bytes: 256 * 1024,

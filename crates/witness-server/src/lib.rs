@@ -3,14 +3,17 @@
 pub mod apikeys;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod cli;
 pub mod config;
+pub mod diagnostics;
 pub mod error;
 pub mod ingest;
 pub mod model;
 pub mod passwords;
 pub mod retention;
 pub mod routes;
+pub mod secret_key;
 pub mod sessions;
 pub mod startup;
 pub mod state;

@@ -14,8 +14,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::audit::{Auditor, parse_targets};
+use crate::backup::{Backups, default_settings, scheduler};
 use crate::config::ServeConfig;
 use crate::passwords::{generate_password, hash_password, password_problem};
+use crate::secret_key::{self, KeySource};
 use crate::state::{AppState, StateParts};
 use crate::store::{SqliteStore, Store, UserRecord};
 use crate::{retention, routes};
@@ -53,6 +55,11 @@ impl Application {
     /// Prepares the data directory and binds the listener (port 0 picks a free port).
     pub async fn build(config: ServeConfig) -> anyhow::Result<Self> {
         let data_dir = prepare_data_dir(&config.data.data_dir)?;
+        let (key, key_source) = secret_key::load_or_generate(&data_dir, config.secret.given())
+            .context("cannot load the storage secret key")?;
+        if let KeySource::Generated(path) = &key_source {
+            println!("{}", secret_key::generated_warning(path));
+        }
         if !config.panel_dir.join("index.html").is_file() {
             tracing::warn!(
                 panel_dir = %config.panel_dir.display(),
@@ -76,8 +83,18 @@ impl Application {
         let auditor = Arc::new(Auditor::new(session, targets));
         tracing::info!(targets = ?auditor.target_names(), session = auditor.session(), "Auditing is enabled");
         bootstrap_admin(store.as_ref(), config.admin_password.as_deref()).await?;
+        let defaults = default_settings(config.retention_days);
+        let settings = store
+            .init_settings(defaults.clone())
+            .await
+            .context("cannot read the settings")?;
+        let (settings_sender, settings_receiver) = tokio::sync::watch::channel(settings);
+        let backups = Arc::new(Backups::new(&data_dir, key, defaults));
+        scheduler::spawn(store.clone(), backups.clone(), settings_receiver);
         retention::spawn(store.clone(), config.retention_days);
         let state = AppState::new(StateParts {
+            backups,
+            settings: settings_sender,
             data_dir: data_dir.clone(),
             store: store.clone(),
             auditor,
@@ -145,7 +162,7 @@ async fn bootstrap_admin(store: &dyn Store, password: Option<&str>) -> anyhow::R
         .await?;
     if generated {
         println!(
-            "Created the first user `admin` with the password {password} (shown only now;              change it with `witness user set-password admin`)."
+            "Created the first user `admin` with the password {password} (shown only now; change it with `witness user set-password admin`)."
         );
     } else {
         println!("Created the first user `admin` with the password from WITNESS_ADMIN_PASSWORD.");

@@ -2,11 +2,15 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use witness_api::Settings;
 
 use crate::audit::Auditor;
+use crate::backup::Backups;
 use crate::error::AppError;
 use crate::ingest::IngestLimits;
 use crate::sessions::LoginLimiter;
@@ -23,10 +27,43 @@ pub struct StateParts {
     pub auditor: Arc<Auditor>,
     pub ingest_limits: IngestLimits,
     pub session_idle: Duration,
+    pub backups: Arc<Backups>,
+    /// The current settings; the backup scheduler watches it.
+    pub settings: watch::Sender<Settings>,
+}
+
+/// Ingestion since this server started, for the diagnostic report.
+#[derive(Debug, Default)]
+pub struct IngestCounters {
+    accepted_requests: AtomicU64,
+    accepted_events: AtomicU64,
+    rejected_requests: AtomicU64,
+}
+
+impl IngestCounters {
+    pub fn accepted(&self, events: usize) {
+        self.accepted_requests.fetch_add(1, Ordering::Relaxed);
+        self.accepted_events
+            .fetch_add(events as u64, Ordering::Relaxed);
+    }
+
+    pub fn rejected(&self) {
+        self.rejected_requests.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// (accepted requests, accepted events, rejected requests).
+    pub fn snapshot(&self) -> (u64, u64, u64) {
+        (
+            self.accepted_requests.load(Ordering::Relaxed),
+            self.accepted_events.load(Ordering::Relaxed),
+            self.rejected_requests.load(Ordering::Relaxed),
+        )
+    }
 }
 
 struct Inner {
     parts: StateParts,
+    ingest_counters: IngestCounters,
     login_limiter: LoginLimiter,
     started_at: DateTime<Utc>,
     started: Instant,
@@ -37,6 +74,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 parts,
+                ingest_counters: IngestCounters::default(),
                 login_limiter: LoginLimiter::default(),
                 started_at: Utc::now(),
                 started: Instant::now(),
@@ -50,6 +88,18 @@ impl AppState {
 
     pub fn auditor(&self) -> &Arc<Auditor> {
         &self.inner.parts.auditor
+    }
+
+    pub fn backups(&self) -> &Arc<Backups> {
+        &self.inner.parts.backups
+    }
+
+    pub fn settings_sender(&self) -> &watch::Sender<Settings> {
+        &self.inner.parts.settings
+    }
+
+    pub fn ingest_counters(&self) -> &IngestCounters {
+        &self.inner.ingest_counters
     }
 
     pub fn login_limiter(&self) -> &LoginLimiter {

@@ -90,6 +90,7 @@ fn is_clef_content_type(headers: &HeaderMap) -> bool {
         })
 }
 
+/// Counts the outcome (for the diagnostic report) and answers as Seq does.
 async fn ingest(
     state: AppState,
     uri: Uri,
@@ -97,7 +98,32 @@ async fn ingest(
     body: Body,
     format: BodyFormat,
 ) -> Result<(StatusCode, Json<IngestResponse>), IngestFailure> {
-    check_key(&state, &headers, uri.query(), Permission::Ingest).await?;
+    match store_batch(&state, uri, headers, body, format).await {
+        Ok(events) => {
+            state.ingest_counters().accepted(events);
+            Ok((
+                StatusCode::CREATED,
+                Json(IngestResponse {
+                    minimum_level_accepted: None,
+                }),
+            ))
+        }
+        Err(failure) => {
+            state.ingest_counters().rejected();
+            Err(failure)
+        }
+    }
+}
+
+/// Stores the batch durably; returns how many events it held.
+async fn store_batch(
+    state: &AppState,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Body,
+    format: BodyFormat,
+) -> Result<usize, IngestFailure> {
+    check_key(state, &headers, uri.query(), Permission::Ingest).await?;
 
     let limit = state.ingest_limits().max_payload_bytes;
     let too_large = || {
@@ -118,6 +144,7 @@ async fn ingest(
         .map_err(|_| too_large())?;
 
     let events = parse_body(format, &bytes, state.ingest_limits())?;
+    let count = events.len();
     state.store().append(events).await.map_err(|error| {
         tracing::error!(%error, "storing an ingested batch failed");
         IngestFailure(
@@ -126,10 +153,5 @@ async fn ingest(
                 .to_string(),
         )
     })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(IngestResponse {
-            minimum_level_accepted: None,
-        }),
-    ))
+    Ok(count)
 }

@@ -3,10 +3,12 @@
 mod apikeys;
 mod audit;
 mod auth;
+mod backups;
 mod diagnostics;
 mod health;
 mod ingest;
 pub mod json_body;
+mod settings;
 mod users;
 
 use axum::Router;
@@ -17,6 +19,8 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub use audit::CSV_HEADER;
+pub use diagnostics::auditing_status;
+pub use settings::current as current_settings;
 pub use users::username_problem;
 
 /// Everything under `/api`.
@@ -34,6 +38,13 @@ pub fn api() -> Router<AppState> {
         .route("/audit/stream", get(audit::stream))
         .route("/audit/verify", get(audit::verify))
         .route("/diagnostics", get(diagnostics::get_diagnostics))
+        .route("/diagnostics/report", get(diagnostics::report))
+        .route(
+            "/settings",
+            get(settings::get_settings).put(settings::put_settings),
+        )
+        .route("/backups", get(backups::list).post(backups::create))
+        .route("/backups/{id}/download", get(backups::download))
         .route("/auth/login", post(auth::login))
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))

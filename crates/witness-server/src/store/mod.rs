@@ -9,7 +9,9 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
-use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, Role, User, VerifyReport};
+use witness_api::{
+    AuditEvent, EventFilter, EventPage, Histogram, Role, Settings, User, VerifyReport,
+};
 
 use crate::model::NewEvent;
 
@@ -138,6 +140,38 @@ pub struct SessionRecord {
     pub expires_at: DateTime<Utc>,
 }
 
+/// An API key with the SHA-256 of its token: what a backup carries to restore a key that
+/// still works.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiKeyWithHash {
+    pub key: ApiKeyRecord,
+    pub token_hash: [u8; 32],
+}
+
+/// Users (with password hashes), API keys (hashed) and settings: what backups hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigSnapshot {
+    pub users: Vec<UserRecord>,
+    pub api_keys: Vec<ApiKeyWithHash>,
+    /// `None` before the first `witness serve` stored any.
+    pub settings: Option<Settings>,
+}
+
+/// Figures for the diagnostic report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreStats {
+    /// e.g. `SQLite`.
+    pub backend: String,
+    /// Where the data lives (a file path; never a password).
+    pub location: String,
+    /// Bytes on disk, including the write-ahead log.
+    pub size_bytes: u64,
+    pub event_count: u64,
+    /// Event times (not arrival) of the oldest and newest stored events.
+    pub oldest_event: Option<DateTime<Utc>>,
+    pub newest_event: Option<DateTime<Utc>>,
+}
+
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
     /// Stores the batch durably (committed and fsynced) before returning, chained in storage
@@ -217,6 +251,24 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<()>;
 
     async fn delete_session(&self, token_hash: [u8; 32]) -> StoreResult<()>;
+
+    /// The stored settings; `None` before any were stored.
+    async fn settings(&self) -> StoreResult<Option<Settings>>;
+
+    /// Stores `defaults` unless settings are stored already; returns what is stored.
+    async fn init_settings(&self, defaults: Settings) -> StoreResult<Settings>;
+
+    /// Replaces the settings; returns the previous ones (`None` if there were none).
+    async fn replace_settings(&self, settings: Settings) -> StoreResult<Option<Settings>>;
+
+    /// Users, API keys and settings as of one moment.
+    async fn export_config(&self) -> StoreResult<ConfigSnapshot>;
+
+    /// Replaces every user, API key and the settings with the snapshot's, and ends every
+    /// session, in one transaction: all or nothing.
+    async fn import_config(&self, snapshot: ConfigSnapshot) -> StoreResult<()>;
+
+    async fn stats(&self) -> StoreResult<StoreStats>;
 }
 
 /// The id the API shows for a storage sequence number: fixed width, so it sorts by arrival.

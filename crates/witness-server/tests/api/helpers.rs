@@ -48,6 +48,8 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
     );
     config.admin_password = Some(ADMIN_PASSWORD.to_string());
     configure(&mut config);
+    // The configuration may point at a data directory of its own (a restored one, say).
+    let data_dir = config.data.data_dir.clone();
     let app = Application::build(config).await.expect("server builds");
     let address = format!("http://{}", app.local_addr());
     let store = app.store();
@@ -143,6 +145,47 @@ impl TestApp {
 
     pub async fn admin(&self) -> Session {
         self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// An admin session made directly in the store, without a login (which is itself
+    /// audited): for servers whose auditing is down.
+    pub async fn admin_session_without_login(&self) -> Session {
+        let record = self
+            .store
+            .find_user("admin")
+            .await
+            .expect("find admin")
+            .expect("admin exists");
+        let token = witness_server::sessions::random_token();
+        let csrf = witness_server::sessions::random_token();
+        let now = chrono::Utc::now();
+        self.store
+            .create_session(witness_server::store::SessionRecord {
+                token_hash: hash_token(&token),
+                user_id: record.user.id.clone(),
+                csrf_token: csrf.clone(),
+                created_at: now,
+                expires_at: now + chrono::Duration::hours(1),
+            })
+            .await
+            .expect("session");
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(
+            reqwest::header::COOKIE,
+            format!("{}={token}", witness_server::sessions::COOKIE_NAME)
+                .parse()
+                .expect("cookie header"),
+        );
+        let client = reqwest::Client::builder()
+            .default_headers(headers)
+            .build()
+            .expect("HTTP client");
+        Session {
+            client,
+            csrf,
+            base: self.address.clone(),
+            user: record.user,
+        }
     }
 
     /// Creates a user through the API (as admin) and logs in as them.

@@ -2,6 +2,7 @@
 
 mod access;
 mod auth;
+mod backups;
 mod chain;
 mod cli;
 mod diagnostics;
@@ -11,4 +12,6 @@ mod ingest;
 mod management;
 mod panel;
 mod query;
+mod restore;
 mod selfaudit;
+mod settings;

@@ -1,6 +1,7 @@
 //! The embedded store: one SQLite file in the data directory, WAL, durable commits.
 
 mod accounts;
+mod config;
 mod filter_sql;
 pub mod row;
 pub mod schema;
@@ -16,14 +17,14 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use tokio::sync::{broadcast, oneshot};
 use witness_api::{
-    AuditEvent, EventFilter, EventPage, Histogram, HistogramBucket, User, VerifyReport,
+    AuditEvent, EventFilter, EventPage, Histogram, HistogramBucket, Settings, User, VerifyReport,
 };
 
 use self::row::{COLUMNS, EventRow, from_micros, micros};
 use self::writer::{ChainHead, WriteCommand};
 use super::{
-    ApiKeyRecord, AppendReceipt, Cursor, EventQuery, Permission, SessionRecord, Store, StoreError,
-    StoreResult, UserChanges, UserRecord, parse_event_id,
+    ApiKeyRecord, AppendReceipt, ConfigSnapshot, Cursor, EventQuery, Permission, SessionRecord,
+    Store, StoreError, StoreResult, StoreStats, UserChanges, UserRecord, parse_event_id,
 };
 use crate::model::NewEvent;
 
@@ -590,6 +591,62 @@ impl Store for SqliteStore {
                 params![token_hash.to_vec()],
             )?;
             Ok(())
+        })
+        .await
+    }
+
+    async fn settings(&self) -> StoreResult<Option<Settings>> {
+        self.read(config::read_settings).await
+    }
+
+    async fn init_settings(&self, defaults: Settings) -> StoreResult<Settings> {
+        self.write(move |conn, _head| config::init_settings(conn, &defaults))
+            .await
+    }
+
+    async fn replace_settings(&self, settings: Settings) -> StoreResult<Option<Settings>> {
+        self.write(move |conn, _head| config::replace_settings(conn, &settings))
+            .await
+    }
+
+    async fn export_config(&self) -> StoreResult<ConfigSnapshot> {
+        self.read(config::export).await
+    }
+
+    async fn import_config(&self, snapshot: ConfigSnapshot) -> StoreResult<()> {
+        self.write(move |conn, _head| config::import(conn, &snapshot))
+            .await
+    }
+
+    async fn stats(&self) -> StoreResult<StoreStats> {
+        let path = self.path.clone();
+        self.read(move |conn| {
+            // Retention deletes only prefixes, so the stored events are exactly
+            // anchor_seq + 1 ..= head_seq: no need to count rows.
+            let (head, anchor): (i64, i64) = conn.query_row(
+                "SELECT head_seq, anchor_seq FROM chain_state WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?)),
+            )?;
+            let (oldest, newest): (Option<i64>, Option<i64>) =
+                conn.query_row("SELECT MIN(ts), MAX(ts) FROM events", [], |row| {
+                    Ok((row.get(0)?, row.get(1)?))
+                })?;
+            let file_size = |suffix: &str| {
+                let mut name = path.clone().into_os_string();
+                name.push(suffix);
+                std::fs::metadata(PathBuf::from(name))
+                    .map(|m| m.len())
+                    .unwrap_or(0)
+            };
+            Ok(StoreStats {
+                backend: "SQLite".to_string(),
+                location: path.display().to_string(),
+                size_bytes: file_size("") + file_size("-wal"),
+                event_count: u64::try_from(head - anchor).unwrap_or(0),
+                oldest_event: oldest.map(from_micros),
+                newest_event: newest.map(from_micros),
+            })
         })
         .await
     }

@@ -110,6 +110,14 @@ CREATE TABLE IF NOT EXISTS sessions (
     expires_at  INTEGER NOT NULL          -- slides forward with use
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
+
+-- The admin-editable settings: one row, stored on first start.
+CREATE TABLE IF NOT EXISTS settings (
+    id                     INTEGER PRIMARY KEY CHECK (id = 1),
+    backup_utc_time_of_day TEXT NOT NULL,    -- HH:MM, UTC
+    backups_to_keep        INTEGER NOT NULL,
+    retention_days         INTEGER NOT NULL
+);
 "#;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
