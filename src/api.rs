@@ -300,3 +300,34 @@ pub fn confirm(question: &str) -> bool {
         .and_then(|window| window.confirm_with_message(question).ok())
         .unwrap_or(false)
 }
+
+/// `GET /api/settings`.
+pub async fn settings() -> Result<witness_api::Settings, ApiError> {
+    get_json("/api/settings").await
+}
+
+/// `PUT /api/settings`; a 422 carries a message per field.
+pub async fn save_settings(
+    update: &witness_api::SettingsUpdate,
+) -> Result<witness_api::Settings, ApiError> {
+    send_json(Request::put("/api/settings"), update, true).await
+}
+
+/// `GET /api/backups`, newest first.
+pub async fn backups() -> Result<Vec<witness_api::BackupInfo>, ApiError> {
+    get_json("/api/backups").await
+}
+
+/// `POST /api/backups`: back up now.
+pub async fn create_backup() -> Result<witness_api::BackupInfo, ApiError> {
+    send_json(Request::post("/api/backups"), &serde_json::json!({}), true).await
+}
+
+pub fn backup_download_url(id: &str) -> String {
+    format!(
+        "/api/backups/{}/download",
+        String::from(leptos::web_sys::js_sys::encode_uri_component(id))
+    )
+}
+
+pub const DIAGNOSTIC_REPORT_URL: &str = "/api/diagnostics/report";

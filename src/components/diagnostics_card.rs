@@ -32,6 +32,20 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                         .collect_view()}
                 </ul>
             </dd>
+            <dt>"Last backup"</dt>
+            <dd data-field="last_backup">
+                {diagnostics
+                    .last_backup_at
+                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_else(|| "none yet".to_string())}
+            </dd>
+            <dt>"Next backup"</dt>
+            <dd data-field="next_backup">
+                {diagnostics
+                    .next_backup_at
+                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .unwrap_or_else(|| "not scheduled".to_string())}
+            </dd>
             <dt>"Data directory"</dt>
             <dd data-field="data_dir"><code>{diagnostics.data_dir}</code></dd>
         </dl>

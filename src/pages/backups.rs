@@ -1,8 +1,88 @@
+//! Backups: list, download, back up now; and where the secret key is (not in the backup).
+
 use leptos::prelude::*;
 
-use super::coming_soon::ComingSoon;
+use crate::api;
+use crate::components::ErrorList;
+use crate::format;
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
-    view! { <ComingSoon title="Backups" what="Encrypted configuration backups will be listed and downloaded here." /> }
+    let backups = LocalResource::new(api::backups);
+    let create = Action::new_local(|_: &()| async move { api::create_backup().await });
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = create.value().get() {
+            backups.refetch();
+        }
+    });
+    view! {
+        <section class="page">
+            <header class="page-header">
+                <h1>"Backups"</h1>
+                <button
+                    type="button"
+                    disabled=move || create.pending().get()
+                    on:click=move |_| { create.dispatch(()); }
+                >
+                    {move || if create.pending().get() { "Backing up…" } else { "Back up now" }}
+                </button>
+            </header>
+            <p class="notice" role="note">
+                "Backups hold users, API keys (hashed) and settings, encrypted with the server's secret key. "
+                <strong>"The secret key is not inside the backups."</strong>
+                " Without it they cannot be restored: keep a copy of it (run "
+                <code>"witness show-key"</code>
+                " on the server, or see WITNESS_STORAGE_SECRETKEY or secret.key in the data directory) somewhere safe, apart from the backups."
+            </p>
+            {move || create.pending().get().then(|| view! {
+                <p class="loading" role="status"><progress aria-label="Backing up"></progress> " Making a backup…"</p>
+            })}
+            {move || create.value().get().map(|result| match result {
+                Ok(backup) => view! { <p class="saved" role="status">{format!("Backup {} created.", backup.file_name)}</p> }.into_any(),
+                Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+            })}
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading backups…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the backups" /> }>
+                    {move || Suspend::new(async move {
+                        backups.await.map(|list| {
+                            if list.is_empty() {
+                                return view! { <p class="empty">"No backups yet. One is made daily at the time set in Settings, or press Back up now."</p> }.into_any();
+                            }
+                            view! {
+                                <table class="events backups">
+                                    <thead>
+                                        <tr>
+                                            <th scope="col">"Created (UTC)"</th>
+                                            <th scope="col">"Size"</th>
+                                            <th scope="col">"File"</th>
+                                            <th scope="col"><span class="visually-hidden">"Download"</span></th>
+                                        </tr>
+                                    </thead>
+                                    <tbody>
+                                        {list.into_iter().map(|backup| view! {
+                                            <tr>
+                                                <td>{backup.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                                <td>{format::bytes(backup.size_bytes)}</td>
+                                                <td><code>{backup.file_name.clone()}</code></td>
+                                                <td>
+                                                    <a
+                                                        class="button secondary"
+                                                        href=api::backup_download_url(&backup.id)
+                                                        download=backup.file_name.clone()
+                                                        aria-label=format!("Download {}", backup.file_name)
+                                                    >
+                                                        "Download"
+                                                    </a>
+                                                </td>
+                                            </tr>
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
 }

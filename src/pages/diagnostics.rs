@@ -10,7 +10,14 @@ pub fn DiagnosticsPage() -> impl IntoView {
         <section class="page">
             <header class="page-header">
                 <h1>"Diagnostics"</h1>
-                <button type="button" on:click=move |_| diagnostics.refetch()>"Refresh"</button>
+                <div class="actions">
+                    <a class="button" href=api::DIAGNOSTIC_REPORT_URL download>
+                        "Download diagnostic report"
+                    </a>
+                    <button type="button" class="secondary" on:click=move |_| diagnostics.refetch()>
+                        "Refresh"
+                    </button>
+                </div>
             </header>
             <Transition fallback=|| {
                 view! { <p class="loading" role="status">"Loading diagnostics…"</p> }

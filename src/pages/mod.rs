@@ -3,7 +3,6 @@
 mod apikeys;
 mod audit;
 mod backups;
-mod coming_soon;
 mod diagnostics;
 mod event;
 mod login;

@@ -1,8 +1,108 @@
-use leptos::prelude::*;
+//! Settings: backup time of day (UTC), backups to keep, retention days, with the server's
+//! validation messages next to each field.
 
-use super::coming_soon::ComingSoon;
+use leptos::prelude::*;
+use witness_api::{Settings, SettingsUpdate};
+
+use crate::api;
+use crate::components::ErrorList;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    view! { <ComingSoon title="Settings" what="Backup schedule and retention settings will live here." /> }
+    let saved = LocalResource::new(api::settings);
+    view! {
+        <section class="page">
+            <h1>"Settings"</h1>
+            <Transition fallback=|| view! { <p class="loading" role="status">"Loading settings…"</p> }>
+                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the settings" /> }>
+                    {move || Suspend::new(async move {
+                        saved.await.map(|settings| view! { <SettingsForm settings /> })
+                    })}
+                </ErrorBoundary>
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn SettingsForm(settings: Settings) -> impl IntoView {
+    let time = RwSignal::new(settings.backup_utc_time_of_day.clone());
+    let keep = RwSignal::new(settings.backups_to_keep.to_string());
+    let retention = RwSignal::new(settings.retention_days.to_string());
+    let save = Action::new_local(|update: &SettingsUpdate| {
+        let update = update.clone();
+        async move { api::save_settings(&update).await }
+    });
+    let field_error = move |name: &'static str| {
+        save.value()
+            .get()
+            .and_then(|result| result.err())
+            .and_then(|error| error.field(name))
+    };
+    let number = |text: String| text.trim().parse::<i64>().unwrap_or(-1);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        save.dispatch(SettingsUpdate {
+            backup_utc_time_of_day: time.get_untracked().trim().to_string(),
+            backups_to_keep: number(keep.get_untracked()),
+            retention_days: number(retention.get_untracked()),
+        });
+    };
+    let status = move || {
+        match save.value().get() {
+        Some(Ok(settings)) => Some(view! {
+            <p class="saved" role="status" data-field="saved">
+                {format!(
+                    "Saved: backups daily at {} UTC, {} kept, events kept {} days.",
+                    settings.backup_utc_time_of_day, settings.backups_to_keep, settings.retention_days
+                )}
+            </p>
+        }
+        .into_any()),
+        Some(Err(error)) if !matches!(error, api::ApiError::Invalid { .. }) => Some(
+            view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
+        ),
+        Some(Err(_)) => Some(
+            view! { <p class="error" role="alert">"Nothing was saved: correct the fields marked below."</p> }
+                .into_any(),
+        ),
+        None => None,
+    }
+    };
+    view! {
+        <form class="card form settings" on:submit=submit aria-label="Settings">
+            <label for="backup-time">"Daily backup time (UTC, HH:MM)"</label>
+            <input
+                id="backup-time"
+                name="backup_utc_time_of_day"
+                inputmode="numeric"
+                placeholder="02:00"
+                aria-describedby="backup-time-error"
+                bind:value=time
+            />
+            <p class="field-error" id="backup-time-error">{move || field_error("backup_utc_time_of_day")}</p>
+            <label for="backups-to-keep">"Backups to keep (1–100)"</label>
+            <input
+                id="backups-to-keep"
+                name="backups_to_keep"
+                inputmode="numeric"
+                aria-describedby="backups-to-keep-error"
+                bind:value=keep
+            />
+            <p class="field-error" id="backups-to-keep-error">{move || field_error("backups_to_keep")}</p>
+            <label for="retention-days">"Keep audit events for (days, 1–3650)"</label>
+            <input
+                id="retention-days"
+                name="retention_days"
+                inputmode="numeric"
+                aria-describedby="retention-days-error"
+                bind:value=retention
+            />
+            <p class="field-error" id="retention-days-error">{move || field_error("retention_days")}</p>
+            {status}
+            <button type="submit" disabled=move || save.pending().get()>
+                {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
+            </button>
+        </form>
+    }
 }

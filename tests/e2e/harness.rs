@@ -196,26 +196,39 @@ impl Harness {
 
     /// A fresh headless Chromium with its own profile.
     pub async fn browser(&self) -> Client {
+        self.browser_with(false).await
+    }
+
+    /// A fresh headless Chromium that prefers a dark colour scheme.
+    pub async fn dark_browser(&self) -> Client {
+        self.browser_with(true).await
+    }
+
+    async fn browser_with(&self, dark: bool) -> Client {
         let profile = self._dirs.path().join(format!("chromium-{}", free_port()));
         let chromium = std::env::var("CHROMIUM").unwrap_or("/usr/bin/chromium".into());
+        let mut args = vec![
+            "--headless".to_string(),
+            "--no-sandbox".to_string(),
+            "--disable-gpu".to_string(),
+            "--disable-quic".to_string(),
+            "--disable-dev-shm-usage".to_string(),
+            "--disable-background-networking".to_string(),
+            "--disable-component-update".to_string(),
+            "--disable-sync".to_string(),
+            "--no-first-run".to_string(),
+            "--window-size=1280,900".to_string(),
+            format!("--user-data-dir={}", profile.display()),
+        ];
+        if dark {
+            args.push("--force-dark-mode".to_string());
+        }
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_string(),
             json!({
                 "binary": chromium,
-                "args": [
-                    "--headless",
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-quic",
-                    "--disable-dev-shm-usage",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                    "--window-size=1280,900",
-                    format!("--user-data-dir={}", profile.display()),
-                ],
+                "args": args,
             }),
         );
         ClientBuilder::new(HttpConnector::new())

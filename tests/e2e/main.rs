@@ -433,3 +433,243 @@ async fn admin_manages_api_keys_and_users_in_the_panel() {
     harness.screenshot(&browser, "users").await;
     browser.close().await.expect("close the browser");
 }
+
+/// Journey 2: an admin changes backup time and count, reloads and sees them saved, and gets
+/// a validation message for a bad value.
+#[tokio::test]
+async fn admin_changes_backup_settings_and_sees_validation() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    browser
+        .goto(&harness.url("/login?next=%2Fsettings"))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
+
+    let time = browser
+        .wait()
+        .for_element(Locator::Id("backup-time"))
+        .await
+        .expect("the form");
+    time.clear().await.expect("clear");
+    time.send_keys("03:30").await.expect("type");
+    let keep = browser
+        .find(Locator::Id("backups-to-keep"))
+        .await
+        .expect("keep");
+    keep.clear().await.expect("clear");
+    keep.send_keys("5").await.expect("type");
+    browser
+        .find(Locator::XPath("//button[text()='Save settings']"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-field='saved']"))
+        .await
+        .expect("the saved state");
+
+    browser.refresh().await.expect("reload");
+    let value = |id: &'static str| {
+        let browser = browser.clone();
+        async move {
+            browser
+                .wait()
+                .for_element(Locator::Id(id))
+                .await
+                .expect("field")
+                .prop("value")
+                .await
+                .expect("value")
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(value("backup-time").await, "03:30");
+    assert_eq!(value("backups-to-keep").await, "5");
+
+    let time = browser
+        .find(Locator::Id("backup-time"))
+        .await
+        .expect("time");
+    time.clear().await.expect("clear");
+    time.send_keys("25:00").await.expect("type");
+    browser
+        .find(Locator::XPath("//button[text()='Save settings']"))
+        .await
+        .expect("save")
+        .click()
+        .await
+        .expect("click");
+    let message = browser
+        .wait()
+        .for_element(Locator::XPath(
+            "//p[@id='backup-time-error' and normalize-space(text())!='']",
+        ))
+        .await
+        .expect("a message next to the field")
+        .text()
+        .await
+        .expect("text");
+    assert!(message.contains("HH:MM"), "{message}");
+    harness.screenshot(&browser, "settings-validation").await;
+    browser.close().await.expect("close the browser");
+}
+
+/// Journey 3: an admin backs up now and downloads the backup, byte for byte the file on the
+/// server; and downloads the diagnostic report.
+#[tokio::test]
+async fn admin_backs_up_downloads_it_and_the_diagnostic_report() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    browser
+        .goto(&harness.url("/login?next=%2Fbackups"))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
+
+    browser
+        .wait()
+        .for_element(Locator::XPath("//button[text()='Back up now']"))
+        .await
+        .expect("the backups page")
+        .click()
+        .await
+        .expect("back up now");
+    let link = browser
+        .wait()
+        .for_element(Locator::Css("table.backups a[download]"))
+        .await
+        .expect("the new backup in the list");
+    let href = link.attr("href").await.expect("href").expect("an href");
+    let file_name = link
+        .attr("download")
+        .await
+        .expect("attr")
+        .expect("a file name");
+    harness.screenshot(&browser, "backups").await;
+
+    // Download through the page's session and compare with the file on the server.
+    let downloaded = browser
+        .execute_async(
+            "const [href, done] = arguments;
+             fetch(href).then(r => r.arrayBuffer()).then(b => done(Array.from(new Uint8Array(b))));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("download the backup");
+    let downloaded: Vec<u8> = serde_json::from_value(downloaded).expect("bytes");
+    let on_server = std::fs::read(harness.data_dir().join("Backups").join(&file_name))
+        .expect("the backup file on the server");
+    assert!(!on_server.is_empty());
+    assert_eq!(
+        downloaded, on_server,
+        "the download is the file, byte for byte"
+    );
+
+    browser
+        .goto(&harness.url("/diagnostics"))
+        .await
+        .expect("open diagnostics");
+    let report_link = browser
+        .wait()
+        .for_element(Locator::LinkText("Download diagnostic report"))
+        .await
+        .expect("the report button");
+    let href = report_link
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("an href");
+    let report = browser
+        .execute_async(
+            "const [href, done] = arguments;
+             fetch(href).then(r => r.text().then(t => done([r.headers.get('content-disposition'), t])));",
+            vec![serde_json::json!(href)],
+        )
+        .await
+        .expect("download the report");
+    let disposition = report[0].as_str().unwrap_or_default().to_string();
+    let text = report[1].as_str().unwrap_or_default().to_string();
+    assert!(
+        disposition.contains("witness-diagnostics-"),
+        "{disposition}"
+    );
+    assert!(text.contains("Auditing is enabled"), "{text}");
+    assert!(!text.contains(ADMIN_PASSWORD));
+    browser.close().await.expect("close the browser");
+}
+
+/// A screenshot of every page, light and dark, into target/e2e-screenshots/.
+#[tokio::test]
+async fn screenshots_of_every_page_in_light_and_dark() {
+    let harness = Harness::start().await;
+    harness
+        .ingest(&[serde_json::json!({
+            "@t": "2026-11-20T10:00:00Z", "@mt": "{Actor} changed a role",
+            "Action": "member.role_changed", "Actor": "alice", "Target": "bob",
+            "OldValue": "read", "NewValue": "admin", "ClientIp": "203.0.113.9",
+            "OrganizationName": "Acme", "WorkspaceName": "Platform",
+        })])
+        .await;
+    for (scheme, browser) in [
+        ("light", harness.browser().await),
+        ("dark", harness.dark_browser().await),
+    ] {
+        browser
+            .goto(&harness.url("/login"))
+            .await
+            .expect("open login");
+        browser
+            .wait()
+            .for_element(Locator::Id("login-username"))
+            .await
+            .expect("login page");
+        harness
+            .screenshot(&browser, &format!("login-{scheme}"))
+            .await;
+        harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
+        browser
+            .wait()
+            .for_element(Locator::Css("table.events"))
+            .await
+            .expect("audit page");
+        for page in [
+            "audit",
+            "settings",
+            "backups",
+            "diagnostics",
+            "apikeys",
+            "users",
+        ] {
+            browser
+                .goto(&harness.url(&format!("/{page}")))
+                .await
+                .expect("open page");
+            browser
+                .wait()
+                .for_element(Locator::Css("main h1"))
+                .await
+                .expect("a heading");
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+            harness
+                .screenshot(&browser, &format!("{page}-{scheme}"))
+                .await;
+        }
+        browser
+            .goto(&harness.url("/audit/0000000000000001"))
+            .await
+            .expect("open event");
+        browser
+            .wait()
+            .for_element(Locator::Css("table.diff"))
+            .await
+            .expect("the event");
+        harness
+            .screenshot(&browser, &format!("event-{scheme}"))
+            .await;
+        browser.close().await.expect("close the browser");
+    }
+}
