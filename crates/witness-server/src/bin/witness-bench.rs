@@ -41,7 +41,7 @@ use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
 use witness_server::store::sqlite::row::EventRow;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
-use witness_server::store::{EventQuery, Permission, Store};
+use witness_server::store::{Cursor, EventQuery, Permission, Store};
 
 /// The report, printed whole to stdout at the end; each line also goes to stderr as it comes,
 /// so a long run shows its figures as it goes (and keeps them if it fails).
@@ -70,6 +70,8 @@ const WALK_PAGES: usize = 100;
 /// A case whose warm-up run is slower than this gets at most `SLOW_SAMPLES` samples.
 const SLOW_CASE: Duration = Duration::from_secs(2);
 const SLOW_SAMPLES: usize = 5;
+/// A cursor walk stops after this long.
+const WALK_BUDGET: Duration = Duration::from_secs(60);
 const DAY_MICROS: i64 = 86_400_000_000;
 const SPAN_DAYS: i64 = 30;
 
@@ -114,6 +116,9 @@ struct Args {
     /// Also run the raw baseline without the FTS insert and without the secondary indexes.
     #[arg(long)]
     raw_breakdown: bool,
+    /// Run the query part on the `query` directory a run with --keep left, without loading.
+    #[arg(long)]
+    reuse: Option<PathBuf>,
     /// Keep the work directory (and its databases) at the end.
     #[arg(long)]
     keep: bool,
@@ -1634,7 +1639,28 @@ fn starts(value: &str) -> ValueMatch {
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum CaseKind {
     Page,
+    /// A later page: the filter's `to` is where the cursor points (see [`deep_cursor`]).
+    DeepPage,
     Histogram,
+}
+
+/// For a deep page: the filter without its `to`, and a cursor at `to` (as if the pages before
+/// had been walked; any seq at that time, snapshot at the newest event).
+fn deep_cursor(kind: CaseKind, mut filter: EventFilter) -> (EventFilter, Option<Cursor>) {
+    match (kind, filter.to.take()) {
+        (CaseKind::DeepPage, Some(to)) => (
+            filter,
+            Some(Cursor {
+                ts_micros: to.timestamp_micros(),
+                seq: i64::MAX,
+                max_seq: i64::MAX,
+            }),
+        ),
+        (_, to) => {
+            filter.to = to;
+            (filter, None)
+        }
+    }
 }
 
 /// Makes a case's filter from picked values.
@@ -1835,6 +1861,18 @@ fn cases(picks: Arc<Picks>) -> Vec<Case> {
         }),
     );
     add(
+        "deep page: cursor 10-95% back",
+        CaseKind::DeepPage,
+        Box::new(|p, rng| {
+            let back = (p.end - p.start).num_microseconds().unwrap_or(0) as f64
+                * rng.random_range(0.10..0.95);
+            EventFilter {
+                to: Some(p.end - chrono::Duration::microseconds(back as i64)),
+                ..EventFilter::default()
+            }
+        }),
+    );
+    add(
         "actor + action ns.* + failure",
         P,
         Box::new(|p, rng| EventFilter {
@@ -1899,15 +1937,18 @@ async fn run_store(
     filter: EventFilter,
 ) -> anyhow::Result<u64> {
     Ok(match kind {
-        CaseKind::Page => store
-            .query(EventQuery {
-                filter,
-                limit: PAGE,
-                cursor: None,
-            })
-            .await?
-            .events
-            .len() as u64,
+        CaseKind::Page | CaseKind::DeepPage => {
+            let (filter, cursor) = deep_cursor(kind, filter);
+            store
+                .query(EventQuery {
+                    filter,
+                    limit: PAGE,
+                    cursor,
+                })
+                .await?
+                .events
+                .len() as u64
+        }
         CaseKind::Histogram => store.histogram(filter, None).await?.total,
     })
 }
@@ -1919,13 +1960,17 @@ struct Http {
 }
 
 impl Http {
-    async fn run(&self, kind: CaseKind, filter: &EventFilter) -> anyhow::Result<u64> {
+    async fn run(&self, kind: CaseKind, filter: EventFilter) -> anyhow::Result<u64> {
+        let (filter, cursor) = deep_cursor(kind, filter);
         let mut query = form_urlencoded::Serializer::new(String::new());
         for (name, value) in filter.to_pairs() {
             query.append_pair(name, &value);
         }
+        if let Some(cursor) = cursor {
+            query.append_pair("cursor", &cursor.encode());
+        }
         let path = match kind {
-            CaseKind::Page => {
+            CaseKind::Page | CaseKind::DeepPage => {
                 query.append_pair("limit", &PAGE.to_string());
                 "/api/audit/events"
             }
@@ -1947,7 +1992,9 @@ impl Http {
             );
         }
         Ok(match kind {
-            CaseKind::Page => serde_json::from_slice::<EventPage>(&body)?.events.len() as u64,
+            CaseKind::Page | CaseKind::DeepPage => {
+                serde_json::from_slice::<EventPage>(&body)?.events.len() as u64
+            }
             CaseKind::Histogram => serde_json::from_slice::<Histogram>(&body)?.total,
         })
     }
@@ -2024,13 +2071,56 @@ async fn query_part(
     work: &Path,
     panel: &Path,
 ) -> anyhow::Result<()> {
-    let n = args.events;
-    let end = Utc::now();
-    let start = end - chrono::Duration::days(SPAN_DAYS);
-    let data_dir = work.join("query");
+    let (data_dir, reused) = match &args.reuse {
+        Some(dir) => (dir.clone(), Some(read_meta(dir)?)),
+        None => (work.join("query"), None),
+    };
     let (address, store) = start_server(data_dir.clone(), panel, 0).await?;
+    let (n, start, end) = match reused {
+        Some(meta) => {
+            say!(
+                "Query data set: {} events, reused from {} (made with seed {}; not reloaded)",
+                grouped(meta.events as u64),
+                data_dir.display(),
+                meta.seed
+            );
+            (meta.events, meta.start, meta.end)
+        }
+        None => {
+            let end = Utc::now();
+            let start = end - chrono::Duration::days(SPAN_DAYS);
+            load(args, world, &store, &data_dir, start).await?;
+            let meta = Meta {
+                events: args.events,
+                seed: args.seed,
+                start,
+                end,
+            };
+            std::fs::write(data_dir.join(META_FILE), meta.to_text())?;
+            (args.events, start, end)
+        }
+    };
+    let db_path = data_dir.join(DATABASE_FILE);
+    let picks = Arc::new(Picks {
+        world: world.clone(),
+        start,
+        end,
+    });
+    let cases = cases(picks.clone());
 
-    // Load: a thread generates and parses batches while the store appends them.
+    queries(args, picks, &cases, &store, address, &db_path, n).await
+}
+
+/// Loads `args.events` generated events: a thread generates and parses batches while the store
+/// appends them.
+async fn load(
+    args: &Args,
+    world: &Arc<World>,
+    store: &Arc<dyn Store>,
+    data_dir: &Path,
+    start: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let n = args.events;
     eprintln!(
         "[query] loading {} events in batches of {}…",
         grouped(n as u64),
@@ -2076,7 +2166,7 @@ async fn query_part(
                 elapsed,
                 grouped(rate as u64),
                 (n - loaded) as f64 / rate,
-                size_text(&data_dir, loaded)
+                size_text(data_dir, loaded)
             );
         }
     }
@@ -2088,7 +2178,7 @@ async fn query_part(
     if loaded != n {
         bail!("loaded {loaded} events, expected {n}");
     }
-    let load_size = size_text(&data_dir, n);
+    let load_size = size_text(data_dir, n);
 
     say!(
         "Query data set: {} events ({} of CLEF), loaded through Store::append in batches of {}",
@@ -2112,15 +2202,81 @@ async fn query_part(
         );
     }
 
-    let db_path = data_dir.join(DATABASE_FILE);
-    let picks = Arc::new(Picks {
-        world: world.clone(),
-        start,
-        end,
-    });
-    let cases = cases(picks.clone());
+    Ok(())
+}
+
+/// Whether the store has planner statistics (ANALYZE ran on it at some point).
+fn has_statistics(db_path: &Path) -> anyhow::Result<bool> {
+    let conn = Connection::open(db_path)?;
+    let tables: i64 = conn.query_row(
+        "SELECT count(*) FROM sqlite_schema WHERE name = 'sqlite_stat1'",
+        [],
+        |row| row.get(0),
+    )?;
+    if tables == 0 {
+        return Ok(false);
+    }
+    let rows: i64 = conn.query_row("SELECT count(*) FROM sqlite_stat1", [], |row| row.get(0))?;
+    Ok(rows > 0)
+}
+
+const META_FILE: &str = "witness-bench.meta";
+
+/// What a kept query store holds, for `--reuse`.
+struct Meta {
+    events: usize,
+    seed: u64,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+}
+
+impl Meta {
+    fn to_text(&self) -> String {
+        format!(
+            "{} {} {} {}\n",
+            self.events,
+            self.seed,
+            self.start.timestamp_micros(),
+            self.end.timestamp_micros()
+        )
+    }
+}
+
+fn read_meta(dir: &Path) -> anyhow::Result<Meta> {
+    let path = dir.join(META_FILE);
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read {}; --reuse takes the `query` directory of a run made with --keep",
+            path.display()
+        )
+    })?;
+    let fields: Vec<i64> = text
+        .split_whitespace()
+        .map(str::parse)
+        .collect::<Result<_, _>>()
+        .with_context(|| format!("{} is damaged", path.display()))?;
+    let [events, seed, start, end] = fields[..] else {
+        bail!("{} is damaged", path.display());
+    };
+    Ok(Meta {
+        events: events as usize,
+        seed: seed as u64,
+        start: DateTime::from_timestamp_micros(start).unwrap_or_default(),
+        end: DateTime::from_timestamp_micros(end).unwrap_or_default(),
+    })
+}
+
+async fn queries(
+    args: &Args,
+    picks: Arc<Picks>,
+    cases: &[Case],
+    store: &Arc<dyn Store>,
+    address: SocketAddr,
+    db_path: &Path,
+    n: usize,
+) -> anyhow::Result<()> {
     let http = if args.http_queries > 0 {
-        let key = new_key(&store, Permission::Read).await?;
+        let key = new_key(store, Permission::Read).await?;
         Some(Http {
             client: reqwest::Client::new(),
             base: format!("http://{address}"),
@@ -2137,8 +2293,9 @@ async fn query_part(
     };
     for &analyzed in rounds {
         if analyzed {
+            say!();
             let started = Instant::now();
-            let conn = Connection::open(&db_path)?;
+            let conn = Connection::open(db_path)?;
             schema::configure(&conn)?;
             conn.execute_batch("ANALYZE")?;
             drop(conn);
@@ -2154,7 +2311,7 @@ async fn query_part(
              over {} s); warm OS page cache; \"returned\" = events on the page, or histogram total \
              (average)",
             grouped(n as u64),
-            if analyzed {
+            if has_statistics(db_path)? {
                 "with ANALYZE"
             } else {
                 "without ANALYZE"
@@ -2166,14 +2323,14 @@ async fn query_part(
         for (index, case) in cases.iter().enumerate() {
             eprintln!("[query] {}…", case.name);
             let mut measured = measure(case, args.seed ^ index as u64, args.queries, |filter| {
-                run_store(&store, case.kind, filter)
+                run_store(store, case.kind, filter)
             })
             .await?;
             say!("{}", measured.row(case.name));
         }
         for (name, filter) in [
             ("cursor walk, no filter", None),
-            ("cursor walk, workspace", Some(())),
+            ("cursor walk, organization", Some(())),
         ] {
             eprintln!("[query] {name}…");
             let walks = (args.queries / 25).max(1);
@@ -2182,17 +2339,22 @@ async fn query_part(
             let mut walk_times = Vec::new();
             let mut pages_walked = 0usize;
             let mut events_walked = 0usize;
+            let mut cut_short = false;
             for _ in 0..walks {
                 let filter = match filter {
                     None => EventFilter::default(),
                     Some(()) => EventFilter {
-                        workspace: Some(picks.workspace(&mut rng)),
+                        organization: Some(picks.organization(&mut rng)),
                         ..EventFilter::default()
                     },
                 };
                 let walk_started = Instant::now();
                 let mut cursor = None;
                 for _ in 0..WALK_PAGES {
+                    if walk_started.elapsed() > WALK_BUDGET {
+                        cut_short = true;
+                        break;
+                    }
                     let page_started = Instant::now();
                     let page = store
                         .query(EventQuery {
@@ -2205,7 +2367,7 @@ async fn query_part(
                     pages_walked += 1;
                     events_walked += page.events.len();
                     cursor = match page.next_cursor {
-                        Some(text) => Some(witness_server::store::Cursor::decode(&text)?),
+                        Some(text) => Some(Cursor::decode(&text)?),
                         None => break,
                     };
                 }
@@ -2214,8 +2376,8 @@ async fn query_part(
             let (p50, p95, max) = summary(&mut page_times);
             let (walk_p50, _, walk_max) = summary(&mut walk_times);
             say!(
-                "{:<34} {:>4}  {:>9.2} {:>9.2} {:>9.2} {:>11}   per page; {} walk(s) of {} \
-                 pages: p50 {:.0} ms, max {:.0} ms",
+                "{:<34} {:>4}  {:>9.2} {:>9.2} {:>9.2} {:>11}   per page; {} walk(s) of up to {} \
+                 pages: p50 {:.0} ms, max {:.0} ms{}",
                 name,
                 pages_walked,
                 p50,
@@ -2225,7 +2387,12 @@ async fn query_part(
                 walks,
                 WALK_PAGES,
                 walk_p50,
-                walk_max
+                walk_max,
+                if cut_short {
+                    format!(" (stopped after {} s)", WALK_BUDGET.as_secs())
+                } else {
+                    String::new()
+                }
             );
         }
 
@@ -2244,7 +2411,7 @@ async fn query_part(
                     case,
                     args.seed ^ index as u64,
                     args.http_queries,
-                    |filter| async move { http.run(case.kind, &filter).await },
+                    |filter| async move { http.run(case.kind, filter).await },
                 )
                 .await?;
                 say!("{}", measured.row(case.name));
