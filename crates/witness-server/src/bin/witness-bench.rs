@@ -166,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
         world.orgs.len(),
         world.workspaces.len(),
         world.repos.len(),
-        (BASE_FAILURE * 100.0).round(),
+        (expected_failure_rate() * 1000.0).round() / 10.0,
     );
     say!();
 
@@ -422,8 +422,33 @@ const WEBHOOKS: usize = 3_000;
 const ACTION_ZIPF: f64 = 1.2;
 const USER_ZIPF: f64 = 0.8;
 const ORG_ZIPF: f64 = 1.0;
-/// Failure rate of actions that can fail (two actions always fail, which adds ~1%).
-const BASE_FAILURE: f64 = 0.04;
+/// Failure rate of actions that can fail; `user.login_failed` and `billing.invoice_failed`
+/// always fail, which brings the whole to about 5%.
+const BASE_FAILURE: f64 = 0.035;
+
+fn always_fails(action: &str) -> bool {
+    matches!(action, "user.login_failed" | "billing.invoice_failed")
+}
+
+/// The share of failures the generator produces, from the action distribution.
+fn expected_failure_rate() -> f64 {
+    let weights: Vec<f64> = (1..=ACTIONS.len())
+        .map(|rank| 1.0 / (rank as f64).powf(ACTION_ZIPF))
+        .collect();
+    let total: f64 = weights.iter().sum();
+    ACTIONS
+        .iter()
+        .zip(&weights)
+        .map(|(spec, weight)| {
+            weight / total
+                * if always_fails(spec.name) {
+                    1.0
+                } else {
+                    BASE_FAILURE
+                }
+        })
+        .sum()
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Kind {
@@ -721,13 +746,13 @@ const ACTIONS: [ActionSpec; 58] = [
     action("repo.cloned", W::UserOrKey, T::Repo, "cloned {TargetName}"),
     action("credentials.used", W::Key, T::Token, "authenticated with the token {TargetName}"),
     action("user.logout", W::User, T::Myself, "signed out"),
-    action("user.login_failed", W::User, T::Myself, "failed to sign in"),
     action("repo.created", W::User, T::Repo, "created the repository {TargetName}"),
     action("member.invited", W::User, T::Member, "invited {TargetName} to the workspace"),
     action("user.profile_updated", W::User, T::Myself, "updated their profile"),
     change("member.role_changed", T::Member, "changed the role of {TargetName} from $OLD to $NEW", "role", ROLES),
     action("member.added", W::User, T::Member, "added {TargetName} to the workspace"),
     action("member.invitation_accepted", W::User, T::Workspace, "accepted the invitation to {TargetName}"),
+    action("user.login_failed", W::User, T::Myself, "failed to sign in"),
     action("credentials.created", W::User, T::Token, "created the access token {TargetName}"),
     change("repo.branch_protection_changed", T::Repo, "changed branch protection of {TargetName} from $OLD to $NEW", "branch_protection", &["off", "reviews_required", "strict"]),
     action("user.session_revoked", W::User, T::Myself, "revoked a session"),
@@ -920,8 +945,7 @@ impl Generator {
                 }
             };
 
-        let always_fails = matches!(spec.name, "user.login_failed" | "billing.invoice_failed");
-        let failed = always_fails || rng.random_bool(BASE_FAILURE);
+        let failed = always_fails(spec.name) || rng.random_bool(BASE_FAILURE);
         let mut details = Map::new();
         let mut phrase = spec.phrase.to_string();
         if let Some((field, values)) = spec.change {

@@ -46,6 +46,9 @@ impl SqliteStore {
         let conn = Connection::open(path)?;
         schema::configure(&conn)?;
         schema::migrate(&conn)?;
+        // Planner statistics: without them SQLite picks a range scan plus a sort for prefix
+        // filters where walking the time index is 400× faster (BENCHMARKS.md).
+        conn.execute_batch("PRAGMA optimize=0x10002;")?;
         let head = ChainHead::load(&conn)?;
         let (sender, receiver) = mpsc::channel();
         let (live, _) = broadcast::channel(1024);
@@ -136,8 +139,9 @@ fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
     );
     condition.params.push(max_seq.into());
     if let Some(cursor) = query.cursor {
-        sql.push_str(" AND (ts < ? OR (ts = ? AND seq < ?))");
-        condition.params.push(cursor.ts_micros.into());
+        // A row value, so that SQLite turns it into one range on the (ts, seq) index: the
+        // spelled-out OR made every deep page cost in proportion to its depth.
+        sql.push_str(" AND (ts, seq) < (?, ?)");
         condition.params.push(cursor.ts_micros.into());
         condition.params.push(cursor.seq.into());
     }
@@ -312,6 +316,8 @@ const API_KEY_COLUMNS: &str = "id, title, permissions, token_prefix, created_at,
 
 /// Deletes the chain's prefix received before `cutoff` and moves the anchor past it.
 fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64> {
+    // The retention job runs hourly: a good moment to refresh the planner's statistics.
+    conn.execute_batch("PRAGMA optimize;")?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let last: Option<(i64, Vec<u8>)> = tx
         .query_row(
