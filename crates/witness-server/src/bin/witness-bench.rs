@@ -39,7 +39,7 @@ use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
 use witness_server::model::NewEvent;
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
-use witness_server::store::sqlite::row::EventRow;
+use witness_server::store::sqlite::row::{EventRow, INSERT_SQL};
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
 use witness_server::store::{Cursor, EventQuery, Permission, Store};
 
@@ -1573,13 +1573,7 @@ fn raw_baseline(
         let received = Utc::now().timestamp_micros().max(last_received);
         let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
         {
-            let mut insert_event = tx.prepare_cached(
-                "INSERT INTO events (seq, ts, received, action, actor_type, actor_id, actor_name, \
-                 actor_email, target_type, target_id, target_name, result, status, client_ip, \
-                 org_id, org_name, ws_id, ws_name, level, message, details, properties, \
-                 prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, \
-                 ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-            )?;
+            let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
             let mut insert_text =
                 tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
             for event in batch {
@@ -1588,32 +1582,7 @@ fn raw_baseline(
                 let hash = row.canonical().hash(&prev);
                 row.prev_hash = prev.to_vec();
                 row.hash = hash.to_vec();
-                insert_event.execute(params![
-                    row.seq,
-                    row.ts,
-                    row.received,
-                    row.action,
-                    row.actor_type,
-                    row.actor_id,
-                    row.actor_name,
-                    row.actor_email,
-                    row.target_type,
-                    row.target_id,
-                    row.target_name,
-                    row.result,
-                    row.status,
-                    row.client_ip,
-                    row.org_id,
-                    row.org_name,
-                    row.ws_id,
-                    row.ws_name,
-                    row.level,
-                    row.message,
-                    row.details,
-                    row.properties,
-                    row.prev_hash,
-                    row.hash,
-                ])?;
+                row.insert(&mut insert_event)?;
                 let text = row.search_text();
                 if variant.fts {
                     insert_text.execute(params![row.seq, text])?;

@@ -14,6 +14,13 @@ pub const COLUMNS: &str = "seq, ts, received, action, actor_type, actor_id, acto
     actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
     org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash";
 
+/// Inserts one row; bind with [`EventRow::insert`].
+pub const INSERT_SQL: &str = "INSERT INTO events (seq, ts, received, action, actor_type, \
+    actor_id, actor_name, actor_email, target_type, target_id, target_name, result, status, \
+    client_ip, org_id, org_name, ws_id, ws_name, level, message, details, properties, prev_hash, \
+    hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
+    ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+
 #[derive(Debug, Clone)]
 pub struct EventRow {
     pub seq: i64,
@@ -81,6 +88,36 @@ impl EventRow {
             prev_hash: Vec::new(),
             hash: Vec::new(),
         }
+    }
+
+    /// Runs [`INSERT_SQL`] (prepared as `statement`) for this row.
+    pub fn insert(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<usize> {
+        statement.execute(rusqlite::params![
+            self.seq,
+            self.ts,
+            self.received,
+            self.action,
+            self.actor_type,
+            self.actor_id,
+            self.actor_name,
+            self.actor_email,
+            self.target_type,
+            self.target_id,
+            self.target_name,
+            self.result,
+            self.status,
+            self.client_ip,
+            self.org_id,
+            self.org_name,
+            self.ws_id,
+            self.ws_name,
+            self.level,
+            self.message,
+            self.details,
+            self.properties,
+            self.prev_hash,
+            self.hash,
+        ])
     }
 
     pub fn read(row: &Row<'_>) -> rusqlite::Result<Self> {

@@ -11,7 +11,7 @@ use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::{broadcast, oneshot};
 use witness_api::AuditEvent;
 
-use super::row::EventRow;
+use super::row::{EventRow, INSERT_SQL};
 use crate::model::NewEvent;
 use crate::store::{AppendReceipt, StoreError, StoreResult};
 
@@ -147,13 +147,7 @@ fn insert_group(
     let received = Utc::now().timestamp_micros().max(head.last_received);
     let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
     {
-        let mut insert_event = tx.prepare_cached(
-            "INSERT INTO events (seq, ts, received, action, actor_type, actor_id, actor_name, \
-             actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
-             org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash) \
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-             ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
-        )?;
+        let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
         let mut insert_text =
             tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
         for (events, reply) in group {
@@ -164,32 +158,7 @@ fn insert_group(
                 let hash = row.canonical().hash(&head.hash);
                 row.prev_hash = head.hash.to_vec();
                 row.hash = hash.to_vec();
-                insert_event.execute(params![
-                    row.seq,
-                    row.ts,
-                    row.received,
-                    row.action,
-                    row.actor_type,
-                    row.actor_id,
-                    row.actor_name,
-                    row.actor_email,
-                    row.target_type,
-                    row.target_id,
-                    row.target_name,
-                    row.result,
-                    row.status,
-                    row.client_ip,
-                    row.org_id,
-                    row.org_name,
-                    row.ws_id,
-                    row.ws_name,
-                    row.level,
-                    row.message,
-                    row.details,
-                    row.properties,
-                    row.prev_hash,
-                    row.hash,
-                ])?;
+                row.insert(&mut insert_event)?;
                 insert_text.execute(params![row.seq, row.search_text()])?;
                 *minutes.entry(row.ts.div_euclid(60_000_000)).or_default() += 1;
                 head.seq = seq;
