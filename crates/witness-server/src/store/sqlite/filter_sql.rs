@@ -29,8 +29,14 @@ impl Condition {
     }
 }
 
+/// Whether `value` occurs in `column` at all (one index lookup). Filters that match a value
+/// in any of several columns (id, name, email) then test only the columns that have it: a
+/// single column lets SQLite walk its `(column, ts)` index newest first instead of collecting
+/// and sorting every match of an OR (BENCHMARKS.md).
+pub type ColumnProbe<'a> = &'a dyn Fn(&str, &str) -> bool;
+
 /// Builds the condition; `q` is matched through the FTS index.
-pub fn condition(filter: &EventFilter) -> Condition {
+pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>) -> Condition {
     let mut c = Condition::new();
     if let Some(from) = filter.from {
         let p = c.param(micros(from));
@@ -44,9 +50,10 @@ pub fn condition(filter: &EventFilter) -> Condition {
         &mut c,
         &filter.actor,
         &["actor_id", "actor_name", "actor_email"],
+        probe,
     );
-    matches(&mut c, &filter.action, &["action"]);
-    matches(&mut c, &filter.target, &["target_id", "target_name"]);
+    matches(&mut c, &filter.action, &["action"], probe);
+    matches(&mut c, &filter.target, &["target_id", "target_name"], probe);
     if let Some(result) = filter.result {
         let p = c.param(result.as_str().to_string());
         c.and(&format!("result = {p}"));
@@ -65,7 +72,7 @@ pub fn condition(filter: &EventFilter) -> Condition {
                 negated: false,
                 prefix: false,
             };
-            matches(&mut c, std::slice::from_ref(&m), &columns);
+            matches(&mut c, std::slice::from_ref(&m), &columns, probe);
         }
     }
     if let Some(q) = filter.q.as_deref().and_then(fts_query) {
@@ -79,14 +86,27 @@ pub fn condition(filter: &EventFilter) -> Condition {
 
 /// Included values: any of them, in any of the columns. Excluded values: none of them, in none
 /// of the columns (a missing column value is not a match).
-fn matches(c: &mut Condition, values: &[ValueMatch], columns: &[&str]) {
+fn matches(c: &mut Condition, values: &[ValueMatch], columns: &[&str], probe: ColumnProbe<'_>) {
     let included: Vec<&ValueMatch> = values.iter().filter(|m| !m.negated).collect();
     if !included.is_empty() {
         let mut any = Vec::new();
         for m in &included {
-            for column in columns {
+            let present: Vec<&str> = if columns.len() > 1 && !m.prefix {
+                columns
+                    .iter()
+                    .copied()
+                    .filter(|column| probe(column, &m.value))
+                    .collect()
+            } else {
+                columns.to_vec()
+            };
+            for column in present {
                 any.push(one(c, m, column));
             }
+        }
+        if any.is_empty() {
+            // No column holds any of the values: nothing matches.
+            any.push("0".to_string());
         }
         c.and(&format!("({})", any.join(" OR ")));
     }

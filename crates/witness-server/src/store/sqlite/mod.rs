@@ -125,8 +125,19 @@ impl SqliteStore {
     }
 }
 
+/// Probes whether a value occurs in a column, through the column's index. On an error it
+/// answers yes, which only costs speed.
+fn column_probe(conn: &Connection) -> impl Fn(&str, &str) -> bool + '_ {
+    move |column: &str, value: &str| {
+        conn.prepare_cached(&format!("SELECT 1 FROM events WHERE {column} = ?1 LIMIT 1"))
+            .and_then(|mut statement| statement.exists(params![value]))
+            .unwrap_or(true)
+    }
+}
+
 fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
-    let mut condition = filter_sql::condition(&query.filter);
+    let probe = column_probe(conn);
+    let mut condition = filter_sql::condition(&query.filter, &probe);
     let max_seq = match query.cursor {
         Some(cursor) => cursor.max_seq,
         None => conn.query_row("SELECT head_seq FROM chain_state WHERE id = 1", [], |row| {
@@ -252,11 +263,15 @@ fn histogram(
                 ],
             )
         } else {
-            let mut condition = filter_sql::condition(&EventFilter {
-                from: Some(from_micros(first * width_micros)),
-                to: Some(to),
-                ..filter.clone()
-            });
+            let probe = column_probe(conn);
+            let mut condition = filter_sql::condition(
+                &EventFilter {
+                    from: Some(from_micros(first * width_micros)),
+                    to: Some(to),
+                    ..filter.clone()
+                },
+                &probe,
+            );
             condition.params.push(width_micros.into());
             (
                 format!(
