@@ -20,7 +20,7 @@ WITNESS_DATA_DIR ?= ./data
 PANEL_INPUTS := $(shell find src style crates/witness-api/src -type f 2>/dev/null) \
 	index.html Trunk.toml Cargo.toml Cargo.lock crates/witness-api/Cargo.toml
 
-.PHONY: run test toolchain browser-toolchain panel server fmt-check clippy native-test wasm-test e2e-prereqs
+.PHONY: run test toolchain browser-toolchain panel server fmt-check clippy native-test wasm-test e2e-prereqs panel-report
 
 run: toolchain panel
 	cargo build --release -p witness-server --bin witness
@@ -58,3 +58,13 @@ native-test:
 wasm-test:
 	$(WASM_ENV) CHROMEDRIVER=/usr/bin/chromedriver \
 		cargo test -p witness-panel --target wasm32-unknown-unknown --test components --test table
+
+# The panel's size and speed report (BENCHMARKS.md): gzipped bundle, then first-rows timings
+# over 120,000 events against a release server. Not part of `make test`.
+panel-report: browser-toolchain panel
+	cargo build --release -p witness-server --bin witness
+	@for f in dist/*.wasm dist/*.js dist/*.css; do \
+		printf '%-60s %8d bytes gzipped\n' "$$f" "$$(gzip -9 -c "$$f" | wc -c)"; done
+	@printf 'total %d bytes gzipped\n' "$$(cat dist/*.wasm dist/*.js dist/*.css | gzip -9 -c | wc -c)"
+	WITNESS_BIN=target/release/witness cargo test -p witness-panel --test e2e -- \
+		--ignored --nocapture panel_speed_report

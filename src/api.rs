@@ -8,6 +8,9 @@
 use std::cell::RefCell;
 
 use gloo_net::http::{Request, RequestBuilder, Response};
+use leptos::wasm_bindgen::JsCast;
+use leptos::wasm_bindgen::closure::Closure;
+use leptos::web_sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use witness_api::{ApiErrorBody, Diagnostics, LoginRequest, LoginResponse, Me};
@@ -240,6 +243,84 @@ pub fn export_url(filter: &witness_api::EventFilter, format: &str) -> String {
         "/api/audit/export?{}",
         crate::filters::query_from_filter(filter, &[("format", format)])
     )
+}
+
+/// A live tail: `GET /api/audit/stream` for the filter, as server-sent events. Each new
+/// matching event is handed to `on_event`; the connection closes when this is dropped.
+pub struct LiveTail {
+    source: web_sys::EventSource,
+    // The browser calls these for as long as the source is open.
+    _on_event: Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: Closure<dyn FnMut(web_sys::Event)>,
+    _on_open: Closure<dyn FnMut(web_sys::Event)>,
+}
+
+/// What the live tail's connection is doing, for the status line next to its toggle.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveStatus {
+    Connecting,
+    Open,
+    /// The browser lost the connection and is reconnecting by itself.
+    Reconnecting,
+    /// The server refused or ended it for good (session expired, server stopped).
+    Stopped,
+}
+
+impl LiveTail {
+    pub fn open(
+        filter: &witness_api::EventFilter,
+        on_event: impl Fn(witness_api::AuditEvent) + 'static,
+        on_status: impl Fn(LiveStatus) + 'static,
+    ) -> Result<Self, ApiError> {
+        let url = format!(
+            "/api/audit/stream?{}",
+            crate::filters::query_from_filter(filter, &[])
+        );
+        let source = web_sys::EventSource::new(&url)
+            .map_err(|_| ApiError::Network("the browser refused to open a live tail".into()))?;
+        let on_event = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+            move |message: web_sys::MessageEvent| {
+                // A line that does not parse is skipped: the table shows only what it can read.
+                if let Some(event) = message
+                    .data()
+                    .as_string()
+                    .and_then(|text| serde_json::from_str(&text).ok())
+                {
+                    on_event(event);
+                }
+            },
+        );
+        source
+            .add_event_listener_with_callback("audit", on_event.as_ref().unchecked_ref())
+            .map_err(|_| ApiError::Network("the browser refused to open a live tail".into()))?;
+        let on_status = std::rc::Rc::new(on_status);
+        let opened = on_status.clone();
+        let on_open = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            opened(LiveStatus::Open);
+        });
+        source.set_onopen(Some(on_open.as_ref().unchecked_ref()));
+        let watched = source.clone();
+        let on_error = Closure::<dyn FnMut(web_sys::Event)>::new(move |_: web_sys::Event| {
+            on_status(if watched.ready_state() == web_sys::EventSource::CLOSED {
+                LiveStatus::Stopped
+            } else {
+                LiveStatus::Reconnecting
+            });
+        });
+        source.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+        Ok(LiveTail {
+            source,
+            _on_event: on_event,
+            _on_error: on_error,
+            _on_open: on_open,
+        })
+    }
+}
+
+impl Drop for LiveTail {
+    fn drop(&mut self) {
+        self.source.close();
+    }
 }
 
 async fn send_empty(builder: RequestBuilder) -> Result<(), ApiError> {

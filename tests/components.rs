@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys::{self, HtmlElement};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
-use witness_api::{AuditingStatus, Diagnostics};
+use witness_api::{AuditingStatus, Diagnostics, StorageStatus};
 use witness_panel::components::DiagnosticsCard;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -49,6 +49,14 @@ fn diagnostics_card_shows_version_uptime_and_data_directory() {
         },
         last_backup_at: Some(Utc.with_ymd_and_hms(2026, 11, 22, 2, 0, 0).unwrap()),
         next_backup_at: Some(Utc.with_ymd_and_hms(2026, 11, 23, 2, 0, 0).unwrap()),
+        storage: Some(StorageStatus {
+            backend: "SQLite".into(),
+            location: "/var/lib/witness/witness.db".into(),
+            size_bytes: 3 * 1024 * 1024,
+            event_count: 1_234_567,
+            oldest_event: Some(Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap()),
+            newest_event: Some(Utc.with_ymd_and_hms(2026, 11, 22, 7, 59, 0).unwrap()),
+        }),
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }
@@ -61,6 +69,11 @@ fn diagnostics_card_shows_version_uptime_and_data_directory() {
     let auditing = field(&container, "auditing");
     assert!(auditing.contains("Auditing is enabled"), "{auditing}");
     assert!(auditing.contains("file:/var/log/witness"), "{auditing}");
+    let storage = field(&container, "storage");
+    assert!(storage.contains("SQLite"), "{storage}");
+    assert!(storage.contains("1,234,567 events"), "{storage}");
+    assert!(storage.contains("3.0 MiB"), "{storage}");
+    assert!(storage.contains("2026-10-01 00:00 UTC"), "{storage}");
     drop(handle);
 }
 
@@ -80,6 +93,14 @@ fn server_strings_are_rendered_as_text_never_as_html() {
         },
         last_backup_at: None,
         next_backup_at: None,
+        storage: Some(StorageStatus {
+            backend: hostile.into(),
+            location: hostile.into(),
+            size_bytes: 0,
+            event_count: 0,
+            oldest_event: None,
+            newest_event: None,
+        }),
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }

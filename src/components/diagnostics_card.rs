@@ -46,6 +46,28 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                     .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
                     .unwrap_or_else(|| "not scheduled".to_string())}
             </dd>
+            <dt>"Storage"</dt>
+            <dd data-field="storage">
+                {match diagnostics.storage {
+                    Some(storage) => {
+                        let span = match (storage.oldest_event, storage.newest_event) {
+                            (Some(oldest), Some(newest)) => format!(
+                                ", from {} to {}",
+                                oldest.format("%Y-%m-%d %H:%M UTC"),
+                                newest.format("%Y-%m-%d %H:%M UTC")
+                            ),
+                            _ => String::new(),
+                        };
+                        format!(
+                            "{}: {} events, {} on disk{span}",
+                            storage.backend,
+                            format::count(storage.event_count),
+                            format::bytes(storage.size_bytes)
+                        )
+                    }
+                    None => "The store could not be read; see the diagnostic report.".to_string(),
+                }}
+            </dd>
             <dt>"Data directory"</dt>
             <dd data-field="data_dir"><code>{diagnostics.data_dir}</code></dd>
         </dl>

@@ -4,15 +4,17 @@
 use chrono::Utc;
 use leptos::prelude::*;
 use leptos_router::hooks::{use_location, use_navigate};
-use witness_api::EventFilter;
+use witness_api::{AuditEvent, EventFilter};
 
 use crate::api;
-use crate::components::{ErrorList, EventTable, HistogramChart};
+use crate::components::{ErrorList, EventTable, HistogramChart, IntegrityBadge};
 use crate::filters::{
     QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
 
 const PAGE_SIZE: usize = 100;
+/// The live tail keeps this many of the newest arrivals on screen.
+const LIVE_ROWS: usize = 500;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
@@ -61,6 +63,42 @@ pub fn AuditPage() -> impl IntoView {
         }
     });
     let integrity = LocalResource::new(api::verify);
+
+    // Live tail: reopened whenever the filters change, closed when switched off or on leaving
+    // the page (dropping the `LiveTail` closes its connection).
+    let live = RwSignal::new(false);
+    let live_events = RwSignal::new(Vec::<AuditEvent>::new());
+    let live_status = RwSignal::new(api::LiveStatus::Connecting);
+    let tail = StoredValue::new_local(None::<api::LiveTail>);
+    Effect::new(move |_| {
+        let on = live.get();
+        let filter = filter.get();
+        tail.set_value(None);
+        live_events.set(Vec::new());
+        let (true, Ok(filter)) = (on, filter) else {
+            return;
+        };
+        live_status.set(api::LiveStatus::Connecting);
+        let opened = api::LiveTail::open(
+            &filter,
+            move |event| {
+                live_events.try_update(|list| {
+                    list.insert(0, event);
+                    list.truncate(LIVE_ROWS);
+                });
+            },
+            move |status| {
+                live_status.try_set(status);
+            },
+        );
+        match opened {
+            Ok(opened) => tail.set_value(Some(opened)),
+            Err(_) => live_status.set(api::LiveStatus::Stopped),
+        }
+    });
+    on_cleanup(move || {
+        tail.try_set_value(None);
+    });
 
     let search = RwSignal::new(String::new());
     let search_error = RwSignal::new(None::<String>);
@@ -158,6 +196,10 @@ pub fn AuditPage() -> impl IntoView {
                     <input type="checkbox" bind:checked=utc />
                     " Times in UTC"
                 </label>
+                <label class="toggle">
+                    <input type="checkbox" bind:checked=live data-control="live-tail" />
+                    " Live tail"
+                </label>
             </div>
             {move || search_error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
 
@@ -208,6 +250,34 @@ pub fn AuditPage() -> impl IntoView {
                     histogram.await.map(|h| view! { <HistogramChart histogram=h on_pick=pick /> })
                 })}
             </Transition>
+
+            <Show when=move || live.get()>
+                <section class="live" aria-label="Live tail">
+                    <p class="muted" role="status" data-field="live-status">
+                        {move || {
+                            let count = live_events.with(|list| list.len());
+                            match live_status.get() {
+                                api::LiveStatus::Connecting => "Connecting the live tail…".to_string(),
+                                api::LiveStatus::Open if count == 0 => {
+                                    "Live: new events that match these filters appear here as they arrive.".to_string()
+                                }
+                                api::LiveStatus::Open => format!(
+                                    "Live: {count} new event{} (newest first; the last {LIVE_ROWS} are kept).",
+                                    if count == 1 { "" } else { "s" }
+                                ),
+                                api::LiveStatus::Reconnecting => "Connection lost; reconnecting…".to_string(),
+                                api::LiveStatus::Stopped => {
+                                    "The live tail stopped: the server ended it. Reload the page (you may need to log in again).".to_string()
+                                }
+                            }
+                        }}
+                    </p>
+                    {move || {
+                        let events = live_events.get();
+                        (!events.is_empty()).then(|| view! { <EventTable events utc=utc /> })
+                    }}
+                </section>
+            </Show>
 
             <div class="export">
                 <a class="button secondary" href=move || api::export_url(&current(), "csv") download>
@@ -271,43 +341,5 @@ pub fn AuditPage() -> impl IntoView {
                 </ErrorBoundary>
             </Transition>
         </section>
-    }
-}
-
-#[component]
-fn IntegrityBadge(
-    integrity: LocalResource<Result<witness_api::VerifyReport, api::ApiError>>,
-) -> impl IntoView {
-    view! {
-        <Suspense fallback=|| view! { <span class="badge muted">"Checking integrity…"</span> }>
-            {move || Suspend::new(async move {
-                match integrity.await {
-                    Ok(report) if report.ok => view! {
-                        <span class="badge ok" data-field="integrity">
-                            {format!("Integrity verified: {} events", report.verified_count)}
-                        </span>
-                    }
-                    .into_any(),
-                    Ok(report) => {
-                        let detail = report
-                            .first_break
-                            .map(|b| format!("broken at event {}: {}", b.event_id, b.reason))
-                            .unwrap_or_default();
-                        view! {
-                            <span class="badge warn" role="alert" data-field="integrity">
-                                {format!("Integrity check failed: {detail}")}
-                            </span>
-                        }
-                        .into_any()
-                    }
-                    Err(error) => view! {
-                        <span class="badge muted" data-field="integrity">
-                            {format!("Integrity unknown: {error}")}
-                        </span>
-                    }
-                    .into_any(),
-                }
-            })}
-        </Suspense>
     }
 }

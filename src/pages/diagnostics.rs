@@ -1,11 +1,12 @@
 use leptos::prelude::*;
 
 use crate::api;
-use crate::components::{DiagnosticsCard, ErrorList};
+use crate::components::{DiagnosticsCard, ErrorList, IntegrityBadge};
 
 #[component]
 pub fn DiagnosticsPage() -> impl IntoView {
     let diagnostics = LocalResource::new(api::diagnostics);
+    let integrity = LocalResource::new(api::verify);
     view! {
         <section class="page">
             <header class="page-header">
@@ -14,11 +15,19 @@ pub fn DiagnosticsPage() -> impl IntoView {
                     <a class="button" href=api::DIAGNOSTIC_REPORT_URL download>
                         "Download diagnostic report"
                     </a>
-                    <button type="button" class="secondary" on:click=move |_| diagnostics.refetch()>
+                    <button
+                        type="button"
+                        class="secondary"
+                        on:click=move |_| {
+                            diagnostics.refetch();
+                            integrity.refetch();
+                        }
+                    >
                         "Refresh"
                     </button>
                 </div>
             </header>
+            <p class="integrity">"Integrity: " <IntegrityBadge integrity /></p>
             <Transition fallback=|| {
                 view! { <p class="loading" role="status">"Loading diagnostics…"</p> }
             }>

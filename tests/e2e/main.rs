@@ -5,6 +5,7 @@
 mod harness;
 
 use fantoccini::Locator;
+use fantoccini::actions::InputSource;
 use harness::{ADMIN_PASSWORD, AUDITOR, AUDITOR_PASSWORD, Harness};
 
 #[tokio::test]
@@ -672,4 +673,259 @@ async fn screenshots_of_every_page_in_light_and_dark() {
             .await;
         browser.close().await.expect("close the browser");
     }
+}
+
+/// The histogram narrows the range by a drag across bars and by a click on one bar; the live
+/// tail shows an event that arrives after it was switched on.
+#[tokio::test]
+async fn auditor_narrows_by_histogram_and_watches_the_live_tail() {
+    let harness = Harness::start().await;
+    let lines: Vec<serde_json::Value> = (1..=5)
+        .map(|minute| {
+            serde_json::json!({
+                "@t": format!("2026-11-20T10:{minute:02}:00Z"),
+                "@mt": "{Actor} did {Action}",
+                "Action": "repo.pushed", "Actor": "alice", "Target": format!("repo-{minute}"),
+            })
+        })
+        .collect();
+    harness.ingest(&lines).await;
+
+    let browser = harness.browser().await;
+    // One hour: 120 bars of 30 s; the events are at 10:01 … 10:05.
+    browser
+        .goto(&harness.url(
+            "/login?next=%2Faudit%3Ffrom%3D2026-11-20T10%3A00%3A00Z%26to%3D2026-11-20T11%3A00%3A00Z",
+        ))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, AUDITOR, AUDITOR_PASSWORD).await;
+    assert_eq!(wait_for_rows(&browser, 5).await, 5);
+    let bars = browser
+        .find_all(Locator::Css(".histogram rect.bar"))
+        .await
+        .expect("the bars");
+    assert_eq!(bars.len(), 120);
+
+    // Drag from the bar of 10:01:00 to the bar of 10:03:30: 10:01:00 to 10:04:00.
+    let drag = fantoccini::actions::MouseActions::new("mouse".to_string())
+        .then(fantoccini::actions::PointerAction::MoveToElement {
+            element: bars[2].clone(),
+            duration: None,
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(fantoccini::actions::PointerAction::Down {
+            button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+        })
+        .then(fantoccini::actions::PointerAction::MoveToElement {
+            element: bars[7].clone(),
+            duration: Some(std::time::Duration::from_millis(200)),
+            x: 0.0,
+            y: 0.0,
+        })
+        .then(fantoccini::actions::PointerAction::Up {
+            button: fantoccini::actions::MOUSE_BUTTON_LEFT,
+        });
+    browser.perform_actions(drag).await.expect("drag");
+    browser
+        .wait()
+        .for_element(Locator::XPath(
+            "//li[contains(@class,'chip')]/span[text()='from 2026-11-20 10:01 UTC']",
+        ))
+        .await
+        .expect("the new range");
+    assert_eq!(wait_for_rows(&browser, 3).await, 3);
+
+    // Three minutes: bars of 10 s. A click on the first narrows to 10:01:00–10:01:10.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    browser
+        .find(Locator::Css(".histogram rect.bar"))
+        .await
+        .expect("a bar")
+        .click()
+        .await
+        .expect("click the bar");
+    assert_eq!(wait_for_rows(&browser, 1).await, 1);
+    harness
+        .screenshot(&browser, "audit-histogram-narrowed")
+        .await;
+
+    // Live tail, for one actor: an event arriving now shows up without a reload.
+    browser
+        .goto(&harness.url("/audit?actor=zed"))
+        .await
+        .expect("open the audit page");
+    browser
+        .wait()
+        .for_element(Locator::Css("input[data-control='live-tail']"))
+        .await
+        .expect("the live tail toggle")
+        .click()
+        .await
+        .expect("switch on the live tail");
+    browser
+        .wait()
+        .for_element(Locator::XPath(
+            "//p[@data-field='live-status'][starts-with(text(),'Live:')]",
+        ))
+        .await
+        .expect("the live tail connects");
+    harness
+        .ingest(&[
+            serde_json::json!({
+                "@t": "2026-11-23T09:00:00Z", "@mt": "{Actor} did {Action}",
+                "Action": "repo.deleted", "Actor": "zed", "Target": "<i>repo-live</i>",
+            }),
+            serde_json::json!({
+                "@t": "2026-11-23T09:00:01Z", "@mt": "{Actor} did {Action}",
+                "Action": "repo.deleted", "Actor": "someone-else", "Target": "repo-other",
+            }),
+        ])
+        .await;
+    let live_row = browser
+        .wait()
+        .for_element(Locator::Css("section.live table.events tbody tr"))
+        .await
+        .expect("the new event in the live tail");
+    let target = live_row
+        .find(Locator::Css("td[data-col='target']"))
+        .await
+        .expect("target cell")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(target, "<i>repo-live</i>", "shown as text");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    let live_rows = browser
+        .find_all(Locator::Css("section.live table.events tbody tr"))
+        .await
+        .expect("rows");
+    assert_eq!(live_rows.len(), 1, "only the matching event");
+    harness.screenshot(&browser, "audit-live-tail").await;
+    browser.close().await.expect("close the browser");
+}
+
+/// Not a test but a measurement (`make panel-report`): how long the Audit logs tab takes to
+/// show its first 100 rows over 120,000 matching events, after a click in the navigation and
+/// after a full page load, and how long "Older →" takes. Prints its figures.
+#[tokio::test]
+#[ignore = "a measurement, run by make panel-report"]
+async fn panel_speed_report() {
+    const EVENTS: usize = 120_000;
+    const SAMPLES: usize = 15;
+    let harness = Harness::start().await;
+    let started = std::time::Instant::now();
+    for chunk in 0..EVENTS / 10_000 {
+        let lines: Vec<serde_json::Value> = (0..10_000)
+            .map(|i| {
+                let n = chunk * 10_000 + i;
+                let action = ["member.added", "repo.pushed", "member.role_changed"][n % 3];
+                serde_json::json!({
+                    "@t": event_time(n),
+                    "@mt": "{Actor} did {Action} on {Target}",
+                    "Action": action,
+                    "Actor": format!("user-{}", n % 97), "Target": format!("repo-{}", n % 1009),
+                    "ClientIp": "203.0.113.9", "OrganizationName": "Acme",
+                })
+            })
+            .collect();
+        harness.ingest(&lines).await;
+    }
+    println!(
+        "seeded {EVENTS} events in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+
+    let browser = harness.browser().await;
+    browser
+        .goto(&harness.url("/login?next=%2Fdiagnostics"))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-field='version']"))
+        .await
+        .expect("diagnostics");
+
+    // In-page timing: from the click (or the navigation's start) to 100 rendered rows.
+    const WAIT_ROWS: &str = "const [start, done] = [arguments[0], arguments[1]];
+        const check = () => document.querySelectorAll('table.events tbody tr').length >= 100
+            ? done(performance.now() - start) : requestAnimationFrame(check);
+        check();";
+    let mut after_click = Vec::new();
+    let mut after_load = Vec::new();
+    let mut older = Vec::new();
+    for _ in 0..SAMPLES {
+        browser
+            .goto(&harness.url("/diagnostics"))
+            .await
+            .expect("diagnostics");
+        browser
+            .wait()
+            .for_element(Locator::Css("[data-field='version']"))
+            .await
+            .expect("diagnostics");
+        let ms = browser
+            .execute_async(
+                &format!(
+                    "const t = performance.now(); document.querySelector('nav a[href=\"/audit\"]').click();
+                     {WAIT_ROWS}"
+                )
+                .replace("arguments[0], arguments[1]", "t, arguments[0]"),
+                vec![],
+            )
+            .await
+            .expect("time the navigation");
+        after_click.push(ms.as_f64().expect("a number"));
+
+        let ms = browser
+            .execute_async(
+                "const t = performance.now(); const first = document.querySelector('table.events tbody tr td.time').textContent;
+                 document.querySelectorAll('nav.pager button')[2].click();
+                 const check = () => { const cell = document.querySelector('table.events tbody tr td.time');
+                   cell && cell.textContent !== first && document.querySelectorAll('table.events tbody tr').length >= 100
+                     ? arguments[0](performance.now() - t) : requestAnimationFrame(check); };
+                 check();",
+                vec![],
+            )
+            .await
+            .expect("time a page");
+        older.push(ms.as_f64().expect("a number"));
+
+        browser
+            .goto(&harness.url("/audit"))
+            .await
+            .expect("load /audit");
+        let ms = browser
+            .execute_async(
+                &WAIT_ROWS.replace("arguments[0], arguments[1]", "0, arguments[0]"),
+                vec![],
+            )
+            .await
+            .expect("time the load");
+        after_load.push(ms.as_f64().expect("a number"));
+    }
+    for (what, samples) in [
+        ("click on 'Audit logs' → 100 rows", &mut after_click),
+        ("full page load of /audit → 100 rows", &mut after_load),
+        ("'Older →' → the next 100 rows", &mut older),
+    ] {
+        samples.sort_by(f64::total_cmp);
+        let at = |p: f64| samples[((samples.len() - 1) as f64 * p).round() as usize];
+        println!(
+            "{what}: p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms ({SAMPLES} samples, {EVENTS} events)",
+            at(0.5),
+            at(0.95),
+            at(1.0)
+        );
+    }
+    browser.close().await.expect("close the browser");
+}
+
+/// The speed report's event `n`: one a second from 2026-11-01T00:00:00Z.
+fn event_time(n: usize) -> String {
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z").expect("a time");
+    (base + chrono::Duration::seconds(n as i64)).to_rfc3339()
 }

@@ -19,6 +19,24 @@ pub struct Diagnostics {
     /// When the next scheduled backup will run (UTC); `null` when none is scheduled.
     #[serde(default)]
     pub next_backup_at: Option<DateTime<Utc>>,
+    /// Where the events live and how many; `null` when the store could not be read.
+    #[serde(default)]
+    pub storage: Option<StorageStatus>,
+}
+
+/// The event store's figures (also in the diagnostic report).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StorageStatus {
+    /// e.g. `SQLite`.
+    pub backend: String,
+    /// Where the data lives (a file path; never a password).
+    pub location: String,
+    /// Bytes on disk, including the write-ahead log.
+    pub size_bytes: u64,
+    pub event_count: u64,
+    /// Event times (not arrival) of the oldest and newest stored events.
+    pub oldest_event: Option<DateTime<Utc>>,
+    pub newest_event: Option<DateTime<Utc>>,
 }
 
 /// Whether Witness audits its own operations, and where to.
@@ -55,12 +73,21 @@ mod tests {
                     .expect("valid time")
                     .with_timezone(&Utc),
             ),
+            storage: Some(StorageStatus {
+                backend: "SQLite".into(),
+                location: "/var/lib/witness/witness.db".into(),
+                size_bytes: 4096,
+                event_count: 3,
+                oldest_event: None,
+                newest_event: None,
+            }),
         };
         let json = serde_json::to_value(&diagnostics).expect("serializes");
         assert_eq!(json["started_at"], "2026-11-22T10:00:00Z");
         assert_eq!(json["uptime_seconds"], 42);
         assert_eq!(json["last_backup_at"], serde_json::Value::Null);
         assert_eq!(json["next_backup_at"], "2026-11-23T02:00:00Z");
+        assert_eq!(json["storage"]["event_count"], 3);
         let back: Diagnostics = serde_json::from_value(json).expect("deserializes");
         assert_eq!(back, diagnostics);
     }

@@ -14,7 +14,7 @@ mod settings;
 mod users;
 
 pub use backups::BackupInfo;
-pub use diagnostics::{AuditingStatus, Diagnostics};
+pub use diagnostics::{AuditingStatus, Diagnostics, StorageStatus};
 pub use error::ApiErrorBody;
 pub use events::{
     Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,

@@ -31,6 +31,8 @@ pub async fn get_diagnostics(
         auditing: auditing_status(&state),
         last_backup_at,
         next_backup_at: state.backups().next_scheduled(),
+        // The page still shows everything else when the store cannot be read.
+        storage: state.store().stats().await.ok(),
     }))
 }
 

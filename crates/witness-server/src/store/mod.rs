@@ -157,20 +157,8 @@ pub struct ConfigSnapshot {
     pub settings: Option<Settings>,
 }
 
-/// Figures for the diagnostic report.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoreStats {
-    /// e.g. `SQLite`.
-    pub backend: String,
-    /// Where the data lives (a file path; never a password).
-    pub location: String,
-    /// Bytes on disk, including the write-ahead log.
-    pub size_bytes: u64,
-    pub event_count: u64,
-    /// Event times (not arrival) of the oldest and newest stored events.
-    pub oldest_event: Option<DateTime<Utc>>,
-    pub newest_event: Option<DateTime<Utc>>,
-}
+/// Figures for the Diagnostics page and the diagnostic report.
+pub type StoreStats = witness_api::StorageStatus;
 
 #[async_trait]
 pub trait Store: Send + Sync + 'static {

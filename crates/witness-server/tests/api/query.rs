@@ -364,3 +364,82 @@ async fn live_tail_streams_new_matching_events() {
     assert!(received.contains("tail.event"), "{received}");
     assert!(!received.contains("other.event"), "{received}");
 }
+
+/// A word in more events than the store's "common word" threshold (10,000) is searched by
+/// walking the time index instead of sorting every match: the pages must be the same as the
+/// other plan's, newest first by event time even when arrival order differs, with no gaps.
+#[tokio::test]
+async fn a_common_word_pages_in_time_order_without_gaps() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    const EVENTS: usize = 10_500;
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .expect("a valid time")
+        .with_timezone(&chrono::Utc);
+    // Arrival order is a permutation of time order (7,919 is prime to 10,500).
+    let lines: Vec<String> = (0..EVENTS)
+        .map(|i| {
+            let second = (i * 7_919) % EVENTS;
+            let ts = base + chrono::Duration::seconds(second as i64);
+            let actor = if second.is_multiple_of(3) {
+                "alice"
+            } else {
+                "bob"
+            };
+            clef_line(
+                &ts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "repo.commonplace",
+                actor,
+                &format!("repo-{second}"),
+                "success",
+            )
+        })
+        .collect();
+    for chunk in lines.chunks(1_500) {
+        let body = chunk.join("\n");
+        assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    }
+    let read = app.read_key().await;
+
+    let walk = |query: &'static str| {
+        let app = &app;
+        let read = &read;
+        async move {
+            let mut seen = Vec::new();
+            let mut cursor: Option<String> = None;
+            loop {
+                let mut path = format!("/api/audit/events?{query}&action=!witness.*&limit=1000");
+                if let Some(cursor) = &cursor {
+                    path.push_str(&format!("&cursor={cursor}"));
+                }
+                let page: EventPage = app.get_json(read, &path).await;
+                seen.extend(page.events.into_iter().map(|e| e.timestamp));
+                match page.next_cursor {
+                    Some(next) => cursor = Some(next),
+                    None => break,
+                }
+            }
+            seen
+        }
+    };
+    let all = walk("q=commonplace").await;
+    assert_eq!(all.len(), EVENTS, "every match, once");
+    let expected: Vec<_> = (0..EVENTS)
+        .rev()
+        .map(|second| base + chrono::Duration::seconds(second as i64))
+        .collect();
+    assert_eq!(all, expected, "newest first by event time");
+
+    let alice = walk("q=commonplace alice").await;
+    assert_eq!(alice.len(), EVENTS.div_ceil(3));
+    assert!(alice.windows(2).all(|pair| pair[0] > pair[1]));
+
+    let rare: EventPage = app
+        .get_json(
+            &read,
+            "/api/audit/events?q=commonplace repo-4242&action=!witness.*",
+        )
+        .await;
+    assert_eq!(rare.events.len(), 1);
+    assert_eq!(rare.events[0].target.id.as_deref(), Some("repo-4242"));
+}

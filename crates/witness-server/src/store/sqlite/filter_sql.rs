@@ -35,8 +35,19 @@ impl Condition {
 /// and sorting every match of an OR (BENCHMARKS.md).
 pub type ColumnProbe<'a> = &'a dyn Fn(&str, &str) -> bool;
 
-/// Builds the condition; `q` is matched through the FTS index.
-pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>) -> Condition {
+/// How the free-text condition is handed to SQLite's planner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextPlan {
+    /// Fetch each matching row by its rowid, then sort: fast when few rows match.
+    Lookup,
+    /// Walk an index in time order and test each row against the set of matches (`+seq`
+    /// keeps SQLite from fetching by rowid): fast when many rows match, because a page
+    /// stops after its first rows instead of sorting every match (BENCHMARKS.md).
+    Scan,
+}
+
+/// Builds the condition; `q` is matched through the FTS index as `plan` says.
+pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) -> Condition {
     let mut c = Condition::new();
     if let Some(from) = filter.from {
         let p = c.param(micros(from));
@@ -77,8 +88,12 @@ pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>) -> Condition {
     }
     if let Some(q) = filter.q.as_deref().and_then(fts_query) {
         let p = c.param(q);
+        let column = match plan {
+            TextPlan::Lookup => "seq",
+            TextPlan::Scan => "+seq",
+        };
         c.and(&format!(
-            "seq IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {p})"
+            "{column} IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {p})"
         ));
     }
     c

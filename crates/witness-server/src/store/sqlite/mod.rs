@@ -20,6 +20,7 @@ use witness_api::{
     AuditEvent, EventFilter, EventPage, Histogram, HistogramBucket, Settings, User, VerifyReport,
 };
 
+use self::filter_sql::TextPlan;
 use self::row::{COLUMNS, EventRow, from_micros, micros};
 use self::writer::{ChainHead, WriteCommand};
 use super::{
@@ -135,9 +136,35 @@ fn column_probe(conn: &Connection) -> impl Fn(&str, &str) -> bool + '_ {
     }
 }
 
+/// Above this many free-text matches a page walks the time index instead of fetching and
+/// sorting every match. Counting stops here, so the probe itself stays cheap.
+const COMMON_TEXT_MATCHES: i64 = 10_000;
+
+/// The plan for a page's free-text condition, from a count of its matches that stops at
+/// `COMMON_TEXT_MATCHES`. On an error it answers `Lookup`, which is always correct.
+fn text_plan(conn: &Connection, filter: &EventFilter) -> TextPlan {
+    let Some(q) = filter.q.as_deref().and_then(filter_sql::fts_query) else {
+        return TextPlan::Lookup;
+    };
+    let matches = conn
+        .prepare_cached(
+            "SELECT count(*) FROM (SELECT 1 FROM events_fts WHERE events_fts MATCH ?1 LIMIT ?2)",
+        )
+        .and_then(|mut statement| {
+            statement.query_row(params![q, COMMON_TEXT_MATCHES], |row| row.get::<_, i64>(0))
+        })
+        .unwrap_or(0);
+    if matches >= COMMON_TEXT_MATCHES {
+        TextPlan::Scan
+    } else {
+        TextPlan::Lookup
+    }
+}
+
 fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
     let probe = column_probe(conn);
-    let mut condition = filter_sql::condition(&query.filter, &probe);
+    let plan = text_plan(conn, &query.filter);
+    let mut condition = filter_sql::condition(&query.filter, &probe, plan);
     let max_seq = match query.cursor {
         Some(cursor) => cursor.max_seq,
         None => conn.query_row("SELECT head_seq FROM chain_state WHERE id = 1", [], |row| {
@@ -271,6 +298,8 @@ fn histogram(
                     ..filter.clone()
                 },
                 &probe,
+                // Counting visits every match whatever the order.
+                TextPlan::Lookup,
             );
             condition.params.push(width_micros.into());
             (
