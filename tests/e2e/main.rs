@@ -692,7 +692,7 @@ async fn auditor_narrows_by_histogram_and_watches_the_live_tail() {
     harness.ingest(&lines).await;
 
     let browser = harness.browser().await;
-    // One hour: 120 bars of 30 s; the events are at 10:01 … 10:05.
+    // One hour: 60 bars of a minute; the events are at 10:01 … 10:05.
     browser
         .goto(&harness.url(
             "/login?next=%2Faudit%3Ffrom%3D2026-11-20T10%3A00%3A00Z%26to%3D2026-11-20T11%3A00%3A00Z",
@@ -701,16 +701,21 @@ async fn auditor_narrows_by_histogram_and_watches_the_live_tail() {
         .expect("open login");
     harness.log_in(&browser, AUDITOR, AUDITOR_PASSWORD).await;
     assert_eq!(wait_for_rows(&browser, 5).await, 5);
+    browser
+        .wait()
+        .for_element(Locator::Css(".histogram rect.bar"))
+        .await
+        .expect("the histogram");
     let bars = browser
         .find_all(Locator::Css(".histogram rect.bar"))
         .await
         .expect("the bars");
-    assert_eq!(bars.len(), 120);
+    assert_eq!(bars.len(), 60);
 
-    // Drag from the bar of 10:01:00 to the bar of 10:03:30: 10:01:00 to 10:04:00.
+    // Drag from the bar of 10:01 to the bar of 10:03: 10:01:00 to 10:04:00.
     let drag = fantoccini::actions::MouseActions::new("mouse".to_string())
         .then(fantoccini::actions::PointerAction::MoveToElement {
-            element: bars[2].clone(),
+            element: bars[1].clone(),
             duration: None,
             x: 0.0,
             y: 0.0,
@@ -719,7 +724,7 @@ async fn auditor_narrows_by_histogram_and_watches_the_live_tail() {
             button: fantoccini::actions::MOUSE_BUTTON_LEFT,
         })
         .then(fantoccini::actions::PointerAction::MoveToElement {
-            element: bars[7].clone(),
+            element: bars[3].clone(),
             duration: Some(std::time::Duration::from_millis(200)),
             x: 0.0,
             y: 0.0,
