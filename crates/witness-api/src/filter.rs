@@ -25,8 +25,38 @@ pub struct EventFilter {
     pub organization: Option<String>,
     /// Matches the workspace's id or name.
     pub workspace: Option<String>,
-    /// Free text: every word must occur (as a word prefix) somewhere in the event.
+    /// Free text: every word must occur as a whole word somewhere in the event; a word
+    /// followed by `*` matches as a prefix (`sign*`). See [`text_terms`].
     pub q: Option<String>,
+}
+
+/// One word of a free-text query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextTerm {
+    /// Lowercase; letters and digits only (the search index splits words at anything else).
+    pub word: String,
+    /// Written with a trailing `*`: any word starting with `word` matches.
+    pub prefix: bool,
+}
+
+/// The words of free text `q`, split where the search index splits (at anything but letters
+/// and digits). Whole words, because the index finds a whole word at once while a prefix makes
+/// it gather every word that starts with it (BENCHMARKS.md).
+pub fn text_terms(q: &str) -> Vec<TextTerm> {
+    let mut terms = Vec::new();
+    let mut rest = q;
+    while let Some(start) = rest.find(char::is_alphanumeric) {
+        let tail = &rest[start..];
+        let end = tail
+            .find(|c: char| !c.is_alphanumeric())
+            .unwrap_or(tail.len());
+        terms.push(TextTerm {
+            word: tail[..end].to_lowercase(),
+            prefix: tail[end..].starts_with('*'),
+        });
+        rest = &tail[end..];
+    }
+    terms
 }
 
 /// One value of a repeatable filter field.
@@ -254,8 +284,8 @@ fn parse_time(parameter: &str, value: &str, end: bool) -> Result<DateTime<Utc>, 
 
 impl EventFilter {
     /// Whether one event matches, evaluated in memory (live tail, the panel). Agrees with the
-    /// server's query for every field; free text is approximated by word-prefix matching over
-    /// the event's text, case-insensitively, as the search index does.
+    /// server's query for every field; free text is approximated by whole-word (or, for `word*`,
+    /// word-prefix) matching over the event's text, case-insensitively, as the search index does.
     pub fn matches(&self, event: &crate::AuditEvent) -> bool {
         if self.from.is_some_and(|from| event.timestamp < from)
             || self.to.is_some_and(|to| event.timestamp >= to)
@@ -301,9 +331,15 @@ impl EventFilter {
         if let Some(q) = &self.q {
             let text = searchable_text(event);
             let words: Vec<String> = split_words(&text).map(str::to_lowercase).collect();
-            let all_found = split_words(q)
-                .map(str::to_lowercase)
-                .all(|wanted| words.iter().any(|word| word.starts_with(&wanted)));
+            let all_found = text_terms(q).iter().all(|term| {
+                words.iter().any(|word| {
+                    if term.prefix {
+                        word.starts_with(&term.word)
+                    } else {
+                        *word == term.word
+                    }
+                })
+            });
             if !all_found {
                 return false;
             }
@@ -388,6 +424,24 @@ mod tests {
         assert!(filter.action[0].prefix);
         assert_eq!(filter.action[0].value, "member.");
         assert_eq!(filter.result, Some(AuditResult::Failure));
+    }
+
+    #[test]
+    fn free_text_splits_into_whole_words_and_starred_prefixes() {
+        let terms = text_terms("Role_Changed  sign* a*b *x ...");
+        let shown: Vec<(&str, bool)> = terms.iter().map(|t| (t.word.as_str(), t.prefix)).collect();
+        assert_eq!(
+            shown,
+            [
+                ("role", false),
+                ("changed", false),
+                ("sign", true),
+                ("a", true),
+                ("b", false),
+                ("x", false),
+            ]
+        );
+        assert!(text_terms(" *** ").is_empty());
     }
 
     #[test]
@@ -477,7 +531,9 @@ mod tests {
             !filter(&[("action", "member.*"), ("action", "!member.role_changed")]).matches(&alice)
         );
         assert!(!filter(&[("result", "failure")]).matches(&alice));
-        assert!(filter(&[("q", "ROLE alic")]).matches(&alice));
+        assert!(filter(&[("q", "ROLE alice")]).matches(&alice));
+        assert!(!filter(&[("q", "ROLE alic")]).matches(&alice));
+        assert!(filter(&[("q", "ROLE alic*")]).matches(&alice));
         assert!(!filter(&[("q", "deleted")]).matches(&alice));
         assert!(!filter(&[("from", "2026-11-21")]).matches(&alice));
         assert!(!filter(&[("to", "2026-11-20T10:00:00Z")]).matches(&alice));

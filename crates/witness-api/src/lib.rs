@@ -20,7 +20,7 @@ pub use events::{
     Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,
     IngestError, IngestResponse, Target, Tenant, VerifyReport,
 };
-pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, ValueMatch};
+pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, TextTerm, ValueMatch, text_terms};
 pub use health::Health;
 pub use settings::{Settings, SettingsUpdate};
 pub use users::{

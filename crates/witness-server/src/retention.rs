@@ -86,5 +86,35 @@ mod tests {
             "the changed setting applies at once"
         );
         assert_eq!(store.verify(true).await.expect("verify").first_break, None);
+
+        // The per-minute summaries lost the deleted event too.
+        let kept = store
+            .query(crate::store::EventQuery {
+                filter: witness_api::EventFilter::default(),
+                limit: 10,
+                cursor: None,
+            })
+            .await
+            .expect("query");
+        assert_eq!(kept.events.len(), 1);
+        let days = |action: Vec<witness_api::ValueMatch>| witness_api::EventFilter {
+            from: Some("2025-12-31T00:00:00Z".parse().expect("time")),
+            to: Some("2026-01-03T00:00:00Z".parse().expect("time")),
+            action,
+            ..witness_api::EventFilter::default()
+        };
+        let exact = witness_api::ValueMatch {
+            value: kept.events[0].action.clone(),
+            negated: false,
+            prefix: false,
+        };
+        for filter in [days(Vec::new()), days(vec![exact])] {
+            let histogram = store
+                .histogram(filter, Some(86_400))
+                .await
+                .expect("histogram");
+            assert_eq!(histogram.total, 1);
+            assert_eq!(histogram.buckets[2].count, 1, "2026-01-02");
+        }
     }
 }

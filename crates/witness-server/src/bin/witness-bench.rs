@@ -122,6 +122,9 @@ struct Args {
     /// Keep the work directory (and its databases) at the end.
     #[arg(long)]
     keep: bool,
+    /// Run only the query cases whose name contains one of these (comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
     /// Seed of the event generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
@@ -2099,7 +2102,17 @@ async fn query_part(
         start,
         end,
     });
-    let cases = cases(picks.clone());
+    let mut cases = cases(picks.clone());
+    if !args.only.is_empty() {
+        cases.retain(|case| {
+            args.only
+                .iter()
+                .any(|part| case.name.contains(part.as_str()))
+        });
+        if cases.is_empty() {
+            bail!("--only matches no query case");
+        }
+    }
 
     queries(args, picks, &cases, &store, address, &db_path, n).await
 }

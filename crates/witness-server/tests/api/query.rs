@@ -104,6 +104,13 @@ async fn every_filter_narrows_the_set() {
     assert_eq!(count("actor=alice&action=member.*&result=success").await, 2);
     assert_eq!(count("q=archived").await, 1);
     assert_eq!(count("q=role").await, 1);
+    assert_eq!(count("q=rol").await, 0, "a word matches whole");
+    assert_eq!(
+        count("q=rol*").await,
+        1,
+        "a starred word matches as a prefix"
+    );
+    assert_eq!(count("q=ROLE ali*").await, 1);
     assert_eq!(count("q=alice repo").await, 4);
     assert_eq!(count("q=nobody").await, 0);
 }
@@ -246,6 +253,77 @@ async fn histogram_counts_the_filtered_events_per_bucket() {
         .await;
     let counts: Vec<u64> = failures.buckets.iter().map(|b| b.count).collect();
     assert_eq!(counts, vec![2, 1]);
+}
+
+/// Several actions (a prefix, or values) page as one merged list, newest first, in any page size.
+#[tokio::test]
+async fn several_actions_page_as_one_list() {
+    let (app, key) = seeded().await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/api/audit/events?action=member.*&action=repo.created&action=repo.archived\
+                        &action=!member.removed&limit=2"
+            .to_string();
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page: EventPage = app.get_json(&key, &path).await;
+        assert!(page.events.len() <= 2);
+        seen.extend(page.events.into_iter().map(|e| (e.timestamp, e.action)));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let minutes: Vec<u32> = seen
+        .iter()
+        .map(|(time, _)| chrono::Timelike::minute(time))
+        .collect();
+    assert_eq!(minutes, vec![8, 7, 6, 5, 3, 2, 0], "{seen:?}");
+}
+
+#[tokio::test]
+async fn histogram_by_action_counts_per_bucket() {
+    let (app, key) = seeded().await;
+    let counts = |query: &'static str| {
+        let app = &app;
+        let key = &key;
+        async move {
+            let histogram: Histogram = app
+                .get_json(
+                    key,
+                    &format!(
+                        "/api/audit/histogram?from=2026-11-20T10:00:00Z&to=2026-11-20T10:10:00Z\
+                         &bucket=5m&{query}"
+                    ),
+                )
+                .await;
+            histogram
+                .buckets
+                .iter()
+                .map(|b| b.count)
+                .collect::<Vec<u64>>()
+        }
+    };
+    // member.* at minutes 0 1 3 6 7 9, repo.* at 2 4 5 8.
+    assert_eq!(counts("action=member.*").await, vec![3, 3]);
+    assert_eq!(counts("action=member.added").await, vec![1, 2]);
+    assert_eq!(
+        counts("action=member.*&action=!member.added").await,
+        vec![2, 1]
+    );
+    assert_eq!(counts("action=!member.*").await, vec![2, 2]);
+    assert_eq!(
+        counts("action=repo.*&action=member.removed").await,
+        vec![3, 3]
+    );
+    assert_eq!(counts("action=nothing.*").await, vec![0, 0]);
+    assert_eq!(
+        counts("action=member.*&actor=alice").await,
+        vec![2, 0],
+        "with other filters too"
+    );
 }
 
 #[tokio::test]
@@ -442,4 +520,89 @@ async fn a_common_word_pages_in_time_order_without_gaps() {
         .await;
     assert_eq!(rare.events.len(), 1);
     assert_eq!(rare.events[0].target.id.as_deref(), Some("repo-4242"));
+}
+
+/// The common-word walk reads matches in storage order and stops early: events stored far out of
+/// time order (a late backfill, a clock a day ahead) must still be on their pages.
+#[tokio::test]
+async fn a_common_word_finds_events_stored_out_of_time_order() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-01T00:00:00Z")
+        .expect("a valid time")
+        .with_timezone(&chrono::Utc);
+    let line = |ts: chrono::DateTime<chrono::Utc>, n: usize| {
+        clef_line(
+            &ts.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            "repo.commonplace",
+            "bob",
+            &format!("repo-{n}"),
+            "success",
+        )
+    };
+    let mut expected = Vec::new();
+    // In time order, one a second: the walk stops after a block or two for a page...
+    let in_order: Vec<String> = (0..12_000)
+        .map(|i| {
+            let ts = base + chrono::Duration::seconds(i);
+            expected.push(ts);
+            line(ts, i as usize)
+        })
+        .collect();
+    // ...but one event from a clock a day ahead is stored early, among the oldest...
+    let ahead = base + chrono::Duration::days(1);
+    expected.push(ahead);
+    let mut batches: Vec<String> = vec![in_order[..1_000].join("\n"), line(ahead, 30_000)];
+    batches.extend(
+        in_order[1_000..]
+            .chunks(2_000)
+            .map(|chunk| chunk.join("\n")),
+    );
+    // ...and late arrivals from all over the past are stored last.
+    let late: Vec<String> = (0..30)
+        .map(|k| {
+            let ts = base + chrono::Duration::milliseconds(k * 400_000 + 500);
+            expected.push(ts);
+            line(ts, 20_000 + k as usize)
+        })
+        .collect();
+    batches.push(late.join("\n"));
+    for body in batches {
+        assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    }
+    expected.sort_unstable_by(|a, b| b.cmp(a));
+
+    let read = app.read_key().await;
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let mut path = "/api/audit/events?q=commonplace&action=!witness.*&limit=250".to_string();
+        if let Some(cursor) = &cursor {
+            path.push_str(&format!("&cursor={cursor}"));
+        }
+        let page: EventPage = app.get_json(&read, &path).await;
+        seen.extend(page.events.into_iter().map(|e| e.timestamp));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen.len(), expected.len(), "every match, once");
+    assert!(seen == expected, "newest first by event time");
+
+    // A time range: only its events, newest first.
+    let page: EventPage = app
+        .get_json(
+            &read,
+            "/api/audit/events?q=commonplace&action=!witness.*\
+             &from=2026-11-01T00:00:00Z&to=2026-11-01T00:06:41Z&limit=1000",
+        )
+        .await;
+    let in_range: Vec<_> = expected
+        .iter()
+        .copied()
+        .filter(|ts| *ts < base + chrono::Duration::seconds(401))
+        .collect();
+    let got: Vec<_> = page.events.iter().map(|e| e.timestamp).collect();
+    assert_eq!(got, in_range);
 }

@@ -1,7 +1,7 @@
 //! An `EventFilter` as an SQL condition on `events`, with its parameters.
 
 use rusqlite::types::Value as SqlValue;
-use witness_api::{EventFilter, ValueMatch};
+use witness_api::{EventFilter, ValueMatch, text_terms};
 
 use super::row::micros;
 
@@ -11,19 +11,26 @@ pub struct Condition {
 }
 
 impl Condition {
-    fn new() -> Self {
+    pub fn new() -> Self {
+        Self::continuing(Vec::new())
+    }
+
+    /// A condition whose parameters are numbered after `params`, so that several conditions
+    /// can share one statement.
+    pub fn continuing(params: Vec<SqlValue>) -> Self {
         Condition {
             sql: String::from("1"),
-            params: Vec::new(),
+            params,
         }
     }
 
-    fn and(&mut self, clause: &str) {
+    pub fn and(&mut self, clause: &str) {
         self.sql.push_str(" AND ");
         self.sql.push_str(clause);
     }
 
-    fn param(&mut self, value: impl Into<SqlValue>) -> String {
+    /// Adds a parameter and returns its placeholder.
+    pub fn param(&mut self, value: impl Into<SqlValue>) -> String {
         self.params.push(value.into());
         format!("?{}", self.params.len())
     }
@@ -49,6 +56,12 @@ pub enum TextPlan {
 /// Builds the condition; `q` is matched through the FTS index as `plan` says.
 pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) -> Condition {
     let mut c = Condition::new();
+    add_filter(&mut c, filter, probe, plan);
+    c
+}
+
+/// Adds `filter`'s clauses to `c`.
+pub fn add_filter(c: &mut Condition, filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) {
     if let Some(from) = filter.from {
         let p = c.param(micros(from));
         c.and(&format!("ts >= {p}"));
@@ -58,13 +71,13 @@ pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) -
         c.and(&format!("ts < {p}"));
     }
     matches(
-        &mut c,
+        c,
         &filter.actor,
         &["actor_id", "actor_name", "actor_email"],
         probe,
     );
-    matches(&mut c, &filter.action, &["action"], probe);
-    matches(&mut c, &filter.target, &["target_id", "target_name"], probe);
+    matches(c, &filter.action, &["action"], probe);
+    matches(c, &filter.target, &["target_id", "target_name"], probe);
     if let Some(result) = filter.result {
         let p = c.param(result.as_str().to_string());
         c.and(&format!("result = {p}"));
@@ -83,7 +96,7 @@ pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) -
                 negated: false,
                 prefix: false,
             };
-            matches(&mut c, std::slice::from_ref(&m), &columns, probe);
+            matches(c, std::slice::from_ref(&m), &columns, probe);
         }
     }
     if let Some(q) = filter.q.as_deref().and_then(fts_query) {
@@ -96,7 +109,59 @@ pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) -
             "{column} IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {p})"
         ));
     }
-    c
+}
+
+/// The most actions a prefix is expanded to; beyond it the prefix stays a GLOB range.
+pub const MAX_EXPANDED_ACTIONS: usize = 64;
+
+/// The actions stored that start with a prefix, or `None` when there are more than
+/// `MAX_EXPANDED_ACTIONS`.
+pub type ActionLister<'a> = &'a dyn Fn(&str) -> Option<Vec<String>>;
+
+/// The exact actions `filter` includes, with prefixes expanded through `list`: `None` when it
+/// includes no action (every action) or a prefix has too many.
+pub fn included_actions(filter: &EventFilter, list: ActionLister<'_>) -> Option<Vec<String>> {
+    let mut actions: Vec<String> = Vec::new();
+    let mut any = false;
+    for m in filter.action.iter().filter(|m| !m.negated) {
+        any = true;
+        if m.prefix {
+            actions.extend(list(&m.value)?);
+        } else {
+            actions.push(m.value.clone());
+        }
+    }
+    if !any {
+        return None;
+    }
+    actions.sort();
+    actions.dedup();
+    actions.retain(|action| !filter.action.iter().any(|m| m.negated && m.matches(action)));
+    Some(actions)
+}
+
+/// `filter` as one filter per included action (prefixes expanded), whose pages can be merged:
+/// each walks its `(action, ts)` index newest first and stops after a page, where one
+/// condition over several actions makes SQLite collect and sort every match (BENCHMARKS.md).
+/// One filter when there is nothing to split.
+pub fn split_by_action(filter: &EventFilter, list: ActionLister<'_>) -> Vec<EventFilter> {
+    let Some(actions) = included_actions(filter, list) else {
+        return vec![filter.clone()];
+    };
+    if actions.is_empty() || actions.len() > MAX_EXPANDED_ACTIONS {
+        return vec![filter.clone()];
+    }
+    actions
+        .into_iter()
+        .map(|action| EventFilter {
+            action: vec![ValueMatch {
+                value: action,
+                negated: false,
+                prefix: false,
+            }],
+            ..filter.clone()
+        })
+        .collect()
 }
 
 /// Included values: any of them, in any of the columns. Excluded values: none of them, in none
@@ -160,13 +225,19 @@ fn escape_glob(text: &str) -> String {
 }
 
 /// Free text as an FTS5 query: every word (split where the index's tokenizer splits, at
-/// anything but letters and digits) must occur as a word prefix. Each word is quoted, so no
-/// FTS5 syntax can come from the user. `None` when there is no word at all.
+/// anything but letters and digits) must occur as a whole word, or as a word prefix when
+/// written with a trailing `*`. Each word is quoted, so no FTS5 syntax can come from the user.
+/// `None` when there is no word at all.
 pub fn fts_query(text: &str) -> Option<String> {
-    let words: Vec<String> = text
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
-        .map(|word| format!("\"{}\"*", word.replace('"', "\"\"")))
+    let words: Vec<String> = text_terms(text)
+        .into_iter()
+        .map(|term| {
+            format!(
+                "\"{}\"{}",
+                term.word.replace('"', "\"\""),
+                if term.prefix { "*" } else { "" }
+            )
+        })
         .collect();
     if words.is_empty() {
         None
@@ -183,12 +254,12 @@ mod tests {
     fn free_text_is_quoted_word_by_word() {
         assert_eq!(
             fts_query("role_changed alice@example.com").as_deref(),
-            Some("\"role\"* AND \"changed\"* AND \"alice\"* AND \"example\"* AND \"com\"*")
+            Some("\"role\" AND \"changed\" AND \"alice\" AND \"example\" AND \"com\"")
         );
         assert_eq!(fts_query("  ... "), None);
         assert_eq!(
-            fts_query("NEAR(a b)").as_deref(),
-            Some("\"NEAR\"* AND \"a\"* AND \"b\"*")
+            fts_query("NEAR(a b*)").as_deref(),
+            Some("\"near\" AND \"a\" AND \"b\"*")
         );
     }
 

@@ -5,6 +5,7 @@ mod config;
 mod filter_sql;
 pub mod row;
 pub mod schema;
+mod text_walk;
 mod verify;
 mod writer;
 
@@ -136,7 +137,7 @@ fn column_probe(conn: &Connection) -> impl Fn(&str, &str) -> bool + '_ {
     }
 }
 
-/// Above this many free-text matches a page walks the time index instead of fetching and
+/// Above this many free-text matches a page walks in time order instead of fetching and
 /// sorting every match. Counting stops here, so the probe itself stays cheap.
 const COMMON_TEXT_MATCHES: i64 = 10_000;
 
@@ -161,35 +162,140 @@ fn text_plan(conn: &Connection, filter: &EventFilter) -> TextPlan {
     }
 }
 
+/// The stored actions starting with `prefix`, one index seek each; `None` when there are more
+/// than `MAX_EXPANDED_ACTIONS` (or on an error: the prefix then stays a GLOB range).
+fn actions_with_prefix(conn: &Connection, prefix: &str) -> Option<Vec<String>> {
+    let mut first = conn
+        .prepare_cached("SELECT action FROM events WHERE action >= ?1 ORDER BY action LIMIT 1")
+        .ok()?;
+    let mut next = conn
+        .prepare_cached("SELECT action FROM events WHERE action > ?1 ORDER BY action LIMIT 1")
+        .ok()?;
+    let mut actions: Vec<String> = Vec::new();
+    let mut current: Option<String> = first
+        .query_row(params![prefix], |row| row.get(0))
+        .optional()
+        .ok()?;
+    while let Some(action) = current {
+        if !action.starts_with(prefix) {
+            break;
+        }
+        if actions.len() == filter_sql::MAX_EXPANDED_ACTIONS {
+            return None;
+        }
+        current = next
+            .query_row(params![action], |row| row.get(0))
+            .optional()
+            .ok()?;
+        actions.push(action);
+    }
+    Some(actions)
+}
+
+/// The exact actions a filter of actions alone selects, for the per-action minute counts;
+/// `None` when there are too many.
+fn selected_actions(conn: &Connection, filter: &EventFilter) -> Option<Vec<String>> {
+    if filter.action.iter().all(|m| m.negated) {
+        let mut all = actions_with_prefix(conn, "")?;
+        all.retain(|action| !filter.action.iter().any(|m| m.matches(action)));
+        Some(all)
+    } else {
+        filter_sql::included_actions(filter, &|prefix| actions_with_prefix(conn, prefix))
+    }
+}
+
 fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
-    let probe = column_probe(conn);
-    let plan = text_plan(conn, &query.filter);
-    let mut condition = filter_sql::condition(&query.filter, &probe, plan);
+    // One snapshot for the probes, the expansions and the page.
+    let snapshot = conn.unchecked_transaction()?;
+    let filter = &query.filter;
     let max_seq = match query.cursor {
         Some(cursor) => cursor.max_seq,
         None => conn.query_row("SELECT head_seq FROM chain_state WHERE id = 1", [], |row| {
             row.get(0)
         })?,
     };
-    let mut sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE {} AND seq <= ?",
-        condition.sql
-    );
-    condition.params.push(max_seq.into());
-    if let Some(cursor) = query.cursor {
-        // A row value, so that SQLite turns it into one range on the (ts, seq) index: the
-        // spelled-out OR made every deep page cost in proportion to its depth.
-        sql.push_str(" AND (ts, seq) < (?, ?)");
-        condition.params.push(cursor.ts_micros.into());
-        condition.params.push(cursor.seq.into());
-    }
-    sql.push_str(" ORDER BY ts DESC, seq DESC LIMIT ?");
-    condition.params.push((query.limit as i64 + 1).into());
+    let after = query.cursor.map(|cursor| (cursor.ts_micros, cursor.seq));
+    let wanted = query.limit + 1;
+    let probe = column_probe(conn);
+    let plan = text_plan(conn, filter);
+    // Besides the text, only a time range and exclusions: most matches are on the page, so
+    // the walk in storage order stops early.
+    let text_and_exclusions_only = [&filter.actor, &filter.action, &filter.target]
+        .iter()
+        .all(|values| values.iter().all(|m| m.negated))
+        && filter.result.is_none()
+        && filter.ip.is_none()
+        && filter.organization.is_none()
+        && filter.workspace.is_none();
+    let fts = filter.q.as_deref().and_then(filter_sql::fts_query);
 
-    let mut statement = conn.prepare_cached(&sql)?;
-    let mut rows: Vec<EventRow> = statement
-        .query_map(params_from_iter(condition.params.iter()), EventRow::read)?
-        .collect::<Result<_, _>>()?;
+    let mut rows: Vec<EventRow> = match fts {
+        Some(fts) if plan == TextPlan::Scan && text_and_exclusions_only => {
+            let others = EventFilter {
+                q: None,
+                ..filter.clone()
+            };
+            text_walk::TextWalk {
+                fts: &fts,
+                condition: filter_sql::condition(&others, &probe, plan),
+                from: filter.from.map(micros),
+                to: filter.to.map(micros),
+                max_seq,
+                after,
+                limit: wanted,
+            }
+            .rows(conn)?
+        }
+        fts => {
+            // With free text, the text's matches drive the page: no split.
+            let branches = if fts.is_some() {
+                vec![filter.clone()]
+            } else {
+                filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))
+            };
+            let mut params = Vec::new();
+            let mut selects = Vec::new();
+            for branch in &branches {
+                let mut c = filter_sql::Condition::continuing(params);
+                filter_sql::add_filter(&mut c, branch, &probe, plan);
+                let max = c.param(max_seq);
+                c.and(&format!("seq <= {max}"));
+                if let Some((ts, seq)) = after {
+                    // A row value, so that SQLite turns it into one range on the (ts, seq)
+                    // index: the spelled-out OR made every deep page cost in proportion to
+                    // its depth.
+                    let (ts, seq) = (c.param(ts), c.param(seq));
+                    c.and(&format!("(ts, seq) < ({ts}, {seq})"));
+                }
+                let limit = c.param(wanted as i64);
+                selects.push(format!(
+                    "SELECT {COLUMNS} FROM events WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
+                    c.sql
+                ));
+                params = c.params;
+            }
+            let sql = if selects.len() == 1 {
+                selects.remove(0)
+            } else {
+                // Each branch stops after its own page; the merge sorts only those rows.
+                params.push((wanted as i64).into());
+                format!(
+                    "{} ORDER BY ts DESC, seq DESC LIMIT ?{}",
+                    selects
+                        .iter()
+                        .map(|select| format!("SELECT * FROM ({select})"))
+                        .collect::<Vec<_>>()
+                        .join(" UNION ALL "),
+                    params.len()
+                )
+            };
+            let mut statement = conn.prepare_cached(&sql)?;
+            statement
+                .query_map(params_from_iter(params.iter()), EventRow::read)?
+                .collect::<Result<_, _>>()?
+        }
+    };
+    drop(snapshot);
     let next_cursor = if rows.len() > query.limit {
         rows.truncate(query.limit);
         rows.last().map(|last| {
@@ -232,6 +338,8 @@ fn histogram(
     filter: &EventFilter,
     bucket_seconds: Option<u64>,
 ) -> StoreResult<Histogram> {
+    // One snapshot for the action list and the counts.
+    let _snapshot = conn.unchecked_transaction()?;
     let to = filter.to.unwrap_or_else(Utc::now);
     let from = match filter.from {
         Some(from) => from,
@@ -275,42 +383,72 @@ fn histogram(
         ..filter.clone()
     }
     .is_empty();
-    let (sql, params): (String, Vec<rusqlite::types::Value>) =
-        if only_time && width_micros % 60_000_000 == 0 {
-            // Whole-minute buckets over the unfiltered set come from the per-minute counts.
-            let per_bucket = width_micros / 60_000_000;
-            (
-                "SELECT minute / ?1, SUM(n) FROM minute_counts WHERE minute >= ?2 AND minute < ?3 \
+    let only_actions = !filter.action.is_empty()
+        && EventFilter {
+            from: None,
+            to: None,
+            action: Vec::new(),
+            ..filter.clone()
+        }
+        .is_empty();
+    let whole_minutes = width_micros % 60_000_000 == 0;
+    let actions = if only_actions && whole_minutes {
+        selected_actions(conn, filter)
+    } else {
+        None
+    };
+    let (sql, params): (String, Vec<rusqlite::types::Value>) = if let Some(actions) = actions {
+        // Whole-minute buckets over some actions come from the per-action minute counts.
+        let per_bucket = width_micros / 60_000_000;
+        let list = serde_json::to_string(&actions)
+            .map_err(|error| StoreError::Backend(error.to_string()))?;
+        (
+            "SELECT minute / ?1, SUM(n) FROM action_minutes \
+             WHERE action IN (SELECT value FROM json_each(?4)) AND minute >= ?2 AND minute < ?3 \
+             GROUP BY 1"
+                .to_string(),
+            vec![
+                per_bucket.into(),
+                (first * per_bucket).into(),
+                ((last + 1) * per_bucket).into(),
+                list.into(),
+            ],
+        )
+    } else if only_time && whole_minutes {
+        // Whole-minute buckets over the unfiltered set come from the per-minute counts.
+        let per_bucket = width_micros / 60_000_000;
+        (
+            "SELECT minute / ?1, SUM(n) FROM minute_counts WHERE minute >= ?2 AND minute < ?3 \
                  GROUP BY 1"
-                    .to_string(),
-                vec![
-                    per_bucket.into(),
-                    (first * per_bucket).into(),
-                    ((last + 1) * per_bucket).into(),
-                ],
-            )
-        } else {
-            let probe = column_probe(conn);
-            let mut condition = filter_sql::condition(
-                &EventFilter {
-                    from: Some(from_micros(first * width_micros)),
-                    to: Some(to),
-                    ..filter.clone()
-                },
-                &probe,
-                // Counting visits every match whatever the order.
-                TextPlan::Lookup,
-            );
-            condition.params.push(width_micros.into());
-            (
-                format!(
-                    "SELECT ts / ?{} , COUNT(*) FROM events WHERE {} GROUP BY 1",
-                    condition.params.len(),
-                    condition.sql
-                ),
-                condition.params,
-            )
-        };
+                .to_string(),
+            vec![
+                per_bucket.into(),
+                (first * per_bucket).into(),
+                ((last + 1) * per_bucket).into(),
+            ],
+        )
+    } else {
+        let probe = column_probe(conn);
+        let mut condition = filter_sql::condition(
+            &EventFilter {
+                from: Some(from_micros(first * width_micros)),
+                to: Some(to),
+                ..filter.clone()
+            },
+            &probe,
+            // Counting visits every match whatever the order.
+            TextPlan::Lookup,
+        );
+        condition.params.push(width_micros.into());
+        (
+            format!(
+                "SELECT ts / ?{} , COUNT(*) FROM events WHERE {} GROUP BY 1",
+                condition.params.len(),
+                condition.sql
+            ),
+            condition.params,
+        )
+    };
     let mut statement = conn.prepare_cached(&sql)?;
     let mut rows = statement.query(params_from_iter(params.iter()))?;
     let mut total = 0;
@@ -373,13 +511,34 @@ fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64
     let Some((last_seq, last_hash)) = last else {
         return Ok(0);
     };
+    // The summaries lose what is deleted (minutes as in schema::minute_of: rounded down).
+    const MINUTE: &str = "(ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000";
     tx.execute(
-        "UPDATE minute_counts SET n = n - (SELECT COUNT(*) FROM events \
-         WHERE seq <= ?1 AND ts / 60000000 = minute_counts.minute) \
-         WHERE minute IN (SELECT DISTINCT ts / 60000000 FROM events WHERE seq <= ?1)",
+        &format!(
+            "UPDATE minute_counts SET n = minute_counts.n - gone.count \
+             FROM (SELECT {MINUTE} AS at_minute, COUNT(*) AS count FROM events \
+                   WHERE seq <= ?1 GROUP BY 1) AS gone \
+             WHERE minute_counts.minute = gone.at_minute"
+        ),
         params![last_seq],
     )?;
     tx.execute("DELETE FROM minute_counts WHERE n <= 0", [])?;
+    tx.execute(
+        &format!(
+            "UPDATE action_minutes SET n = action_minutes.n - gone.count \
+             FROM (SELECT action AS of_action, {MINUTE} AS at_minute, COUNT(*) AS count \
+                   FROM events WHERE seq <= ?1 GROUP BY 1, 2) AS gone \
+             WHERE action_minutes.action = gone.of_action \
+             AND action_minutes.minute = gone.at_minute"
+        ),
+        params![last_seq],
+    )?;
+    tx.execute("DELETE FROM action_minutes WHERE n <= 0", [])?;
+    // A block partly deleted keeps its (now wider than needed) time range: still a true bound.
+    tx.execute(
+        "DELETE FROM seq_blocks WHERE block < (?1 + 1) >> ?2",
+        params![last_seq, schema::BLOCK_SHIFT],
+    )?;
     tx.execute(
         "DELETE FROM events_fts WHERE rowid <= ?1",
         params![last_seq],

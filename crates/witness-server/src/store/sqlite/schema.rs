@@ -70,6 +70,24 @@ CREATE TABLE IF NOT EXISTS minute_counts (
     n      INTEGER NOT NULL
 ) WITHOUT ROWID;
 
+-- Events per action per minute of event time: histograms filtered by action without
+-- scanning events.
+CREATE TABLE IF NOT EXISTS action_minutes (
+    action TEXT NOT NULL,
+    minute INTEGER NOT NULL,      -- ts / 60 000 000, rounded down
+    n      INTEGER NOT NULL,
+    PRIMARY KEY (action, minute)
+) WITHOUT ROWID;
+
+-- The range of event times in each block of 4096 consecutive seqs. Events arrive roughly in
+-- time order, so walking free-text matches newest-stored first, a page can stop as soon as no
+-- unread block can hold a newer event (store/sqlite/text_walk.rs).
+CREATE TABLE IF NOT EXISTS seq_blocks (
+    block  INTEGER PRIMARY KEY,   -- seq >> 12
+    min_ts INTEGER NOT NULL,
+    max_ts INTEGER NOT NULL
+);
+
 -- The chain's ends, written in the same transaction as the events they describe.
 CREATE TABLE IF NOT EXISTS chain_state (
     id            INTEGER PRIMARY KEY CHECK (id = 1),
@@ -120,7 +138,94 @@ CREATE TABLE IF NOT EXISTS settings (
 );
 "#;
 
+/// Seqs per row of `seq_blocks`, as a shift.
+pub const BLOCK_SHIFT: u32 = 12;
+
+/// The block of `seq_blocks` that holds `seq`.
+pub fn block_of(seq: i64) -> i64 {
+    seq >> BLOCK_SHIFT
+}
+
+/// The minute of `action_minutes` and `minute_counts` that holds `ts`.
+pub fn minute_of(ts: i64) -> i64 {
+    ts.div_euclid(60_000_000)
+}
+
+/// `PRAGMA user_version` once the summary tables hold every stored event.
+const SUMMARIES_VERSION: i64 = 2;
+
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if version < SUMMARIES_VERSION {
+        // A store made before the summary tables existed: fill them from its events, once.
+        conn.execute_batch(&format!(
+            "BEGIN IMMEDIATE;
+             DELETE FROM action_minutes;
+             INSERT INTO action_minutes (action, minute, n)
+                 SELECT action, (ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000, COUNT(*)
+                 FROM events GROUP BY 1, 2;
+             DELETE FROM seq_blocks;
+             INSERT INTO seq_blocks (block, min_ts, max_ts)
+                 SELECT seq >> {BLOCK_SHIFT}, MIN(ts), MAX(ts) FROM events GROUP BY 1;
+             PRAGMA user_version = {SUMMARIES_VERSION};
+             COMMIT;"
+        ))?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ingest::{BodyFormat, IngestLimits, parse_body};
+    use crate::store::{SqliteStore, Store};
+
+    /// A store written before the summary tables existed gets them filled when it is opened.
+    #[tokio::test]
+    async fn an_older_store_gets_its_summaries_on_open() {
+        let dir = tempfile::tempdir().expect("dir");
+        let body: String = (0..5)
+            .map(|i| {
+                format!(
+                    "{{\"@t\":\"2026-01-01T00:0{i}:30Z\",\"@mt\":\"x\",\"Action\":\"a.{}\"}}\n",
+                    i % 2
+                )
+            })
+            .collect();
+        {
+            let store = SqliteStore::open_in(dir.path()).expect("store");
+            let events = parse_body(BodyFormat::Clef, body.as_bytes(), &IngestLimits::default())
+                .expect("events");
+            store.append(events).await.expect("append");
+        }
+        let path = dir.path().join(super::super::DATABASE_FILE);
+        let summaries = |conn: &Connection| -> (i64, i64, i64) {
+            conn.query_row(
+                "SELECT (SELECT COUNT(*) FROM action_minutes WHERE action = 'a.0'), \
+                 (SELECT SUM(n) FROM action_minutes), (SELECT COUNT(*) FROM seq_blocks)",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )
+            .expect("summaries")
+        };
+        let conn = Connection::open(&path).expect("open");
+        let written = summaries(&conn);
+        assert_eq!(written, (3, 5, 1));
+        conn.execute_batch(
+            "DELETE FROM action_minutes; DELETE FROM seq_blocks; PRAGMA user_version = 0;",
+        )
+        .expect("make it old");
+        drop(conn);
+
+        drop(SqliteStore::open_in(dir.path()).expect("reopen"));
+        let conn = Connection::open(&path).expect("open");
+        assert_eq!(summaries(&conn), written);
+        let (min_ts, max_ts): (i64, i64) = conn
+            .query_row("SELECT min_ts, max_ts FROM seq_blocks", [], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .expect("block");
+        assert_eq!(max_ts - min_ts, 4 * 60_000_000);
+    }
 }
