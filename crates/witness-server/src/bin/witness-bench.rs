@@ -14,7 +14,6 @@
 //! distribution, 20 organizations, 100 workspaces, timestamps over the last 30 days), so runs
 //! with the same flags store the same data.
 
-use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -40,6 +39,7 @@ use witness_server::model::NewEvent;
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
 use witness_server::store::sqlite::row::{EventRow, INSERT_SQL};
+use witness_server::store::sqlite::summaries::Summaries;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
 use witness_server::store::{Cursor, EventQuery, Permission, Store};
 
@@ -1574,7 +1574,7 @@ fn raw_baseline(
         let sent = Instant::now();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
         let received = Utc::now().timestamp_micros().max(last_received);
-        let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
+        let mut summaries = Summaries::default();
         {
             let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
             let mut insert_text =
@@ -1590,16 +1590,10 @@ fn raw_baseline(
                 if variant.fts {
                     insert_text.execute(params![row.seq, text])?;
                 }
-                *minutes.entry(row.ts.div_euclid(60_000_000)).or_default() += 1;
+                summaries.add(&row);
                 prev = hash;
             }
-            let mut count_minute = tx.prepare_cached(
-                "INSERT INTO minute_counts (minute, n) VALUES (?1, ?2) \
-                 ON CONFLICT (minute) DO UPDATE SET n = n + excluded.n",
-            )?;
-            for (minute, n) in minutes {
-                count_minute.execute(params![minute, n])?;
-            }
+            summaries.write(&tx)?;
             tx.execute(
                 "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
                 params![seq, prev.to_vec()],

@@ -5,6 +5,7 @@ mod config;
 mod filter_sql;
 pub mod row;
 pub mod schema;
+pub mod summaries;
 mod text_walk;
 mod verify;
 mod writer;
@@ -246,13 +247,9 @@ fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
             }
             .rows(conn)?
         }
-        fts => {
-            // With free text, the text's matches drive the page: no split.
-            let branches = if fts.is_some() {
-                vec![filter.clone()]
-            } else {
-                filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))
-            };
+        _ => {
+            let branches =
+                filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix));
             let mut params = Vec::new();
             let mut selects = Vec::new();
             for branch in &branches {

@@ -108,7 +108,7 @@ impl TextWalk<'_> {
             for row in rows {
                 page.push(row?);
             }
-            page.sort_unstable_by(|a, b| (b.ts, b.seq).cmp(&(a.ts, a.seq)));
+            page.sort_unstable_by_key(|row| std::cmp::Reverse((row.ts, row.seq)));
             page.truncate(self.limit);
             if exhausted {
                 break;

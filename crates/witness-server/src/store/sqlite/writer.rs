@@ -2,7 +2,6 @@
 //! commits whatever has queued up together (group commit), so concurrent requests share an
 //! fsync instead of waiting for one each.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, TryRecvError};
 
@@ -12,7 +11,7 @@ use tokio::sync::{broadcast, oneshot};
 use witness_api::AuditEvent;
 
 use super::row::{EventRow, INSERT_SQL};
-use super::schema::{block_of, minute_of};
+use super::summaries::Summaries;
 use crate::model::NewEvent;
 use crate::store::{AppendReceipt, StoreError, StoreResult};
 
@@ -146,9 +145,7 @@ fn insert_group(
 ) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let received = Utc::now().timestamp_micros().max(head.last_received);
-    let mut minutes: BTreeMap<i64, i64> = BTreeMap::new();
-    let mut action_minutes: BTreeMap<(String, i64), i64> = BTreeMap::new();
-    let mut blocks: BTreeMap<i64, (i64, i64)> = BTreeMap::new();
+    let mut summaries = Summaries::default();
     {
         let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
         let mut insert_text =
@@ -163,14 +160,7 @@ fn insert_group(
                 row.hash = hash.to_vec();
                 row.insert(&mut insert_event)?;
                 insert_text.execute(params![row.seq, row.search_text()])?;
-                let minute = minute_of(row.ts);
-                *minutes.entry(minute).or_default() += 1;
-                *action_minutes
-                    .entry((row.action.clone(), minute))
-                    .or_default() += 1;
-                let range = blocks.entry(block_of(seq)).or_insert((row.ts, row.ts));
-                range.0 = range.0.min(row.ts);
-                range.1 = range.1.max(row.ts);
+                summaries.add(&row);
                 head.seq = seq;
                 head.hash = hash;
                 if let Some(appended) = appended.as_deref_mut() {
@@ -183,28 +173,7 @@ fn insert_group(
             };
             replies.push((reply, receipt));
         }
-        let mut count_minute = tx.prepare_cached(
-            "INSERT INTO minute_counts (minute, n) VALUES (?1, ?2) \
-             ON CONFLICT (minute) DO UPDATE SET n = n + excluded.n",
-        )?;
-        for (minute, n) in minutes {
-            count_minute.execute(params![minute, n])?;
-        }
-        let mut count_action_minute = tx.prepare_cached(
-            "INSERT INTO action_minutes (action, minute, n) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (action, minute) DO UPDATE SET n = n + excluded.n",
-        )?;
-        for ((action, minute), n) in action_minutes {
-            count_action_minute.execute(params![action, minute, n])?;
-        }
-        let mut widen_block = tx.prepare_cached(
-            "INSERT INTO seq_blocks (block, min_ts, max_ts) VALUES (?1, ?2, ?3) \
-             ON CONFLICT (block) DO UPDATE SET min_ts = MIN(min_ts, excluded.min_ts), \
-             max_ts = MAX(max_ts, excluded.max_ts)",
-        )?;
-        for (block, (min_ts, max_ts)) in blocks {
-            widen_block.execute(params![block, min_ts, max_ts])?;
-        }
+        summaries.write(&tx)?;
         tx.execute(
             "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
             params![head.seq, head.hash.to_vec()],
