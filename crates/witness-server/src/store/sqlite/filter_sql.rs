@@ -140,6 +140,18 @@ pub fn included_actions(filter: &EventFilter, list: ActionLister<'_>) -> Option<
     Some(actions)
 }
 
+/// Whether a filter selects rows by a value other than the action or the text (exclusions and
+/// time ranges do not count): that value's index then drives a page.
+pub fn selects_besides_action(filter: &EventFilter) -> bool {
+    [&filter.actor, &filter.target]
+        .iter()
+        .any(|values| values.iter().any(|m| !m.negated))
+        || filter.result.is_some()
+        || filter.ip.is_some()
+        || filter.organization.is_some()
+        || filter.workspace.is_some()
+}
+
 /// `filter` as one filter per included action (prefixes expanded), whose pages can be merged:
 /// each walks its `(action, ts)` index newest first and stops after a page, where one
 /// condition over several actions makes SQLite collect and sort every match (BENCHMARKS.md).
@@ -147,15 +159,7 @@ pub fn included_actions(filter: &EventFilter, list: ActionLister<'_>) -> Option<
 /// (actor, target, result, ip, tenant, text): its index then drives the page, and a split would
 /// walk that index once per action (BENCHMARKS.md).
 pub fn split_by_action(filter: &EventFilter, list: ActionLister<'_>) -> Vec<EventFilter> {
-    let other_selection = [&filter.actor, &filter.target]
-        .iter()
-        .any(|values| values.iter().any(|m| !m.negated))
-        || filter.result.is_some()
-        || filter.ip.is_some()
-        || filter.organization.is_some()
-        || filter.workspace.is_some()
-        || filter.q.is_some();
-    if other_selection {
+    if selects_besides_action(filter) || filter.q.is_some() {
         return vec![filter.clone()];
     }
     let Some(actions) = included_actions(filter, list) else {

@@ -221,13 +221,8 @@ fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
     let plan = text_plan(conn, filter);
     // Besides the text, only a time range and exclusions: most matches are on the page, so
     // the walk in storage order stops early.
-    let text_and_exclusions_only = [&filter.actor, &filter.action, &filter.target]
-        .iter()
-        .all(|values| values.iter().all(|m| m.negated))
-        && filter.result.is_none()
-        && filter.ip.is_none()
-        && filter.organization.is_none()
-        && filter.workspace.is_none();
+    let text_and_exclusions_only =
+        filter.action.iter().all(|m| m.negated) && !filter_sql::selects_besides_action(filter);
     let fts = filter.q.as_deref().and_then(filter_sql::fts_query);
 
     let mut rows: Vec<EventRow> = match fts {
@@ -394,36 +389,32 @@ fn histogram(
     } else {
         None
     };
-    let (sql, params): (String, Vec<rusqlite::types::Value>) = if let Some(actions) = actions {
-        // Whole-minute buckets over some actions come from the per-action minute counts.
+    // Whole-minute buckets over the unfiltered set, or over some actions, are range sums of
+    // the per-minute counts.
+    let action_list = actions
+        .map(|actions| serde_json::to_string(&actions))
+        .transpose()
+        .map_err(|error| StoreError::Backend(error.to_string()))?;
+    let summed = match action_list {
+        Some(list) => Some(("action_minutes", Some(list))),
+        None if only_time && whole_minutes => Some(("minute_counts", None)),
+        None => None,
+    };
+    let (sql, params): (String, Vec<rusqlite::types::Value>) = if let Some((table, list)) = summed {
         let per_bucket = width_micros / 60_000_000;
-        let list = serde_json::to_string(&actions)
-            .map_err(|error| StoreError::Backend(error.to_string()))?;
-        (
-            "SELECT minute / ?1, SUM(n) FROM action_minutes \
-             WHERE action IN (SELECT value FROM json_each(?4)) AND minute >= ?2 AND minute < ?3 \
-             GROUP BY 1"
-                .to_string(),
-            vec![
-                per_bucket.into(),
-                (first * per_bucket).into(),
-                ((last + 1) * per_bucket).into(),
-                list.into(),
-            ],
-        )
-    } else if only_time && whole_minutes {
-        // Whole-minute buckets over the unfiltered set come from the per-minute counts.
-        let per_bucket = width_micros / 60_000_000;
-        (
-            "SELECT minute / ?1, SUM(n) FROM minute_counts WHERE minute >= ?2 AND minute < ?3 \
-                 GROUP BY 1"
-                .to_string(),
-            vec![
-                per_bucket.into(),
-                (first * per_bucket).into(),
-                ((last + 1) * per_bucket).into(),
-            ],
-        )
+        let mut sql =
+            format!("SELECT minute / ?1, SUM(n) FROM {table} WHERE minute >= ?2 AND minute < ?3");
+        let mut params: Vec<rusqlite::types::Value> = vec![
+            per_bucket.into(),
+            (first * per_bucket).into(),
+            ((last + 1) * per_bucket).into(),
+        ];
+        if let Some(list) = list {
+            sql.push_str(" AND action IN (SELECT value FROM json_each(?4))");
+            params.push(list.into());
+        }
+        sql.push_str(" GROUP BY 1");
+        (sql, params)
     } else {
         let probe = column_probe(conn);
         let mut condition = filter_sql::condition(
@@ -509,7 +500,7 @@ fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64
         return Ok(0);
     };
     // The summaries lose what is deleted (minutes as in schema::minute_of: rounded down).
-    const MINUTE: &str = "(ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000";
+    use schema::MINUTE_OF_TS as MINUTE;
     tx.execute(
         &format!(
             "UPDATE minute_counts SET n = minute_counts.n - gone.count \

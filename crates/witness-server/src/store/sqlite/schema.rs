@@ -151,6 +151,9 @@ pub fn minute_of(ts: i64) -> i64 {
     ts.div_euclid(60_000_000)
 }
 
+/// `minute_of(ts)` in SQL (`/` alone rounds toward zero).
+pub const MINUTE_OF_TS: &str = "(ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000";
+
 /// `PRAGMA user_version` once the summary tables hold every stored event.
 const SUMMARIES_VERSION: i64 = 2;
 
@@ -163,7 +166,7 @@ pub fn migrate(conn: &Connection) -> StoreResult<()> {
             "BEGIN IMMEDIATE;
              DELETE FROM action_minutes;
              INSERT INTO action_minutes (action, minute, n)
-                 SELECT action, (ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000, COUNT(*)
+                 SELECT action, {MINUTE_OF_TS}, COUNT(*)
                  FROM events GROUP BY 1, 2;
              DELETE FROM seq_blocks;
              INSERT INTO seq_blocks (block, min_ts, max_ts)
