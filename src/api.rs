@@ -76,8 +76,14 @@ fn with_csrf(request: RequestBuilder) -> RequestBuilder {
 
 /// Where the login page sends the user back to: a path on this site only.
 pub fn safe_next(next: Option<String>) -> String {
+    // Only a path on this origin: browsers read `//host` and `/\host` as another host, and
+    // control characters can hide either.
     next.filter(|path| {
-        path.starts_with('/') && !path.starts_with("//") && !path.starts_with("/login")
+        path.starts_with('/')
+            && !path.starts_with("//")
+            && !path.starts_with("/login")
+            && !path.contains('\\')
+            && !path.chars().any(char::is_control)
     })
     .unwrap_or_else(|| "/audit".to_string())
 }
@@ -412,3 +418,25 @@ pub fn backup_download_url(id: &str) -> String {
 }
 
 pub const DIAGNOSTIC_REPORT_URL: &str = "/api/diagnostics/report";
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn next_is_only_ever_a_path_on_this_origin() {
+        let go = |next: &str| safe_next(Some(next.to_string()));
+        assert_eq!(go("/users?x=1"), "/users?x=1");
+        for hostile in [
+            "//evil.example",
+            "/\\evil.example",
+            "https://evil.example",
+            "/\t/evil.example",
+            "javascript:alert(1)",
+            "/login?next=/x",
+        ] {
+            assert_eq!(go(hostile), "/audit", "{hostile}");
+        }
+        assert_eq!(safe_next(None), "/audit");
+    }
+}

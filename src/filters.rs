@@ -61,6 +61,7 @@ pub fn chips(filter: &EventFilter) -> Vec<Chip> {
         ("ip", filter.ip.clone()),
         ("organization", filter.organization.clone()),
         ("workspace", filter.workspace.clone()),
+        ("source", filter.source.clone()),
         ("q", filter.q.clone()),
     ];
     for (field, value) in single {
@@ -95,6 +96,7 @@ pub fn remove_chip(filter: &EventFilter, chip: &Chip) -> EventFilter {
         "ip" => filter.ip = None,
         "organization" => filter.organization = None,
         "workspace" => filter.workspace = None,
+        "source" => filter.source = None,
         "q" => filter.q = None,
         _ => {}
     }
@@ -150,7 +152,7 @@ pub fn apply_search(filter: &EventFilter, text: &str) -> Result<EventFilter, Str
                     result
                 });
             }
-            "ip" | "organization" | "workspace" => {
+            "ip" | "organization" | "workspace" | "source" => {
                 if negated {
                     return Err(format!(
                         "`{token}`: only actor, action, target and result can be excluded"
@@ -159,6 +161,7 @@ pub fn apply_search(filter: &EventFilter, text: &str) -> Result<EventFilter, Str
                 let slot = match field {
                     "ip" => &mut filter.ip,
                     "organization" => &mut filter.organization,
+                    "source" => &mut filter.source,
                     _ => &mut filter.workspace,
                 };
                 *slot = Some(value.to_string());
@@ -174,7 +177,7 @@ pub fn apply_search(filter: &EventFilter, text: &str) -> Result<EventFilter, Str
             }
             other => {
                 return Err(format!(
-                    "`{other}` is not a field; use actor, action, target, result, ip, organization, workspace, from or to"
+                    "`{other}` is not a field; use actor, action, target, result, ip, organization, workspace, source, from or to"
                 ));
             }
         }

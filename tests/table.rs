@@ -63,6 +63,7 @@ fn event(actor: &str, action: &str, target: &str) -> AuditEvent {
         message: "m".into(),
         level: "Information".into(),
         properties: Default::default(),
+        source: Some("key-0123456789ab".into()),
         hash: "ab".into(),
         prev_hash: "cd".into(),
     }

@@ -39,6 +39,7 @@ pub fn EventTable(events: Vec<AuditEvent>, #[prop(into)] utc: Signal<bool>) -> i
                     <td data-col="result"><span class=result_class>{event.result.as_str()}</span></td>
                     <td data-col="ip">{event.client_ip.unwrap_or_default()}</td>
                     <td data-col="tenancy">{tenancy}</td>
+                    <td data-col="source">{event.source.unwrap_or_default()}</td>
                 </tr>
             }
         })
@@ -54,6 +55,7 @@ pub fn EventTable(events: Vec<AuditEvent>, #[prop(into)] utc: Signal<bool>) -> i
                     <th scope="col">"Result"</th>
                     <th scope="col">"Client IP"</th>
                     <th scope="col">"Organization / workspace"</th>
+                    <th scope="col" title="Who handed the event to Witness: an API key id, or witness for its own records">"Source"</th>
                 </tr>
             </thead>
             <tbody>{rows}</tbody>

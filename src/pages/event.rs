@@ -115,6 +115,14 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
             <dd>{tenant(&event.workspace)}</dd>
             <dt>"Level"</dt>
             <dd>{event.level.clone()}</dd>
+            <dt>"Source"</dt>
+            <dd data-field="source">
+                {match event.source.as_deref() {
+                    Some(witness_api::SELF_AUDIT_SOURCE) => "witness (Witness's own record)".to_string(),
+                    Some(key) => format!("API key {key}"),
+                    None => "not recorded (stored before sources were)".to_string(),
+                }}
+            </dd>
             <dt>"Id"</dt>
             <dd><code>{event.id.clone()}</code></dd>
             <dt>"Hash"</dt>

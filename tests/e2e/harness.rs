@@ -1,10 +1,10 @@
 //! Starts the real server and a ChromeDriver, and cleans both up.
 
-use std::io::{BufRead, BufReader};
-use std::net::TcpListener;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
@@ -68,11 +68,33 @@ fn panel_dir() -> PathBuf {
     dir
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .expect("a free port")
-        .port()
+/// Reads a child's stdout until a line starting with `prefix`, returns the rest of that line,
+/// and keeps draining the pipe in the background so the child never blocks on a full pipe or
+/// fails writing to a closed one.
+fn read_announcement(stdout: ChildStdout, prefix: &str, what: &str) -> String {
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match reader.read_line(&mut line) {
+            Ok(0) | Err(_) => panic!("{what} exited before announcing `{prefix}…`"),
+            Ok(_) => {}
+        }
+        if let Some(rest) = line.trim_end().strip_prefix(prefix) {
+            let rest = rest.to_string();
+            std::thread::spawn(move || {
+                let mut sink = Vec::new();
+                let _ = reader.read_to_end(&mut sink);
+            });
+            return rest;
+        }
+    }
+}
+
+/// A fresh Chromium profile directory name per browser in this test binary.
+fn next_profile_number() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 /// Where the end-to-end run leaves its screenshots (named in the README).
@@ -99,14 +121,7 @@ impl Harness {
             .expect("start the witness server");
         let stdout = server.stdout.take().expect("server stdout");
         let server = ChildGuard(server);
-        let base_url = BufReader::new(stdout)
-            .lines()
-            .map_while(Result::ok)
-            .find_map(|line| {
-                line.strip_prefix("Witness is listening on ")
-                    .map(str::to_string)
-            })
-            .expect("the server prints the address it listens on");
+        let base_url = read_announcement(stdout, "Witness is listening on ", "the witness server");
 
         // An auditor besides the first admin (whom the server made at its first start), added
         // the way an operator would, while the server runs.
@@ -127,17 +142,27 @@ impl Harness {
             .expect("run witness user add");
         assert!(added.status.success(), "witness user add: {added:?}");
 
+        // Port 0: ChromeDriver binds a port of its own choosing and announces it, so no other
+        // process (a parallel test's server or driver) can take it in between.
         let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
-        let port = free_port();
-        let driver = Command::new(&chromedriver)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
+        let mut driver = Command::new(&chromedriver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .unwrap_or_else(|error| panic!("start {chromedriver}: {error}"));
+        let stdout = driver.stdout.take().expect("chromedriver stdout");
         let driver = ChildGuard(driver);
+        let announced = read_announcement(
+            stdout,
+            "ChromeDriver was started successfully on port ",
+            "ChromeDriver",
+        );
+        let port: u16 = announced
+            .trim_end_matches('.')
+            .parse()
+            .unwrap_or_else(|_| panic!("ChromeDriver announced port `{announced}`"));
         let driver_url = format!("http://127.0.0.1:{port}");
-        wait_for_port(port).await;
 
         Self {
             base_url,
@@ -205,7 +230,10 @@ impl Harness {
     }
 
     async fn browser_with(&self, dark: bool) -> Client {
-        let profile = self._dirs.path().join(format!("chromium-{}", free_port()));
+        let profile = self
+            ._dirs
+            .path()
+            .join(format!("chromium-{}", next_profile_number()));
         let chromium = std::env::var("CHROMIUM").unwrap_or("/usr/bin/chromium".into());
         let mut args = vec![
             "--headless".to_string(),
@@ -231,11 +259,24 @@ impl Harness {
                 "args": args,
             }),
         );
-        ClientBuilder::new(HttpConnector::new())
-            .capabilities(capabilities)
-            .connect(&self.driver_url)
-            .await
-            .expect("ChromeDriver starts a headless Chromium")
+        // A new session changes nothing when it fails, so it is safe to ask again: a busy
+        // machine can make Chromium miss ChromeDriver's start-up deadline.
+        let mut attempt = 1;
+        loop {
+            match ClientBuilder::new(HttpConnector::new())
+                .capabilities(capabilities.clone())
+                .connect(&self.driver_url)
+                .await
+            {
+                Ok(client) => return client,
+                Err(error) if attempt < 3 => {
+                    eprintln!("ChromeDriver could not start Chromium (attempt {attempt}): {error}");
+                    attempt += 1;
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+                Err(error) => panic!("ChromeDriver starts a headless Chromium: {error}"),
+            }
+        }
     }
 
     /// Fills in and submits the login form (the browser must be on the login page).
@@ -270,19 +311,5 @@ impl Harness {
         let dir = screenshot_dir();
         std::fs::create_dir_all(&dir).expect("screenshot directory");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("save screenshot");
-    }
-}
-
-async fn wait_for_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            Instant::now() < deadline,
-            "ChromeDriver did not listen on port {port} within 20 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

@@ -2,6 +2,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+/// The source of Witness's own audit records (an API key id always starts with `key-`).
+pub const SELF_AUDIT_SOURCE: &str = "witness";
+
 /// One stored audit event (DESIGN §3).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
@@ -30,6 +33,11 @@ pub struct AuditEvent {
     pub level: String,
     /// Every other property received, verbatim.
     pub properties: Map<String, Value>,
+    /// Who handed the event to Witness, set by the server and covered by the hash: the id of
+    /// the API key that sent it, or [`SELF_AUDIT_SOURCE`] for Witness's own audit records.
+    /// `None` only for events stored before Witness recorded sources.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
     /// Hex SHA-256 of the previous event's hash and this event's canonical bytes.
     pub hash: String,
     pub prev_hash: String,

@@ -1,6 +1,6 @@
 //! The audit filter: query parameters of the API and of the panel's URL (DESIGN §4).
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::events::AuditResult;
@@ -25,6 +25,8 @@ pub struct EventFilter {
     pub organization: Option<String>,
     /// Matches the workspace's id or name.
     pub workspace: Option<String>,
+    /// Who handed the event in: an API key id, or `witness` for Witness's own records.
+    pub source: Option<String>,
     /// Free text: every word must occur as a whole word somewhere in the event; a word
     /// followed by `*` matches as a prefix (`sign*`). See [`text_terms`].
     pub q: Option<String>,
@@ -120,8 +122,20 @@ impl std::fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
+/// At most this many values of one repeatable field (`actor`, `action`, `target`).
+pub const MAX_VALUES_PER_FIELD: usize = 100;
+/// At most this many characters in one filter value.
+pub const MAX_VALUE_CHARS: usize = 1000;
+/// At most this many characters of free text `q`.
+pub const MAX_TEXT_CHARS: usize = 500;
+/// At most this many words in free text `q`.
+pub const MAX_TEXT_TERMS: usize = 32;
+/// Times are years 0000 to 9999, as RFC 3339 writes them; anything else is refused before it
+/// costs anything (a histogram over a million years, an overflowing subtraction).
+pub const YEARS: std::ops::RangeInclusive<i32> = 0..=9999;
+
 /// The filter parameter names, in the order they are written back.
-pub const FILTER_PARAMETERS: [&str; 10] = [
+pub const FILTER_PARAMETERS: [&str; 11] = [
     "from",
     "to",
     "actor",
@@ -131,6 +145,7 @@ pub const FILTER_PARAMETERS: [&str; 10] = [
     "ip",
     "organization",
     "workspace",
+    "source",
     "q",
 ];
 
@@ -143,8 +158,19 @@ impl EventFilter {
         let mut filter = EventFilter::default();
         for (key, value) in pairs {
             let value = value.trim();
-            if value.is_empty() {
+            if value.is_empty() || !FILTER_PARAMETERS.contains(&key) {
                 continue;
+            }
+            let limit = if key == "q" {
+                MAX_TEXT_CHARS
+            } else {
+                MAX_VALUE_CHARS
+            };
+            if value.chars().count() > limit {
+                return Err(FilterError {
+                    parameter: key.to_string(),
+                    message: format!("is longer than {limit} characters"),
+                });
             }
             let single = |slot: &Option<String>| -> Result<String, FilterError> {
                 match slot {
@@ -190,6 +216,7 @@ impl EventFilter {
                 "ip" => filter.ip = Some(single(&filter.ip)?),
                 "organization" => filter.organization = Some(single(&filter.organization)?),
                 "workspace" => filter.workspace = Some(single(&filter.workspace)?),
+                "source" => filter.source = Some(single(&filter.source)?),
                 "q" => filter.q = Some(single(&filter.q)?),
                 _ => {}
             }
@@ -200,6 +227,29 @@ impl EventFilter {
             return Err(FilterError {
                 parameter: "to".to_string(),
                 message: "must be later than `from`".to_string(),
+            });
+        }
+        for (name, values) in [
+            ("actor", &filter.actor),
+            ("action", &filter.action),
+            ("target", &filter.target),
+        ] {
+            if values.len() > MAX_VALUES_PER_FIELD {
+                return Err(FilterError {
+                    parameter: name.to_string(),
+                    message: format!(
+                        "is given {} times; at most {MAX_VALUES_PER_FIELD} values are allowed",
+                        values.len()
+                    ),
+                });
+            }
+        }
+        if let Some(q) = &filter.q
+            && text_terms(q).len() > MAX_TEXT_TERMS
+        {
+            return Err(FilterError {
+                parameter: "q".to_string(),
+                message: format!("has more than {MAX_TEXT_TERMS} words"),
             });
         }
         Ok(filter)
@@ -234,6 +284,7 @@ impl EventFilter {
             ("ip", &self.ip),
             ("organization", &self.organization),
             ("workspace", &self.workspace),
+            ("source", &self.source),
             ("q", &self.q),
         ] {
             if let Some(value) = value {
@@ -261,10 +312,25 @@ fn non_empty(parameter: &str, m: ValueMatch) -> Result<ValueMatch, FilterError> 
 /// RFC 3339, or a whole day `YYYY-MM-DD` (UTC): as `from` its start, as `to` the start of the
 /// next day, so that a range picked in whole days includes the whole last day.
 fn parse_time(parameter: &str, value: &str, end: bool) -> Result<DateTime<Utc>, FilterError> {
+    let out_of_range = |year: i32| FilterError {
+        parameter: parameter.to_string(),
+        message: format!(
+            "`{value}` is in the year {year}; times must be in the years {:04} to {:04}",
+            YEARS.start(),
+            YEARS.end()
+        ),
+    };
     if let Ok(time) = DateTime::parse_from_rfc3339(value) {
-        return Ok(time.with_timezone(&Utc));
+        let time = time.with_timezone(&Utc);
+        if !YEARS.contains(&time.year()) {
+            return Err(out_of_range(time.year()));
+        }
+        return Ok(time);
     }
     if let Ok(day) = NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+        if !YEARS.contains(&day.year()) {
+            return Err(out_of_range(day.year()));
+        }
         let day = if end {
             day.succ_opt().unwrap_or(day)
         } else {
@@ -311,6 +377,13 @@ impl EventFilter {
             .ip
             .as_ref()
             .is_some_and(|ip| event.client_ip.as_deref() != Some(ip.as_str()))
+        {
+            return false;
+        }
+        if self
+            .source
+            .as_ref()
+            .is_some_and(|source| event.source.as_deref() != Some(source.as_str()))
         {
             return false;
         }
@@ -407,6 +480,44 @@ fn searchable_text(event: &crate::AuditEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_outside_the_years_0000_to_9999_are_refused() {
+        for value in [
+            "-262143-01-01",
+            "+262142-01-01",
+            "10000-01-01",
+            "-0001-12-31",
+        ] {
+            let error = EventFilter::from_pairs([("from", value)]).expect_err(value);
+            assert_eq!(error.parameter, "from");
+        }
+        let error = EventFilter::from_pairs([("to", "+262142-01-01")]).expect_err("to");
+        assert!(error.message.contains("years 0000 to 9999"), "{error}");
+        EventFilter::from_pairs([("from", "0000-01-01"), ("to", "9999-12-31")])
+            .expect("the widest range");
+        EventFilter::from_pairs([("to", "9999-12-31T23:59:59Z")]).expect("the last second");
+    }
+
+    #[test]
+    fn oversized_filters_are_refused_naming_the_parameter() {
+        let long = "a".repeat(MAX_VALUE_CHARS + 1);
+        let error = EventFilter::from_pairs([("actor", long.as_str())]).expect_err("long");
+        assert_eq!(error.parameter, "actor");
+        let many: Vec<(&str, &str)> = (0..=MAX_VALUES_PER_FIELD)
+            .map(|_| ("target", "x"))
+            .collect();
+        let error = EventFilter::from_pairs(many).expect_err("many");
+        assert_eq!(error.parameter, "target");
+        let words = "w ".repeat(MAX_TEXT_TERMS + 1);
+        let error = EventFilter::from_pairs([("q", words.as_str())]).expect_err("words");
+        assert_eq!(error.parameter, "q");
+        let text = "w".repeat(MAX_TEXT_CHARS + 1);
+        let error = EventFilter::from_pairs([("q", text.as_str())]).expect_err("text");
+        assert!(error.message.contains("500 characters"), "{error}");
+        // Parameters that are not filters are not this parser's business.
+        EventFilter::from_pairs([("cursor", long.as_str())]).expect("ignored");
+    }
 
     #[test]
     fn repeated_negated_and_prefix_values_parse() {
@@ -510,6 +621,7 @@ mod tests {
             message: format!("{actor} changed the role"),
             level: "Information".into(),
             properties: Default::default(),
+            source: Some("key-0123456789ab".into()),
             hash: String::new(),
             prev_hash: String::new(),
         }

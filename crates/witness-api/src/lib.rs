@@ -18,12 +18,12 @@ pub use diagnostics::{AuditingStatus, Diagnostics, StorageStatus};
 pub use error::ApiErrorBody;
 pub use events::{
     Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,
-    IngestError, IngestResponse, Target, Tenant, VerifyReport,
+    IngestError, IngestResponse, SELF_AUDIT_SOURCE, Target, Tenant, VerifyReport,
 };
 pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, TextTerm, ValueMatch, text_terms};
 pub use health::Health;
 pub use settings::{Settings, SettingsUpdate};
 pub use users::{
     ApiKey, ApiKeyPermission, CreatedApiKey, LoginRequest, LoginResponse, Me, NewApiKey, NewUser,
-    Role, User, UserUpdate, ValidationErrorBody,
+    PasswordChange, Role, User, UserUpdate, ValidationErrorBody,
 };

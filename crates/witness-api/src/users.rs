@@ -71,6 +71,15 @@ pub struct LoginRequest {
     pub password: String,
 }
 
+/// `PUT /api/auth/password`: a logged-in user changes their own password. Every session of
+/// theirs ends; the answer is a fresh session (as a login's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChange {
+    pub current_password: String,
+    pub new_password: String,
+}
+
 /// The answer to a login: who you are and the token to send back as `X-CSRF-Token` on every
 /// POST, PUT, PATCH and DELETE of this session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

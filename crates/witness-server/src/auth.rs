@@ -129,6 +129,13 @@ impl Caller {
     }
 }
 
+/// Compares in constant time, so the answer's timing says nothing about how much of a guessed
+/// token was right.
+fn csrf_matches(presented: Option<&str>, expected: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    presented.is_some_and(|presented| bool::from(presented.as_bytes().ct_eq(expected.as_bytes())))
+}
+
 fn is_unsafe(method: &Method) -> bool {
     !matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
@@ -146,7 +153,7 @@ impl FromRequestParts<AppState> for Caller {
                         .headers
                         .get("x-csrf-token")
                         .and_then(|value| value.to_str().ok());
-                    if presented != Some(session.csrf_token.as_str()) {
+                    if !csrf_matches(presented, &session.csrf_token) {
                         return Err(AppError::Forbidden(
                             "This request needs the X-CSRF-Token header of your session; \
                              reload the page and try again."

@@ -89,6 +89,15 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_SESSION_IDLE_SECONDS", default_value_t = 8 * 3600)]
     pub session_idle_seconds: u64,
 
+    /// A session ends this many seconds after its login, however busy it has been.
+    #[arg(long, env = "WITNESS_SESSION_MAX_SECONDS", default_value_t = 12 * 3600)]
+    pub session_max_seconds: u64,
+
+    /// How often an open live tail checks that its session or API key is still valid, in
+    /// seconds; it closes when they are gone.
+    #[arg(long, env = "WITNESS_LIVE_RECHECK_SECONDS", default_value_t = 30)]
+    pub live_recheck_seconds: u64,
+
     /// Events received longer ago than this many days are deleted (1 to 3650). Used as the
     /// `retention_days` setting on first start; after that the setting (API, panel) rules.
     #[arg(long, env = "WITNESS_RETENTION_DAYS", default_value_t = 365,
@@ -111,6 +120,8 @@ impl ServeConfig {
             audit_api_key: None,
             admin_password: None,
             session_idle_seconds: 8 * 3600,
+            session_max_seconds: 12 * 3600,
+            live_recheck_seconds: 30,
         }
     }
 

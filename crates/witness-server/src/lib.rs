@@ -8,6 +8,7 @@ pub mod cli;
 pub mod config;
 pub mod diagnostics;
 pub mod error;
+pub mod files;
 pub mod ingest;
 pub mod model;
 pub mod passwords;

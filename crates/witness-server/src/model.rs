@@ -22,3 +22,23 @@ pub struct NewEvent {
     pub level: String,
     pub properties: Map<String, Value>,
 }
+
+/// Who handed a batch to Witness (`AuditEvent::source`): never taken from the sender's body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventSource(String);
+
+impl EventSource {
+    /// Witness's own audit records.
+    pub fn witness() -> Self {
+        EventSource(witness_api::SELF_AUDIT_SOURCE.to_string())
+    }
+
+    /// Events sent with this API key (its id).
+    pub fn api_key(id: &str) -> Self {
+        EventSource(id.to_string())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}

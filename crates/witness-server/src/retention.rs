@@ -59,7 +59,10 @@ mod tests {
                     {\"@t\":\"2026-01-02T00:00:00Z\",\"@mt\":\"new\"}\n";
         let events = parse_body(BodyFormat::Clef, body.as_bytes(), &IngestLimits::default())
             .expect("events");
-        store.append(events).await.expect("append");
+        store
+            .append(crate::model::EventSource::api_key("key-test"), events)
+            .await
+            .expect("append");
         // The first event arrived ten days ago (arrival time is what retention goes by).
         let ten_days_ago = (Utc::now() - chrono::Duration::days(10)).timestamp_micros();
         rusqlite::Connection::open(store.path())

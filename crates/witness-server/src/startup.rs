@@ -7,10 +7,15 @@ use std::sync::Arc;
 use anyhow::Context;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use sha2::Digest;
 use tokio::net::TcpListener;
+use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::audit::{Auditor, parse_targets};
@@ -23,22 +28,87 @@ use crate::store::{SqliteStore, Store, UserRecord};
 use crate::{retention, routes};
 use witness_api::{Role, User};
 
+/// Requests handled at once; more wait their turn instead of exhausting memory or file handles.
+pub const MAX_CONCURRENT_REQUESTS: usize = 512;
+/// The longest a handler may take to start answering (a streamed export or live tail is timed
+/// only until its first byte).
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
+
 /// The whole HTTP surface: API, health, and the panel with a fallback to `index.html` so that
 /// client routes such as `/audit` load the app.
 pub fn app(state: AppState, panel_dir: &Path) -> Router {
     let index = panel_dir.join("index.html");
+    let policy = content_security_policy(&std::fs::read_to_string(&index).unwrap_or_default());
     let panel = ServeDir::new(panel_dir).fallback(ServeFile::new(index));
 
     Router::new()
         .merge(routes::root())
-        .nest("/api", routes::api())
+        .nest(
+            "/api",
+            // Audit data and tokens must never sit in a browser's or proxy's cache.
+            routes::api().layer(SetResponseHeaderLayer::overriding(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("no-store"),
+            )),
+        )
         .fallback_service(panel)
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
         .layer(security_header(header::X_FRAME_OPTIONS, "DENY"))
         .layer(security_header(header::REFERRER_POLICY, "no-referrer"))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_str(&policy).unwrap_or_else(|_| {
+                HeaderValue::from_static(
+                    "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; frame-ancestors 'none'",
+                )
+            }),
+        ))
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            REQUEST_TIMEOUT,
+        ))
+        .layer(GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
         .layer(TraceLayer::new_for_http())
+}
+
+/// The panel's Content-Security-Policy: scripts only from this server (plus WebAssembly
+/// compilation, and the inline start-up script trunk writes into `index.html`, allowed by
+/// its hash and nothing else), no plugins, no framing, no foreign connections.
+pub fn content_security_policy(index_html: &str) -> String {
+    let mut script_src = String::from("'self' 'wasm-unsafe-eval'");
+    for script in inline_scripts(index_html) {
+        let digest = sha2::Sha256::digest(script.as_bytes());
+        script_src.push_str(&format!(" 'sha256-{}'", STANDARD.encode(digest)));
+    }
+    format!(
+        "default-src 'self'; script-src {script_src}; style-src 'self'; img-src 'self' data:; \
+         connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    )
+}
+
+/// The bodies of `<script>` elements without a `src`, exactly as the browser hashes them.
+fn inline_scripts(html: &str) -> Vec<&str> {
+    let mut scripts = Vec::new();
+    let mut rest = html;
+    while let Some(start) = rest.find("<script") {
+        let after = &rest[start..];
+        let Some(tag_end) = after.find('>') else {
+            break;
+        };
+        let tag = &after[..tag_end];
+        let body_and_rest = &after[tag_end + 1..];
+        let Some(close) = body_and_rest.find("</script>") else {
+            break;
+        };
+        if !tag.contains("src=") {
+            scripts.push(&body_and_rest[..close]);
+        }
+        rest = &body_and_rest[close..];
+    }
+    scripts
 }
 
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
@@ -73,6 +143,9 @@ impl Application {
             SqliteStore::open_in(&data_dir)
                 .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
         );
+        // Again now that the store's files exist (SQLite gives its WAL the database's mode).
+        crate::files::make_private(&data_dir)
+            .with_context(|| format!("cannot restrict {}", data_dir.display()))?;
         let session = Auditor::new_session_id();
         let targets = parse_targets(
             &config.audit_targets,
@@ -100,6 +173,8 @@ impl Application {
             auditor,
             ingest_limits: config.ingest_limits(),
             session_idle: std::time::Duration::from_secs(config.session_idle_seconds.max(1)),
+            session_max: std::time::Duration::from_secs(config.session_max_seconds.max(1)),
+            live_recheck: std::time::Duration::from_secs(config.live_recheck_seconds.max(1)),
         });
         let router = app(state, &config.panel_dir);
         tracing::info!(data_dir = %data_dir.display(), "Witness started");
@@ -173,6 +248,8 @@ async fn bootstrap_admin(store: &dyn Store, password: Option<&str>) -> anyhow::R
 pub fn prepare_data_dir(dir: &Path) -> anyhow::Result<PathBuf> {
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the data directory {}", dir.display()))?;
+    crate::files::make_private(dir)
+        .with_context(|| format!("cannot restrict the data directory {}", dir.display()))?;
     dir.canonicalize()
         .with_context(|| format!("cannot resolve the data directory {}", dir.display()))
 }
@@ -197,4 +274,31 @@ async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::content_security_policy;
+
+    #[test]
+    fn the_policy_allows_exactly_the_inline_start_up_script() {
+        let html = "<html><head><script type=\"module\">import init from '/a.js';</script>\
+                    <script src=\"/b.js\"></script></head></html>";
+        let policy = content_security_policy(html);
+        // sha256 of "import init from '/a.js';", base64.
+        let digest = {
+            use base64::Engine;
+            use sha2::Digest;
+            base64::engine::general_purpose::STANDARD
+                .encode(sha2::Sha256::digest(b"import init from '/a.js';"))
+        };
+        assert!(
+            policy.contains(&format!(
+                "script-src 'self' 'wasm-unsafe-eval' 'sha256-{digest}';"
+            )),
+            "{policy}"
+        );
+        assert!(policy.contains("frame-ancestors 'none'"));
+        assert_eq!(policy.matches("'sha256-").count(), 1);
+    }
 }

@@ -27,6 +27,10 @@ pub struct StateParts {
     pub auditor: Arc<Auditor>,
     pub ingest_limits: IngestLimits,
     pub session_idle: Duration,
+    /// A session's absolute lifetime from its login.
+    pub session_max: Duration,
+    /// How often a live tail re-checks its caller.
+    pub live_recheck: Duration,
     pub backups: Arc<Backups>,
     /// The current settings; the backup scheduler watches it.
     pub settings: watch::Sender<Settings>,
@@ -61,8 +65,12 @@ impl IngestCounters {
     }
 }
 
+/// Live tails open at once; one more is refused (each holds a connection and a subscription).
+pub const MAX_LIVE_TAILS: usize = 64;
+
 struct Inner {
     parts: StateParts,
+    live_tails: Arc<tokio::sync::Semaphore>,
     ingest_counters: IngestCounters,
     login_limiter: LoginLimiter,
     started_at: DateTime<Utc>,
@@ -74,6 +82,7 @@ impl AppState {
         Self {
             inner: Arc::new(Inner {
                 parts,
+                live_tails: Arc::new(tokio::sync::Semaphore::new(MAX_LIVE_TAILS)),
                 ingest_counters: IngestCounters::default(),
                 login_limiter: LoginLimiter::default(),
                 started_at: Utc::now(),
@@ -114,6 +123,20 @@ impl AppState {
         self.inner.parts.session_idle
     }
 
+    pub fn session_max(&self) -> Duration {
+        self.inner.parts.session_max
+    }
+
+    pub fn live_recheck(&self) -> Duration {
+        self.inner.parts.live_recheck
+    }
+
+    /// A place for one more live tail, held for as long as it is open; `None` when all
+    /// [`MAX_LIVE_TAILS`] are taken.
+    pub fn live_tail_permit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.inner.live_tails.clone().try_acquire_owned().ok()
+    }
+
     pub fn data_dir(&self) -> &std::path::Path {
         &self.inner.parts.data_dir
     }
@@ -135,7 +158,9 @@ impl AppState {
     ) -> Result<SessionRecord, AppError> {
         let idle = chrono::Duration::from_std(self.session_idle())
             .unwrap_or_else(|_| chrono::Duration::hours(8));
-        let wanted = now + idle;
+        let latest = session.created_at
+            + chrono::Duration::from_std(self.session_max()).unwrap_or(chrono::Duration::hours(12));
+        let wanted = (now + idle).min(latest);
         let step = (idle / 10).min(chrono::Duration::minutes(1));
         if wanted - session.expires_at > step {
             self.store()

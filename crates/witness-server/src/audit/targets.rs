@@ -10,6 +10,7 @@ use tokio::sync::Mutex;
 
 use super::record::{AuditPhase, AuditRecord};
 use crate::ingest::{BodyFormat, IngestLimits, parse_body};
+use crate::model::EventSource;
 use crate::store::Store;
 
 #[async_trait]
@@ -78,7 +79,7 @@ impl AuditTarget for LocalTarget {
         let events = parse_body(BodyFormat::Clef, line.as_bytes(), &IngestLimits::default())
             .map_err(|problem| anyhow::anyhow!("mapping the record: {problem}"))?;
         self.store
-            .append(events)
+            .append(EventSource::witness(), events)
             .await
             .context("storing the record")?;
         Ok(())
@@ -118,12 +119,20 @@ impl AuditTarget for FileTarget {
         line.push('\n');
         let mut guard = self.file.lock().await;
         if guard.is_none() {
-            tokio::fs::create_dir_all(&self.dir)
-                .await
-                .with_context(|| format!("creating {}", self.dir.display()))?;
-            let file = tokio::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
+            // A folder Witness makes is owner-only; one the host made keeps its own mode.
+            let dir = self.dir.clone();
+            tokio::task::spawn_blocking(move || match dir.is_dir() {
+                true => Ok(()),
+                false => crate::files::create_private_dir(&dir),
+            })
+            .await
+            .context("creating the audit folder")?
+            .with_context(|| format!("creating {}", self.dir.display()))?;
+            let mut options = tokio::fs::OpenOptions::new();
+            options.create(true).append(true);
+            #[cfg(unix)]
+            options.mode(0o600);
+            let file = options
                 .open(&self.path)
                 .await
                 .with_context(|| format!("opening {}", self.path.display()))?;
@@ -152,21 +161,44 @@ impl AuditTarget for FileTarget {
 
 /// A second Witness (or Seq): CLEF posted to `/ingest/clef`; only a 201 counts.
 struct RemoteTarget {
-    base: String,
-    url: String,
+    /// The URL with any credentials in it masked: what logs, Diagnostics and errors show.
+    shown: String,
+    url: reqwest::Url,
     api_key: String,
     client: reqwest::Client,
 }
 
+/// `base` with the user name and password of its authority (if any) replaced by `***`.
+pub fn mask_url_credentials(base: &str) -> String {
+    match reqwest::Url::parse(base) {
+        Ok(mut url) => {
+            if !url.username().is_empty() {
+                let _ = url.set_username("***");
+            }
+            if url.password().is_some() {
+                let _ = url.set_password(Some("***"));
+            }
+            url.to_string().trim_end_matches('/').to_string()
+        }
+        // Not a URL at all: show nothing of it that could be a secret.
+        Err(_) => "(an unparsable URL)".to_string(),
+    }
+}
+
 impl RemoteTarget {
     fn new(base: &str, api_key: &str) -> anyhow::Result<Self> {
+        let shown = mask_url_credentials(base);
+        let url = reqwest::Url::parse(&format!("{}/ingest/clef", base.trim_end_matches('/')))
+            .map_err(|error| anyhow::anyhow!("audit target `{shown}` is not a URL: {error}"))?;
+        // A redirect would send the records (and the key) somewhere the host did not name.
         let client = reqwest::Client::builder()
             .timeout(std::time::Duration::from_secs(10))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .context("building the HTTP client for the audit target")?;
         Ok(RemoteTarget {
-            base: base.to_string(),
-            url: format!("{}/ingest/clef", base.trim_end_matches('/')),
+            shown,
+            url,
             api_key: api_key.to_string(),
             client,
         })
@@ -176,22 +208,44 @@ impl RemoteTarget {
 #[async_trait]
 impl AuditTarget for RemoteTarget {
     fn describe(&self) -> String {
-        self.base.clone()
+        self.shown.clone()
     }
 
     async fn write(&self, record: &AuditRecord) -> anyhow::Result<()> {
         let response = self
             .client
-            .post(&self.url)
+            .post(self.url.clone())
             .header("X-Seq-ApiKey", &self.api_key)
             .header("Content-Type", "application/vnd.serilog.clef")
             .body(record.to_clef().to_string())
             .send()
             .await
-            .with_context(|| format!("posting to {}", self.url))?;
+            // reqwest's errors carry the URL, credentials and all.
+            .map_err(|error| {
+                anyhow::anyhow!("posting to {}: {}", self.shown, error.without_url())
+            })?;
         if response.status() != reqwest::StatusCode::CREATED {
-            bail!("{} answered {}", self.url, response.status());
+            bail!("{} answered {}", self.shown, response.status());
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_url_credentials;
+
+    #[test]
+    fn credentials_in_target_urls_are_masked() {
+        assert_eq!(
+            mask_url_credentials("https://bob:s3cret@audit.example:5341/"),
+            "https://***:***@audit.example:5341"
+        );
+        assert_eq!(
+            mask_url_credentials("https://audit.example:5341"),
+            "https://audit.example:5341"
+        );
+        assert!(!mask_url_credentials("https://s3cret@x").contains("s3cret"));
+        assert!(!mask_url_credentials("http://[bad").contains("bad"));
     }
 }

@@ -144,7 +144,7 @@ pub fn find(dir: &Path, id: &str) -> Option<(PathBuf, BackupInfo)> {
 /// name (which never replaces a file: a name taken in the same second gets `-1`, `-2`, …),
 /// then the folder fsynced. Readers never see a partial backup.
 fn write_new(dir: &Path, created_at: DateTime<Utc>, bytes: &[u8]) -> anyhow::Result<BackupInfo> {
-    std::fs::create_dir_all(dir)
+    crate::files::create_private_dir(dir)
         .with_context(|| format!("cannot create the backup folder {}", dir.display()))?;
     let temp = dir.join(format!(
         "{TEMP_PREFIX}{}{TEMP_SUFFIX}",

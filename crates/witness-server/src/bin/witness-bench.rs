@@ -35,7 +35,7 @@ use witness_api::{AuditResult, EventFilter, EventPage, Histogram, ValueMatch};
 use witness_server::apikeys::{generate_token, hash_token, token_prefix};
 use witness_server::config::ServeConfig;
 use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
-use witness_server::model::NewEvent;
+use witness_server::model::{EventSource, NewEvent};
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
 use witness_server::store::sqlite::row::{EventRow, INSERT_SQL};
@@ -1511,7 +1511,9 @@ async fn direct_ingest(
                     .next();
                 let Some(batch) = next else { break };
                 let sent = Instant::now();
-                store.append(batch).await?;
+                store
+                    .append(EventSource::api_key("key-bench"), batch)
+                    .await?;
                 latencies.push(sent.elapsed());
             }
             anyhow::Ok(latencies)
@@ -1568,6 +1570,7 @@ fn raw_baseline(
     let mut prev = GENESIS_HASH;
     let mut seq = 0i64;
     let mut last_received = 0i64;
+    let source = EventSource::api_key("key-bench");
     let mut latencies = Vec::with_capacity(batches.len());
     let started = Instant::now();
     for batch in batches {
@@ -1581,7 +1584,7 @@ fn raw_baseline(
                 tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
             for event in batch {
                 seq += 1;
-                let mut row = EventRow::from_new(seq, received, event);
+                let mut row = EventRow::from_new(seq, received, &source, event);
                 let hash = row.canonical().hash(&prev);
                 row.prev_hash = prev.to_vec();
                 row.hash = hash.to_vec();
@@ -2153,7 +2156,9 @@ async fn load(
         let batch = batch?;
         let count = batch.len();
         let appended = Instant::now();
-        store.append(batch).await?;
+        store
+            .append(EventSource::api_key("key-bench"), batch)
+            .await?;
         append_time += appended.elapsed();
         loaded += count;
         if loaded - reported >= n / 20 || loaded == n {

@@ -14,7 +14,7 @@ use futures_util::Stream;
 use tokio::sync::broadcast::error::RecvError;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, VerifyReport};
 
-use crate::auth::Reader;
+use crate::auth::{Principal, Reader};
 use crate::details;
 use crate::error::AppError;
 use crate::state::AppState;
@@ -247,7 +247,7 @@ pub async fn export(
 }
 
 /// The CSV columns of an export, in order.
-pub const CSV_HEADER: [&str; 23] = [
+pub const CSV_HEADER: [&str; 24] = [
     "id",
     "timestamp",
     "action",
@@ -269,9 +269,21 @@ pub const CSV_HEADER: [&str; 23] = [
     "message",
     "details",
     "properties",
+    "source",
     "hash",
     "prev_hash",
 ];
+
+/// A cell a spreadsheet would run as a formula (`=`, `+`, `-`, `@`, tab, carriage return at
+/// the start) gets a leading `'`, which spreadsheets show as text: an exported event can
+/// never execute anything on the reviewer's machine. Every other cell is written as stored.
+pub fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
+}
 
 fn csv_rows(events: &[AuditEvent], header: bool) -> std::io::Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::with_capacity(events.len() * 400));
@@ -288,7 +300,7 @@ fn csv_rows(events: &[AuditEvent], header: bool) -> std::io::Result<Vec<u8>> {
         };
         let (org_id, org_name) = tenant(&event.organization);
         let (ws_id, ws_name) = tenant(&event.workspace);
-        writer.write_record([
+        let cells = [
             event.id.clone(),
             event
                 .timestamp
@@ -312,9 +324,11 @@ fn csv_rows(events: &[AuditEvent], header: bool) -> std::io::Result<Vec<u8>> {
             event.message.clone(),
             serde_json::Value::Object(event.details.clone()).to_string(),
             serde_json::Value::Object(event.properties.clone()).to_string(),
+            text(&event.source),
             event.hash.clone(),
             event.prev_hash.clone(),
-        ])?;
+        ];
+        writer.write_record(cells.map(spreadsheet_safe))?;
     }
     writer
         .into_inner()
@@ -339,29 +353,77 @@ pub async fn stream(
     uri: Uri,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, AppError> {
     let filter = filter_from(&query_pairs(&uri))?;
+    let permit = state.live_tail_permit().ok_or_else(|| {
+        AppError::Unavailable(format!(
+            "{} live tails are open, the most this server allows; close one and try again.",
+            crate::state::MAX_LIVE_TAILS
+        ))
+    })?;
     let operation = state
         .auditor()
         .begin(&caller.context, "audit.live_tail", filter_details(&filter))
         .await?;
     operation.complete(details! {}).await;
+    let credential = match (&caller.session, &caller.principal) {
+        (Some(session), _) => Credential::Session(session.token_hash),
+        (None, Principal::ApiKey(key)) => Credential::ApiKey(key.id.clone()),
+        (None, Principal::User(_)) => {
+            return Err(AppError::Unauthorized("You are not logged in.".to_string()));
+        }
+    };
     let mut receiver = state.store().subscribe();
     let stream = async_stream::stream! {
+        let _permit = permit;
+        let mut recheck = tokio::time::interval(state.live_recheck());
+        recheck.tick().await;
         loop {
-            match receiver.recv().await {
-                Ok(batch) => {
-                    for event in batch.iter().filter(|event| filter.matches(event)) {
-                        let data = serde_json::to_string(event).unwrap_or_default();
-                        yield Ok(SseEvent::default().event("audit").id(event.id.clone()).data(data));
+            tokio::select! {
+                received = receiver.recv() => match received {
+                    Ok(batch) => {
+                        for event in batch.iter().filter(|event| filter.matches(event)) {
+                            let data = serde_json::to_string(event).unwrap_or_default();
+                            yield Ok(SseEvent::default().event("audit").id(event.id.clone()).data(data));
+                        }
+                    }
+                    Err(RecvError::Lagged(missed)) => {
+                        yield Ok(SseEvent::default().event("lagged").data(missed.to_string()));
+                    }
+                    Err(RecvError::Closed) => break,
+                },
+                _ = recheck.tick() => {
+                    if !credential.still_valid(&state).await {
+                        yield Ok(SseEvent::default()
+                            .event("closed")
+                            .data("Your session ended or your API key was revoked."));
+                        break;
                     }
                 }
-                Err(RecvError::Lagged(missed)) => {
-                    yield Ok(SseEvent::default().event("lagged").data(missed.to_string()));
-                }
-                Err(RecvError::Closed) => break,
             }
         }
     };
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
+}
+
+/// What a live tail was opened with, checked again while it is open.
+enum Credential {
+    Session([u8; 32]),
+    ApiKey(String),
+}
+
+impl Credential {
+    /// A storage error counts as not valid: the tail closes and the client may reconnect.
+    async fn still_valid(&self, state: &AppState) -> bool {
+        match self {
+            Credential::Session(token_hash) => matches!(
+                state.store().find_session(*token_hash, Utc::now()).await,
+                Ok(Some(_))
+            ),
+            Credential::ApiKey(id) => state.store().list_api_keys().await.is_ok_and(|keys| {
+                keys.iter()
+                    .any(|key| key.id == *id && key.revoked_at.is_none())
+            }),
+        }
+    }
 }
 
 /// `GET /api/audit/verify[?full=true]`
@@ -385,7 +447,17 @@ pub async fn verify(
 
 #[cfg(test)]
 mod tests {
-    use super::parse_bucket;
+    use super::{parse_bucket, spreadsheet_safe};
+
+    #[test]
+    fn formula_cells_are_written_as_text() {
+        for cell in ["=1+2", "+1", "-2", "@SUM(A1)", "\tx", "\rx"] {
+            assert_eq!(spreadsheet_safe(cell.to_string()), format!("'{cell}"));
+        }
+        for cell in ["alice", "", "2026-11-22T10:00:00Z", "{\"a\":1}", " =x"] {
+            assert_eq!(spreadsheet_safe(cell.to_string()), cell);
+        }
+    }
 
     #[test]
     fn bucket_durations() {

@@ -11,6 +11,7 @@ use witness_api::{IngestError, IngestResponse};
 
 use crate::auth::{KeyRefusal, check_key};
 use crate::ingest::{BodyFormat, IngestProblem, parse_body};
+use crate::model::EventSource;
 use crate::state::AppState;
 use crate::store::Permission;
 
@@ -123,7 +124,7 @@ async fn store_batch(
     body: Body,
     format: BodyFormat,
 ) -> Result<usize, IngestFailure> {
-    check_key(state, &headers, uri.query(), Permission::Ingest).await?;
+    let key = check_key(state, &headers, uri.query(), Permission::Ingest).await?;
 
     let limit = state.ingest_limits().max_payload_bytes;
     let too_large = || {
@@ -145,13 +146,18 @@ async fn store_batch(
 
     let events = parse_body(format, &bytes, state.ingest_limits())?;
     let count = events.len();
-    state.store().append(events).await.map_err(|error| {
-        tracing::error!(%error, "storing an ingested batch failed");
-        IngestFailure(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "The events could not be stored; nothing of this batch was kept. Retry later."
-                .to_string(),
-        )
-    })?;
+    let source = EventSource::api_key(&key.id);
+    state
+        .store()
+        .append(source, events)
+        .await
+        .map_err(|error| {
+            tracing::error!(%error, "storing an ingested batch failed");
+            IngestFailure(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "The events could not be stored; nothing of this batch was kept. Retry later."
+                    .to_string(),
+            )
+        })?;
     Ok(count)
 }

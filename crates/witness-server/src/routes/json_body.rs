@@ -6,6 +6,13 @@ use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
 
+/// The largest JSON body Witness's own API takes (logins, users, keys, settings are small);
+/// ingestion has its own, configurable limit.
+pub const MAX_JSON_BODY_BYTES: usize = 64 * 1024;
+/// A login's body may be larger, so that an over-long username is refused by name (400)
+/// rather than by size; it is still read whole before anything else happens.
+pub const MAX_LOGIN_BODY_BYTES: usize = 256 * 1024;
+
 pub struct JsonBody<T>(pub T);
 
 impl<S, T> FromRequest<S> for JsonBody<T>
@@ -29,6 +36,11 @@ where
                 "The body is not valid JSON: {}",
                 error.body_text()
             ))),
+            Err(other) if other.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+                Err(AppError::PayloadTooLarge(
+                    "The request body is larger than this endpoint accepts.".to_string(),
+                ))
+            }
             Err(other) => Err(AppError::BadRequest(other.body_text())),
         }
     }

@@ -45,9 +45,13 @@ pub fn api() -> Router<AppState> {
         )
         .route("/backups", get(backups::list).post(backups::create))
         .route("/backups/{id}/download", get(backups::download))
-        .route("/auth/login", post(auth::login))
+        .route(
+            "/auth/login",
+            post(auth::login).layer(DefaultBodyLimit::max(json_body::MAX_LOGIN_BODY_BYTES)),
+        )
         .route("/auth/logout", post(auth::logout))
         .route("/auth/me", get(auth::me))
+        .route("/auth/password", axum::routing::put(auth::change_password))
         .route("/apikeys", get(apikeys::list).post(apikeys::create))
         .route("/apikeys/{id}", delete(apikeys::revoke))
         .route("/users", get(users::list).post(users::create))
@@ -57,6 +61,8 @@ pub fn api() -> Router<AppState> {
         )
         // An unknown API path is a JSON 404, never the panel's index.html.
         .fallback(api_not_found)
+        // Route layers above (ingestion's) take precedence over this one.
+        .layer(DefaultBodyLimit::max(json_body::MAX_JSON_BODY_BYTES))
 }
 
 /// Routes outside `/api` that are not the panel.

@@ -12,7 +12,7 @@ use witness_api::{NewUser, User, UserUpdate};
 use crate::auth::Admin;
 use crate::details;
 use crate::error::AppError;
-use crate::passwords::{hash_password, password_problem};
+use crate::passwords::{hash_password_off_thread, password_problem};
 use crate::routes::json_body::JsonBody;
 use crate::state::AppState;
 use crate::store::{UserChanges, UserRecord};
@@ -89,7 +89,7 @@ pub async fn create(
         .begin(&caller.context, "user.created", user_details(&user))
         .await?;
     let outcome = async {
-        let password_hash = hash_password(&new.password)?;
+        let password_hash = hash_password_off_thread(new.password.clone()).await?;
         state
             .store()
             .create_user(UserRecord {
@@ -147,7 +147,7 @@ pub async fn update(
         .await?;
     let outcome = async {
         let password_hash = match &update.password {
-            Some(password) => Some(hash_password(password)?),
+            Some(password) => Some(hash_password_off_thread(password.clone()).await?),
             None => None,
         };
         let changes = UserChanges {

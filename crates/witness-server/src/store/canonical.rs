@@ -33,14 +33,22 @@ pub struct CanonicalFields<'a> {
     pub details: &'a str,
     /// Canonical JSON text (see [`canonical_json`]).
     pub properties: &'a str,
+    /// Who handed the event in (an API key id, or `witness`); `None` for events stored before
+    /// sources were recorded, which keep their version-1 bytes so that old chains verify.
+    pub source: Option<&'a str>,
 }
 
 impl CanonicalFields<'_> {
-    /// `witness-event-v1\n` followed by each field as a netstring (`<len>:<bytes>,`), an absent
-    /// field as `~,`. Length prefixes make the encoding unambiguous without escaping.
+    /// `witness-event-v2\n` followed by each field as a netstring (`<len>:<bytes>,`), an absent
+    /// field as `~,`, the source last. Length prefixes make the encoding unambiguous without
+    /// escaping. An event without a source (stored before sources were recorded) is
+    /// `witness-event-v1\n` and the same fields without the source.
     pub fn bytes(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(256 + self.details.len() + self.properties.len());
-        out.extend_from_slice(b"witness-event-v1\n");
+        out.extend_from_slice(match self.source {
+            Some(_) => b"witness-event-v2\n",
+            None => b"witness-event-v1\n",
+        });
         let seq = self.seq.to_string();
         let ts = self.ts_micros.to_string();
         let fields: [Option<&str>; 21] = [
@@ -66,7 +74,8 @@ impl CanonicalFields<'_> {
             Some(self.details),
             Some(self.properties),
         ];
-        for field in fields {
+        let source = self.source.map(Some);
+        for field in fields.into_iter().chain(source) {
             match field {
                 Some(text) => {
                     out.extend_from_slice(text.len().to_string().as_bytes());
@@ -180,6 +189,7 @@ mod tests {
             message,
             details: "{}",
             properties: "{}",
+            source: Some("key-1"),
         }
     }
 
@@ -196,6 +206,24 @@ mod tests {
         let one = fields("ab", Some("")).bytes();
         let two = fields("a", Some("b")).bytes();
         assert_ne!(one, two);
+    }
+
+    #[test]
+    fn the_source_is_hashed_and_its_absence_is_version_1() {
+        let from_key = fields("m", None);
+        let from_other = CanonicalFields {
+            source: Some("key-2"),
+            ..fields("m", None)
+        };
+        let before_sources = CanonicalFields {
+            source: None,
+            ..fields("m", None)
+        };
+        assert_ne!(from_key.hash(&GENESIS_HASH), from_other.hash(&GENESIS_HASH));
+        assert!(from_key.bytes().starts_with(b"witness-event-v2\n"));
+        assert!(from_key.bytes().ends_with(b"5:key-1,"));
+        let old = before_sources.bytes();
+        assert!(old.starts_with(b"witness-event-v1\n") && old.ends_with(b"2:{},"));
     }
 
     #[test]

@@ -13,7 +13,7 @@ use witness_api::{
     AuditEvent, EventFilter, EventPage, Histogram, Role, Settings, User, VerifyReport,
 };
 
-use crate::model::NewEvent;
+use crate::model::{EventSource, NewEvent};
 
 pub use sqlite::SqliteStore;
 
@@ -164,7 +164,11 @@ pub type StoreStats = witness_api::StorageStatus;
 pub trait Store: Send + Sync + 'static {
     /// Stores the batch durably (committed and fsynced) before returning, chained in storage
     /// order. All or nothing.
-    async fn append(&self, events: Vec<NewEvent>) -> StoreResult<AppendReceipt>;
+    async fn append(
+        &self,
+        source: EventSource,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<AppendReceipt>;
 
     /// A page of events matching the filter, newest first.
     async fn query(&self, query: EventQuery) -> StoreResult<EventPage>;

@@ -41,6 +41,7 @@ const ROUTES: &[(&str, &str, Who)] = &[
     ("POST", "/api/users", Who::Admin),
     ("PUT", "/api/users/user-x", Who::Admin),
     ("DELETE", "/api/users/user-x", Who::Admin),
+    ("PUT", "/api/auth/password", Who::SessionUser),
     // Last: it ends the auditor's session.
     ("POST", "/api/auth/logout", Who::SessionUser),
 ];

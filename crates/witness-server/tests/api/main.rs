@@ -15,3 +15,4 @@ mod query;
 mod restore;
 mod selfaudit;
 mod settings;
+mod trust;

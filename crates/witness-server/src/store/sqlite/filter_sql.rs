@@ -86,6 +86,10 @@ pub fn add_filter(c: &mut Condition, filter: &EventFilter, probe: ColumnProbe<'_
         let p = c.param(ip.clone());
         c.and(&format!("client_ip = {p}"));
     }
+    if let Some(source) = &filter.source {
+        let p = c.param(source.clone());
+        c.and(&format!("source = {p}"));
+    }
     for (value, columns) in [
         (&filter.organization, ["org_id", "org_name"]),
         (&filter.workspace, ["ws_id", "ws_name"]),
@@ -148,6 +152,7 @@ pub fn selects_besides_action(filter: &EventFilter) -> bool {
         .any(|values| values.iter().any(|m| !m.negated))
         || filter.result.is_some()
         || filter.ip.is_some()
+        || filter.source.is_some()
         || filter.organization.is_some()
         || filter.workspace.is_some()
 }

@@ -29,7 +29,7 @@ use super::{
     ApiKeyRecord, AppendReceipt, ConfigSnapshot, Cursor, EventQuery, Permission, SessionRecord,
     Store, StoreError, StoreResult, StoreStats, UserChanges, UserRecord, parse_event_id,
 };
-use crate::model::NewEvent;
+use crate::model::{EventSource, NewEvent};
 
 pub use self::filter_sql::fts_query;
 
@@ -362,12 +362,25 @@ fn histogram(
             .iter()
             .copied()
             .find(|width| span / width <= TARGET_BUCKETS)
-            .unwrap_or(30 * 86_400),
+            // Beyond the widest listed width (ranges of decades): whole days, still few buckets.
+            .unwrap_or_else(|| {
+                let days = (span / TARGET_BUCKETS) / 86_400 + 1;
+                days * 86_400
+            }),
     };
-    let width_micros = width * 1_000_000;
+    let width_micros = width.saturating_mul(1_000_000);
     let first = micros(from).div_euclid(width_micros);
     let last = (micros(to) - 1).div_euclid(width_micros);
-    let mut counts = vec![0u64; (last - first + 1).max(0) as usize];
+    let buckets = last.saturating_sub(first).saturating_add(1).max(0);
+    // The filter bounds times to years 0000-9999 and the width is checked above; this guards
+    // the allocation itself, whatever a future caller passes.
+    if buckets > MAX_BUCKETS + 1 {
+        return Err(StoreError::Invalid {
+            parameter: "bucket".to_string(),
+            message: format!("{buckets} buckets are more than the {MAX_BUCKETS} allowed"),
+        });
+    }
+    let mut counts = vec![0u64; buckets as usize];
 
     let only_time = EventFilter {
         from: None,
@@ -545,7 +558,11 @@ fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64
 
 #[async_trait]
 impl Store for SqliteStore {
-    async fn append(&self, events: Vec<NewEvent>) -> StoreResult<AppendReceipt> {
+    async fn append(
+        &self,
+        source: EventSource,
+        events: Vec<NewEvent>,
+    ) -> StoreResult<AppendReceipt> {
         if events.is_empty() {
             return Err(StoreError::Invalid {
                 parameter: "events".to_string(),
@@ -553,7 +570,11 @@ impl Store for SqliteStore {
             });
         }
         let (reply, answer) = oneshot::channel();
-        self.send(WriteCommand::Append { events, reply })?;
+        self.send(WriteCommand::Append {
+            source,
+            events,
+            reply,
+        })?;
         answer
             .await
             .map_err(|_| StoreError::Backend("the writer dropped a batch".to_string()))?

@@ -5,21 +5,21 @@ use rusqlite::Row;
 use serde_json::{Map, Value};
 use witness_api::{Actor, ActorType, AuditEvent, AuditResult, Target, Tenant};
 
-use crate::model::NewEvent;
+use crate::model::{EventSource, NewEvent};
 use crate::store::canonical::{CanonicalFields, canonical_json};
 use crate::store::event_id;
 
 /// The columns of `events` in table order, for SELECTs.
 pub const COLUMNS: &str = "seq, ts, received, action, actor_type, actor_id, actor_name, \
     actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
-    org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash";
+    org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash, source";
 
 /// Inserts one row; bind with [`EventRow::insert`].
 pub const INSERT_SQL: &str = "INSERT INTO events (seq, ts, received, action, actor_type, \
     actor_id, actor_name, actor_email, target_type, target_id, target_name, result, status, \
     client_ip, org_id, org_name, ws_id, ws_name, level, message, details, properties, prev_hash, \
-    hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, \
-    ?18, ?19, ?20, ?21, ?22, ?23, ?24)";
+    hash, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
+    ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24, ?25)";
 
 #[derive(Debug, Clone)]
 pub struct EventRow {
@@ -47,6 +47,8 @@ pub struct EventRow {
     pub properties: String,
     pub prev_hash: Vec<u8>,
     pub hash: Vec<u8>,
+    /// `None` only for rows stored before sources were recorded (hashed as version 1).
+    pub source: Option<String>,
 }
 
 pub fn micros(time: DateTime<Utc>) -> i64 {
@@ -59,7 +61,7 @@ pub fn from_micros(micros: i64) -> DateTime<Utc> {
 
 impl EventRow {
     /// A row for a new event; `prev_hash` and `hash` are filled in by the writer.
-    pub fn from_new(seq: i64, received: i64, event: NewEvent) -> Self {
+    pub fn from_new(seq: i64, received: i64, source: &EventSource, event: NewEvent) -> Self {
         let (org_id, org_name) = split_tenant(event.organization);
         let (ws_id, ws_name) = split_tenant(event.workspace);
         EventRow {
@@ -87,6 +89,7 @@ impl EventRow {
             properties: canonical_json(&event.properties),
             prev_hash: Vec::new(),
             hash: Vec::new(),
+            source: Some(source.as_str().to_string()),
         }
     }
 
@@ -117,6 +120,7 @@ impl EventRow {
             self.properties,
             self.prev_hash,
             self.hash,
+            self.source,
         ])
     }
 
@@ -146,6 +150,7 @@ impl EventRow {
             properties: row.get(21)?,
             prev_hash: row.get(22)?,
             hash: row.get(23)?,
+            source: row.get(24)?,
         })
     }
 
@@ -172,6 +177,7 @@ impl EventRow {
             message: &self.message,
             details: &self.details,
             properties: &self.properties,
+            source: self.source.as_deref(),
         }
     }
 
@@ -232,6 +238,7 @@ impl EventRow {
             message: self.message,
             level: self.level,
             properties: parse_object(&self.properties),
+            source: self.source,
             hash: hex::encode(&self.hash),
             prev_hash: hex::encode(&self.prev_hash),
         }

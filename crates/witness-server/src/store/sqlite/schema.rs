@@ -42,7 +42,8 @@ CREATE TABLE IF NOT EXISTS events (
     details     TEXT NOT NULL,         -- canonical JSON object
     properties  TEXT NOT NULL,         -- canonical JSON object
     prev_hash   BLOB NOT NULL,
-    hash        BLOB NOT NULL
+    hash        BLOB NOT NULL,
+    source      TEXT                   -- API key id or 'witness'; NULL only before sources existed
 );
 -- Every filter has an index that also orders by time, so a first page is an index range scan.
 CREATE INDEX IF NOT EXISTS events_ts          ON events (ts);
@@ -159,6 +160,19 @@ const SUMMARIES_VERSION: i64 = 2;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
+    let has_source: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('events') WHERE name = 'source'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !has_source {
+        // A store made before sources were recorded: its events keep no source (and their
+        // version-1 hashes); everything stored from now on names its source.
+        conn.execute_batch("ALTER TABLE events ADD COLUMN source TEXT")?;
+    }
+    conn.execute_batch(
+        "CREATE INDEX IF NOT EXISTS events_source ON events (source, ts) WHERE source IS NOT NULL",
+    )?;
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < SUMMARIES_VERSION {
         // A store made before the summary tables existed: fill them from its events, once.
@@ -200,7 +214,10 @@ mod tests {
             let store = SqliteStore::open_in(dir.path()).expect("store");
             let events = parse_body(BodyFormat::Clef, body.as_bytes(), &IngestLimits::default())
                 .expect("events");
-            store.append(events).await.expect("append");
+            store
+                .append(crate::model::EventSource::api_key("key-test"), events)
+                .await
+                .expect("append");
         }
         let path = dir.path().join(super::super::DATABASE_FILE);
         let summaries = |conn: &Connection| -> (i64, i64, i64) {

@@ -12,7 +12,7 @@ use witness_api::AuditEvent;
 
 use super::row::{EventRow, INSERT_SQL};
 use super::summaries::Summaries;
-use crate::model::NewEvent;
+use crate::model::{EventSource, NewEvent};
 use crate::store::{AppendReceipt, StoreError, StoreResult};
 
 /// A group commit stops taking more batches once it holds this many events.
@@ -22,6 +22,7 @@ pub type WriteJob = Box<dyn FnOnce(&mut Connection, &mut ChainHead) + Send>;
 
 pub enum WriteCommand {
     Append {
+        source: EventSource,
         events: Vec<NewEvent>,
         reply: oneshot::Sender<StoreResult<AppendReceipt>>,
     },
@@ -72,15 +73,23 @@ pub fn run(
     while let Ok(command) = commands.recv() {
         match command {
             WriteCommand::Run(job) => job(&mut conn, &mut head),
-            WriteCommand::Append { events, reply } => {
-                let mut group = vec![(events, reply)];
-                let mut queued = group[0].0.len();
+            WriteCommand::Append {
+                source,
+                events,
+                reply,
+            } => {
+                let mut queued = events.len();
+                let mut group = vec![(source, events, reply)];
                 let mut after = None;
                 while queued < GROUP_EVENT_LIMIT {
                     match commands.try_recv() {
-                        Ok(WriteCommand::Append { events, reply }) => {
+                        Ok(WriteCommand::Append {
+                            source,
+                            events,
+                            reply,
+                        }) => {
                             queued += events.len();
-                            group.push((events, reply));
+                            group.push((source, events, reply));
                         }
                         Ok(WriteCommand::Run(job)) => {
                             after = Some(job);
@@ -98,7 +107,11 @@ pub fn run(
     }
 }
 
-type Batch = (Vec<NewEvent>, oneshot::Sender<StoreResult<AppendReceipt>>);
+type Batch = (
+    EventSource,
+    Vec<NewEvent>,
+    oneshot::Sender<StoreResult<AppendReceipt>>,
+);
 
 fn commit_group(
     conn: &mut Connection,
@@ -150,11 +163,11 @@ fn insert_group(
         let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
         let mut insert_text =
             tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
-        for (events, reply) in group {
+        for (source, events, reply) in group {
             let first_seq = head.seq + 1;
             for event in events {
                 let seq = head.seq + 1;
-                let mut row = EventRow::from_new(seq, received, event);
+                let mut row = EventRow::from_new(seq, received, &source, event);
                 let hash = row.canonical().hash(&head.hash);
                 row.prev_hash = head.hash.to_vec();
                 row.hash = hash.to_vec();

@@ -1,0 +1,544 @@
+//! What holders of keys and sessions cannot do: crash the server, pass off events as
+//! Witness's own, or flood the audit trail (SECURITY.md).
+
+use serde_json::json;
+use witness_api::{AuditEvent, EventPage, Histogram};
+
+use crate::helpers::{TestApp, clef_line, spawn_app, spawn_app_with};
+
+async fn assert_alive(app: &TestApp) {
+    let health = app
+        .client
+        .get(app.url("/health"))
+        .send()
+        .await
+        .expect("the server still answers");
+    assert_eq!(health.status(), 200);
+}
+
+/// The error message of a Witness API refusal.
+async fn refusal(response: reqwest::Response) -> (u16, String) {
+    let status = response.status().as_u16();
+    let body: serde_json::Value = response.json().await.expect("a JSON error");
+    (
+        status,
+        body["message"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+#[tokio::test]
+async fn a_histogram_over_extreme_years_is_refused_and_the_server_lives() {
+    let app = spawn_app().await;
+    let key = app.read_key().await;
+    // The request that aborted the process before years were bounded.
+    let (status, message) = refusal(
+        app.get(
+            &key,
+            "/api/audit/histogram?from=-262143-01-01&to=%2B262142-01-01",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(message.contains("`from`"), "{message}");
+    assert!(message.contains("0000 to 9999"), "{message}");
+    assert_alive(&app).await;
+
+    // The widest range allowed picks a bucket that keeps the answer small.
+    let histogram: Histogram = app
+        .get_json(
+            &key,
+            "/api/audit/histogram?from=0000-01-01T00:00:00Z&to=9999-12-31T23:59:59Z",
+        )
+        .await;
+    assert!(
+        (1..=200).contains(&histogram.buckets.len()),
+        "{} buckets",
+        histogram.buckets.len()
+    );
+    // A chosen bucket that would make millions of them is refused by name.
+    let (status, message) = refusal(
+        app.get(
+            &key,
+            "/api/audit/histogram?from=0000-01-01&to=9999-12-31&bucket=1",
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400);
+    assert!(message.contains("`bucket`"), "{message}");
+    assert_alive(&app).await;
+}
+
+#[tokio::test]
+async fn an_ingest_key_cannot_pass_off_events_as_witnesss_own() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let read = app.read_key().await;
+    let forged = json!({
+        "@t": "2020-01-01T00:00:00Z", "@mt": "{Principal} {Action}: {Event}",
+        "Action": "witness.user.created", "Actor": "admin", "PrincipalType": "user",
+        "Event": "Complete", "AuditSession": "0123456789abcdef",
+    });
+    // Stored as what it is: the key's claim (SECURITY.md says why it is not refused).
+    let response = app.post_clef(&ingest, forged.to_string()).await;
+    assert_eq!(response.status(), 201);
+
+    let page: EventPage = app
+        .get_json(&read, "/api/audit/events?action=witness.user.created")
+        .await;
+    assert_eq!(page.events.len(), 1);
+    let event = &page.events[0];
+    let source = event
+        .source
+        .as_deref()
+        .expect("every new event has a source");
+    assert!(source.starts_with("key-"), "{source}");
+    assert_ne!(source, witness_api::SELF_AUDIT_SOURCE);
+
+    // Witness's own records are told apart by their source, which no sender can set.
+    let own: EventPage = app
+        .get_json(
+            &read,
+            "/api/audit/events?source=witness&action=witness.user.created",
+        )
+        .await;
+    assert!(own.events.is_empty(), "{:?}", own.events);
+    let own: EventPage = app
+        .get_json(&read, "/api/audit/events?source=witness")
+        .await;
+    assert!(!own.events.is_empty(), "the reads above were audited");
+    assert!(
+        own.events
+            .iter()
+            .all(|event| event.action.starts_with("witness.")
+                && event.source.as_deref() == Some("witness"))
+    );
+
+    // A sender's own "source" property stays a property; it cannot set the source.
+    let claim = json!({"@t": "2026-01-01T00:00:00Z", "@mt": "x", "Action": "a.b", "source": "witness", "Source": "witness"});
+    assert_eq!(
+        app.post_clef(&ingest, claim.to_string()).await.status(),
+        201
+    );
+    let page: EventPage = app.get_json(&read, "/api/audit/events?action=a.b").await;
+    assert_eq!(page.events[0].source.as_deref(), Some(source));
+    assert_eq!(page.events[0].properties["Source"], "witness");
+
+    // The source is in the hash: the chain verifies, and the export carries it.
+    let report: witness_api::VerifyReport =
+        app.get_json(&read, "/api/audit/verify?full=true").await;
+    assert!(report.ok, "{report:?}");
+    let csv = app
+        .get(&read, "/api/audit/export?format=csv&action=a.b")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let column = headers
+        .iter()
+        .position(|h| h == "source")
+        .expect("a source column");
+    let row = reader.records().next().expect("a row").expect("record");
+    assert_eq!(&row[column], source);
+    let ndjson = app
+        .get(&read, "/api/audit/export?format=ndjson&action=a.b")
+        .await
+        .text()
+        .await
+        .expect("ndjson");
+    let exported: AuditEvent =
+        serde_json::from_str(ndjson.lines().next().expect("a line")).expect("an event");
+    assert_eq!(exported.source.as_deref(), Some(source));
+}
+
+#[tokio::test]
+async fn an_over_long_login_is_refused_before_anything_is_written() {
+    let app = spawn_app().await;
+    let huge = "a".repeat(200_000);
+    for (username, password, field) in [
+        (huge.as_str(), "whatever-password", "username"),
+        (&"b".repeat(65), "whatever-password", "username"),
+        ("admin", &"p".repeat(1025), "password"),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/api/auth/login"))
+            .json(&json!({"username": username, "password": password}))
+            .send()
+            .await
+            .expect("request");
+        let (status, message) = refusal(response).await;
+        assert_eq!(status, 400, "{message}");
+        assert!(message.contains(&format!("`{field}`")), "{message}");
+    }
+    assert!(
+        app.audit_records("user.login").await.is_empty(),
+        "a refused login writes no audit record"
+    );
+    // A body over the login's size limit is refused whole.
+    let response = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "x".repeat(300_000), "password": "y"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(response.status(), 413);
+    assert_alive(&app).await;
+    app.login("admin", crate::helpers::ADMIN_PASSWORD).await;
+}
+
+#[tokio::test]
+async fn refused_logins_stop_being_audited_once_the_limit_is_reached() {
+    let app = spawn_app().await;
+    let attempt = |username: &'static str| {
+        let app = &app;
+        async move {
+            app.client
+                .post(app.url("/api/auth/login"))
+                .json(&json!({"username": username, "password": "not-the-password"}))
+                .send()
+                .await
+                .expect("request")
+                .status()
+                .as_u16()
+        }
+    };
+    for _ in 0..5 {
+        assert_eq!(attempt("admin").await, 401);
+    }
+    for _ in 0..3 {
+        assert_eq!(attempt("admin").await, 429);
+    }
+    // Five attempts, each a Begin and a Fail; the refused ones cost nothing.
+    assert_eq!(app.audit_records("user.login").await.len(), 10);
+    // Another user is not locked out by admin's failures.
+    assert_eq!(attempt("nobody").await, 401);
+}
+
+#[tokio::test]
+async fn hostile_values_get_a_4xx_that_names_them_and_change_nothing() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let read = app.read_key().await;
+    let ingest = app.ingest_key().await;
+    let long = "x".repeat(5000);
+    let many_actors: String = (0..150).map(|n| format!("actor=a{n}&")).collect();
+    let queries: Vec<(String, &str)> = vec![
+        ("/api/audit/events?from=%2B99999-01-01".into(), "from"),
+        ("/api/audit/events?to=-0001-01-01".into(), "to"),
+        ("/api/audit/events?from=2026-13-45".into(), "from"),
+        (
+            "/api/audit/events?from=2026-02-01&to=2026-01-01".into(),
+            "to",
+        ),
+        (format!("/api/audit/events?actor={long}"), "actor"),
+        (format!("/api/audit/events?{many_actors}"), "actor"),
+        (format!("/api/audit/events?q={long}"), "q"),
+        ("/api/audit/events?limit=0".into(), "limit"),
+        (
+            "/api/audit/events?limit=99999999999999999999999".into(),
+            "limit",
+        ),
+        ("/api/audit/events?cursor=%00%FF".into(), "cursor"),
+        ("/api/audit/events?result=maybe".into(), "result"),
+        ("/api/audit/events?ip=1&ip=2".into(), "ip"),
+        ("/api/audit/histogram?bucket=-5m".into(), "bucket"),
+        (
+            "/api/audit/histogram?bucket=99999999999999999999d".into(),
+            "bucket",
+        ),
+        ("/api/audit/export?format=xlsx".into(), "format"),
+        ("/api/audit/verify?full=maybe".into(), "full"),
+        ("/api/audit/stream?from=%2B99999-01-01".into(), "from"),
+    ];
+    for (path, parameter) in &queries {
+        let (status, message) = refusal(app.get(&read, path).await).await;
+        assert_eq!(status, 400, "{path}: {message}");
+        assert!(
+            message.contains(&format!("`{parameter}`")),
+            "{path}: {message}"
+        );
+    }
+
+    let bodies: Vec<(reqwest::Method, &str, serde_json::Value, u16)> = vec![
+        (
+            reqwest::Method::PUT,
+            "/api/settings",
+            json!({"backups_to_keep": "many"}),
+            400,
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/settings",
+            json!({"backup_utc_time_of_day": "25:00", "backups_to_keep": 0, "retention_days": 99999}),
+            422,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/users",
+            json!({"username": long, "password": "p", "role": "admin"}),
+            422,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/users",
+            json!({"username": "<script>", "password": "long-enough-pw", "role": "root"}),
+            400,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/apikeys",
+            json!({"title": long, "permissions": ["ingest"]}),
+            422,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/apikeys",
+            json!({"title": "t", "permissions": ["everything"]}),
+            400,
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/users/user-nope",
+            json!({"role": "admin"}),
+            404,
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/auth/password",
+            json!({"current_password": "x", "new_password": "short"}),
+            422,
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/apikeys",
+            json!({"title": "x".repeat(70_000), "permissions": ["read"]}),
+            413,
+        ),
+    ];
+    for (method, path, body, expected) in bodies {
+        let response = admin.send(method.clone(), path, Some(body)).await;
+        let (status, message) = refusal(response).await;
+        assert_eq!(status, expected, "{method} {path}: {message}");
+        assert!(!message.is_empty(), "{method} {path} says why");
+    }
+    // Nothing of the refused changes happened.
+    let users: Vec<witness_api::User> = admin.get("/api/users").await.json().await.expect("users");
+    assert_eq!(users.len(), 1);
+    let keys: Vec<witness_api::ApiKey> =
+        admin.get("/api/apikeys").await.json().await.expect("keys");
+    assert_eq!(keys.len(), 2, "the two keys this test made");
+
+    // Ingestion: bad lines are refused whole, naming the line; nothing is stored.
+    let good = clef_line("2026-11-20T10:00:00Z", "a.b", "alice", "t", "success");
+    for (body, expected) in [
+        (
+            format!("{good}\n{{\"@t\":\"+99999-01-01T00:00:00Z\"}}"),
+            "line 2",
+        ),
+        (
+            format!("{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"Result\":\"maybe\"}}"),
+            "line 2",
+        ),
+        (format!("{good}\n[1,2]"), "line 2"),
+        (
+            format!(
+                "{good}\n{{\"@t\":\"2026-11-20T10:00:00Z\",\"x\":\"{}\"}}",
+                "y".repeat(300_000)
+            ),
+            "line 2",
+        ),
+    ] {
+        let response = app.post_clef(&ingest, body).await;
+        let status = response.status().as_u16();
+        let text = response.text().await.expect("body");
+        assert_eq!(status, 400, "{text}");
+        assert!(text.contains(expected), "{text}");
+    }
+    let page: EventPage = app.get_json(&read, "/api/audit/events?action=a.b").await;
+    assert!(page.events.is_empty());
+    assert_alive(&app).await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_security_headers() {
+    let app = spawn_app().await;
+    let read = app.read_key().await;
+    let page = app
+        .client
+        .get(app.url("/audit"))
+        .send()
+        .await
+        .expect("panel");
+    let policy = page
+        .headers()
+        .get("content-security-policy")
+        .expect("a CSP on the panel")
+        .to_str()
+        .expect("text")
+        .to_string();
+    assert!(
+        policy.contains("script-src 'self' 'wasm-unsafe-eval'"),
+        "{policy}"
+    );
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert_eq!(page.headers()["x-content-type-options"], "nosniff");
+    assert_eq!(page.headers()["referrer-policy"], "no-referrer");
+
+    let api = app.get(&read, "/api/audit/events").await;
+    assert_eq!(api.headers()["cache-control"], "no-store");
+    assert!(api.headers().contains_key("content-security-policy"));
+    let refused = app
+        .client
+        .get(app.url("/api/users"))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(refused.status(), 401);
+    assert_eq!(refused.headers()["cache-control"], "no-store");
+}
+
+#[tokio::test]
+async fn exported_cells_never_run_as_spreadsheet_formulas() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let read = app.read_key().await;
+    let line = json!({
+        "@t": "2026-11-20T10:00:00Z", "@mt": "=HYPERLINK(\"http://evil.example\")",
+        "Action": "doc.shared", "Actor": "@alice", "Target": "+1-555", "Status": "-2+3",
+    });
+    assert_eq!(app.post_clef(&ingest, line.to_string()).await.status(), 201);
+    let csv = app
+        .get(&read, "/api/audit/export?format=csv&action=doc.shared")
+        .await
+        .text()
+        .await
+        .expect("csv");
+    let mut reader = csv::Reader::from_reader(csv.as_bytes());
+    let headers = reader.headers().expect("header").clone();
+    let row = reader.records().next().expect("a row").expect("record");
+    let cell = |name: &str| row[headers.iter().position(|h| h == name).expect(name)].to_string();
+    assert_eq!(cell("message"), "'=HYPERLINK(\"http://evil.example\")");
+    assert_eq!(cell("actor_id"), "'@alice");
+    assert_eq!(cell("target_id"), "'+1-555");
+    assert_eq!(cell("status"), "'-2+3");
+    assert_eq!(cell("action"), "doc.shared");
+}
+
+#[tokio::test]
+async fn users_change_their_own_password_with_the_current_one() {
+    let app = spawn_app().await;
+    let auditor = app.user_with_role("audrey", "auditor").await;
+    let (status, _) = refusal(
+        auditor
+            .put(
+                "/api/auth/password",
+                json!({"current_password": "wrong-password-1", "new_password": "a-new-password-9"}),
+            )
+            .await,
+    )
+    .await;
+    assert_eq!(status, 422);
+    let response = auditor
+        .put(
+            "/api/auth/password",
+            json!({"current_password": "audrey-password-1", "new_password": "a-new-password-9"}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+    let fresh: witness_api::LoginResponse = response.json().await.expect("a new session");
+    assert_eq!(fresh.user.username, "audrey");
+    // The same client holds the new session's cookie; the old password is gone.
+    let me = auditor.get("/api/auth/me").await;
+    assert_eq!(me.status(), 200);
+    let old = app
+        .client
+        .post(app.url("/api/auth/login"))
+        .json(&json!({"username": "audrey", "password": "audrey-password-1"}))
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(old.status(), 401);
+    app.login("audrey", "a-new-password-9").await;
+    let records = app.audit_records("user.password_changed").await;
+    assert_eq!(records.len(), 4, "Begin and Fail, then Begin and Complete");
+    assert!(records.iter().all(|record| {
+        let text = serde_json::to_string(record).expect("json");
+        !text.contains("a-new-password-9") && !text.contains("audrey-password-1")
+    }));
+}
+
+#[tokio::test]
+async fn a_session_ends_at_its_absolute_lifetime_however_busy() {
+    let app = spawn_app_with(|config| config.session_max_seconds = 2).await;
+    let admin = app.admin().await;
+    assert_eq!(admin.get("/api/auth/me").await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(admin.get("/api/auth/me").await.status(), 200);
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    assert_eq!(admin.get("/api/auth/me").await.status(), 401);
+}
+
+#[tokio::test]
+async fn a_live_tail_closes_when_its_session_ends() {
+    use futures_util::StreamExt;
+    let app = spawn_app_with(|config| config.live_recheck_seconds = 1).await;
+    let admin = app.admin().await;
+    let response = admin.get("/api/audit/stream").await;
+    assert_eq!(response.status(), 200);
+    let mut body = response.bytes_stream();
+    // Logging out through another request ends the session the tail was opened with.
+    assert_eq!(
+        admin
+            .send(reqwest::Method::POST, "/api/auth/logout", None)
+            .await
+            .status(),
+        204
+    );
+    let mut seen = String::new();
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(20), async {
+        while let Some(chunk) = body.next().await {
+            seen.push_str(&String::from_utf8_lossy(&chunk.expect("chunk")));
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the stream ended; it said: {seen}");
+    assert!(seen.contains("event: closed"), "{seen}");
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn the_data_directory_is_readable_only_by_its_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    assert_eq!(admin.post("/api/backups", json!({})).await.status(), 201);
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode(&app.data_dir), 0o700);
+    for entry in walk(&app.data_dir) {
+        let expected = if entry.is_dir() { 0o700 } else { 0o600 };
+        assert_eq!(mode(&entry), expected, "{}", entry.display());
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}
