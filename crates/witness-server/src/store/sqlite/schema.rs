@@ -248,4 +248,82 @@ mod tests {
             .expect("block");
         assert_eq!(max_ts - min_ts, 4 * 60_000_000);
     }
+
+    /// A store written before events had a source: its events keep their version-1 hashes,
+    /// the column is added when it is opened, and the chain (old events, then new ones with
+    /// sources) verifies.
+    #[tokio::test]
+    async fn a_store_from_before_sources_opens_and_keeps_verifying() {
+        use crate::store::sqlite::row::{COLUMNS, EventRow};
+        let dir = tempfile::tempdir().expect("dir");
+        let body = |n: usize| -> String {
+            (0..n)
+                .map(|i| format!("{{\"@t\":\"2026-01-01T00:0{i}:30Z\",\"@mt\":\"x\",\"Action\":\"a.{i}\"}}\n"))
+                .collect()
+        };
+        let parse = |text: String| {
+            parse_body(BodyFormat::Clef, text.as_bytes(), &IngestLimits::default()).expect("events")
+        };
+        {
+            let store = SqliteStore::open_in(dir.path()).expect("store");
+            store
+                .append(crate::model::EventSource::api_key("key-old"), parse(body(3)))
+                .await
+                .expect("append");
+        }
+        // Rewrite it as the old layout would have stored it: no source, version-1 hashes.
+        let path = dir.path().join(super::super::DATABASE_FILE);
+        {
+            let conn = Connection::open(&path).expect("open");
+            let mut rows: Vec<EventRow> = conn
+                .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))
+                .expect("select")
+                .query_map([], EventRow::read)
+                .expect("rows")
+                .collect::<Result<_, _>>()
+                .expect("read");
+            let mut prev = crate::store::canonical::GENESIS_HASH;
+            for row in &mut rows {
+                row.source = None;
+                let hash = row.canonical().hash(&prev);
+                conn.execute(
+                    "UPDATE events SET prev_hash = ?1, hash = ?2 WHERE seq = ?3",
+                    rusqlite::params![prev.to_vec(), hash.to_vec(), row.seq],
+                )
+                .expect("rehash");
+                prev = hash;
+            }
+            conn.execute_batch(&format!(
+                "DROP INDEX events_source; ALTER TABLE events DROP COLUMN source; \
+                 UPDATE chain_state SET head_hash = X'{}', verified_seq = 0, \
+                 verified_hash = zeroblob(32);",
+                hex::encode(prev)
+            ))
+            .expect("make it old");
+        }
+
+        let store = SqliteStore::open_in(dir.path()).expect("reopen");
+        let report = store.verify(true).await.expect("verify");
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.verified_count, 3);
+        store
+            .append(crate::model::EventSource::witness(), parse(body(2)))
+            .await
+            .expect("append after");
+        let report = store.verify(true).await.expect("verify");
+        assert!(report.ok, "{report:?}");
+        assert_eq!(report.verified_count, 5);
+        let page = store
+            .query(crate::store::EventQuery {
+                filter: Default::default(),
+                limit: 10,
+                cursor: None,
+            })
+            .await
+            .expect("page");
+        let mut events = page.events;
+        events.sort_by(|a, b| a.id.cmp(&b.id));
+        let sources: Vec<Option<&str>> = events.iter().map(|e| e.source.as_deref()).collect();
+        assert_eq!(sources, [None, None, None, Some("witness"), Some("witness")]);
+    }
 }
