@@ -45,6 +45,28 @@ impl SecretKeyArg {
     }
 }
 
+/// Where Witness audits its own operations; the server and the command line read the same.
+#[derive(Debug, Clone, Args)]
+pub struct AuditArgs {
+    /// Where Witness audits its own operations: comma-separated `local` (its own store),
+    /// `file:DIR` (NDJSON files), `http(s)://host:port` (a second Witness). Host-only setting.
+    #[arg(long, env = "WITNESS_AUDIT_TARGETS", default_value = "local")]
+    pub audit_targets: String,
+
+    /// Ingest API key for URL audit targets.
+    #[arg(long, env = "WITNESS_AUDIT_API_KEY", hide_env_values = true)]
+    pub audit_api_key: Option<String>,
+}
+
+impl Default for AuditArgs {
+    fn default() -> Self {
+        AuditArgs {
+            audit_targets: "local".to_string(),
+            audit_api_key: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Args)]
 pub struct ServeConfig {
     /// Address to listen on; port 0 picks a free port (the chosen address is printed).
@@ -71,14 +93,8 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_MAX_EVENT_BYTES", default_value_t = 256 * 1024)]
     pub max_event_bytes: usize,
 
-    /// Where Witness audits its own operations: comma-separated `local` (its own store),
-    /// `file:DIR` (NDJSON files), `http(s)://host:port` (a second Witness). Host-only setting.
-    #[arg(long, env = "WITNESS_AUDIT_TARGETS", default_value = "local")]
-    pub audit_targets: String,
-
-    /// Ingest API key for URL audit targets.
-    #[arg(long, env = "WITNESS_AUDIT_API_KEY", hide_env_values = true)]
-    pub audit_api_key: Option<String>,
+    #[command(flatten)]
+    pub audit: AuditArgs,
 
     /// Password of the first admin, used only when there are no users yet; otherwise a
     /// password is generated and printed once.
@@ -98,6 +114,13 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_LIVE_RECHECK_SECONDS", default_value_t = 30)]
     pub live_recheck_seconds: u64,
 
+    /// The fewest days of events the `retention_days` setting may keep: an admin cannot go
+    /// below it through the API or the panel (a compromised admin account cannot make
+    /// evidence expire early). Host-only setting.
+    #[arg(long, env = "WITNESS_MIN_RETENTION_DAYS", default_value_t = 1,
+          value_parser = clap::value_parser!(u32).range(1..=3650))]
+    pub min_retention_days: u32,
+
     /// Events received longer ago than this many days are deleted (1 to 3650). Used as the
     /// `retention_days` setting on first start; after that the setting (API, panel) rules.
     #[arg(long, env = "WITNESS_RETENTION_DAYS", default_value_t = 365,
@@ -116,8 +139,8 @@ impl ServeConfig {
             max_payload_bytes: 10 * 1024 * 1024,
             max_event_bytes: 256 * 1024,
             retention_days: 365,
-            audit_targets: "local".to_string(),
-            audit_api_key: None,
+            min_retention_days: 1,
+            audit: AuditArgs::default(),
             admin_password: None,
             session_idle_seconds: 8 * 3600,
             session_max_seconds: 12 * 3600,

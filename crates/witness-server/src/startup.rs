@@ -18,7 +18,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::audit::{Auditor, parse_targets};
+use crate::audit::{Auditor, RequestContext, parse_targets};
 use crate::backup::{Backups, default_settings, scheduler};
 use crate::config::ServeConfig;
 use crate::passwords::{generate_password, hash_password, password_problem};
@@ -52,6 +52,10 @@ pub fn app(state: AppState, panel_dir: &Path) -> Router {
             )),
         )
         .fallback_service(panel)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            record_refusals,
+        ))
         .with_state(state)
         .layer(CompressionLayer::new())
         .layer(security_header(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
@@ -71,6 +75,37 @@ pub fn app(state: AppState, panel_dir: &Path) -> Router {
         ))
         .layer(GlobalConcurrencyLimitLayer::new(MAX_CONCURRENT_REQUESTS))
         .layer(TraceLayer::new_for_http())
+}
+
+/// Writes an `access.refused` record for each request answered 401, 403 or 429 (at most
+/// [`crate::audit::REFUSALS_PER_MINUTE`] a minute), after the answer, so that refusals never
+/// wait on an audit target. A failed login is already audited as the login operation.
+async fn record_refusals(
+    axum::extract::State(state): axum::extract::State<AppState>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let method = request.method().to_string();
+    let path = request.uri().path().to_string();
+    let remote_address = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let response = next.run(request).await;
+    let status = response.status().as_u16();
+    let audited_already = path == "/api/auth/login" && status != 429;
+    if matches!(status, 401 | 403 | 429) && !audited_already {
+        let context = RequestContext {
+            principal: String::new(),
+            principal_type: "anonymous",
+            method,
+            path,
+            remote_address,
+        };
+        let auditor = state.auditor().clone();
+        tokio::spawn(async move { auditor.refused(&context, status).await });
+    }
+    response
 }
 
 /// The panel's Content-Security-Policy: scripts only from this server (plus WebAssembly
@@ -148,8 +183,8 @@ impl Application {
             .with_context(|| format!("cannot restrict {}", data_dir.display()))?;
         let session = Auditor::new_session_id();
         let targets = parse_targets(
-            &config.audit_targets,
-            config.audit_api_key.as_deref(),
+            &config.audit.audit_targets,
+            config.audit.audit_api_key.as_deref(),
             store.clone(),
             &session,
         )?;

@@ -20,6 +20,7 @@ pub struct Auditor {
     session: String,
     sequence: AtomicU64,
     targets: Vec<Arc<dyn AuditTarget>>,
+    refusals: std::sync::Mutex<RefusalWindow>,
 }
 
 impl Auditor {
@@ -28,6 +29,11 @@ impl Auditor {
             session,
             sequence: AtomicU64::new(0),
             targets,
+            refusals: std::sync::Mutex::new(RefusalWindow {
+                started: std::time::Instant::now(),
+                written: 0,
+                skipped: 0,
+            }),
         }
     }
 
@@ -117,6 +123,69 @@ impl Auditor {
             context: context.clone(),
         })
     }
+}
+
+impl Auditor {
+    /// Runs `work` as one audited operation: Begin before it starts (refused with 503 when
+    /// that cannot be written), then Complete or Fail by its outcome.
+    pub async fn audited<T>(
+        self: &Arc<Self>,
+        context: &RequestContext,
+        action: &str,
+        details: Map<String, Value>,
+        work: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        let operation = self.begin(context, action, details).await?;
+        operation.finish_with(work.await, |_| Map::new()).await
+    }
+
+    /// Records a request refused before any operation began (401, 403, 429): one `Refused`
+    /// record. At most [`REFUSALS_PER_MINUTE`] are written a minute; the next one written says
+    /// how many were left out, so a flood of refusals cannot flood the audit trail.
+    pub async fn refused(&self, context: &RequestContext, status: u16) {
+        let skipped = {
+            let Ok(mut window) = self.refusals.lock() else {
+                return;
+            };
+            let now = std::time::Instant::now();
+            if now.duration_since(window.started) >= std::time::Duration::from_secs(60) {
+                window.started = now;
+                window.written = 0;
+            }
+            if window.written >= REFUSALS_PER_MINUTE {
+                window.skipped += 1;
+                return;
+            }
+            window.written += 1;
+            std::mem::take(&mut window.skipped)
+        };
+        let mut details = Map::new();
+        details.insert("status".to_string(), Value::from(status));
+        if skipped > 0 {
+            details.insert("refusals_not_recorded".to_string(), Value::from(skipped));
+        }
+        let operation_id = hex::encode(rand::random::<[u8; 8]>());
+        let record = self.record(
+            &operation_id,
+            AuditPhase::Refused,
+            "access.refused",
+            context,
+            details,
+            Some(format!("refused with status {status}")),
+        );
+        if let Err(error) = self.write_all(&record).await {
+            tracing::error!(%error, "a refused request could not be recorded");
+        }
+    }
+}
+
+/// Refused requests recorded per minute at most (see [`Auditor::refused`]).
+pub const REFUSALS_PER_MINUTE: u32 = 60;
+
+struct RefusalWindow {
+    started: std::time::Instant,
+    written: u32,
+    skipped: u64,
 }
 
 /// An operation whose Begin is on record; finish it with `complete` or `fail`.

@@ -8,6 +8,8 @@ pub enum AuditPhase {
     Begin,
     Complete,
     Fail,
+    /// A request refused before any operation began (no Begin precedes it).
+    Refused,
 }
 
 impl AuditPhase {
@@ -16,6 +18,7 @@ impl AuditPhase {
             AuditPhase::Begin => "Begin",
             AuditPhase::Complete => "Complete",
             AuditPhase::Fail => "Fail",
+            AuditPhase::Refused => "Refused",
         }
     }
 }
@@ -48,6 +51,10 @@ pub struct AuditRecord {
 }
 
 impl AuditRecord {
+    fn failed(&self) -> bool {
+        matches!(self.phase, AuditPhase::Fail | AuditPhase::Refused)
+    }
+
     /// The dotted action under which the record is stored and shown.
     pub fn stored_action(&self) -> String {
         format!("witness.{}", self.action)
@@ -59,11 +66,11 @@ impl AuditRecord {
         let mut event = json!({
             "@t": self.timestamp.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
             "@mt": "{Principal} {Action}: {Event}",
-            "@l": if self.phase == AuditPhase::Fail { "Warning" } else { "Information" },
+            "@l": if self.failed() { "Warning" } else { "Information" },
             "Action": self.stored_action(),
             "Principal": self.context.principal,
             "PrincipalType": self.context.principal_type,
-            "Result": if self.phase == AuditPhase::Fail { "failure" } else { "success" },
+            "Result": if self.failed() { "failure" } else { "success" },
             "Status": self.phase.as_str(),
             "Event": self.phase.as_str(),
             "AuditSession": self.session,

@@ -210,7 +210,7 @@ async fn auditors_get_403_everywhere() {
 async fn backing_up_and_downloading_are_refused_with_503_when_auditing_is_down() {
     let blocker = tempfile::NamedTempFile::new().expect("file");
     let spec = format!("local,file:{}/audit", blocker.path().display());
-    let app = spawn_app_with(|config| config.audit_targets = spec).await;
+    let app = spawn_app_with(|config| config.audit.audit_targets = spec).await;
     // A backup made outside the API, to try downloading.
     let key = key_of(&app);
     let (made, _) = backup::create(

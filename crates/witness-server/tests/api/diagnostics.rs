@@ -196,7 +196,7 @@ mod report {
 
         let blocker = tempfile::NamedTempFile::new().expect("file");
         let spec = format!("local,file:{}/audit", blocker.path().display());
-        let app = spawn_app_with(|config| config.audit_targets = spec).await;
+        let app = spawn_app_with(|config| config.audit.audit_targets = spec).await;
         let admin = app.admin_session_without_login().await;
         let response = admin.get("/api/diagnostics/report").await;
         assert_eq!(response.status(), 503);

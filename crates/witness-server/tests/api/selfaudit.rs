@@ -145,7 +145,7 @@ async fn a_refused_operation_is_recorded_as_fail() {
 async fn file_target_writes_one_ndjson_file_per_run() {
     let audit_dir = tempfile::tempdir().expect("dir");
     let spec = format!("local,file:{}", audit_dir.path().display());
-    let app = spawn_app_with(|config| config.audit_targets = spec).await;
+    let app = spawn_app_with(|config| config.audit.audit_targets = spec).await;
     let admin = app.admin().await;
     admin
         .post(
@@ -199,7 +199,7 @@ async fn an_unwritable_target_refuses_admin_actions_but_never_ingestion() {
     let blocker = tempfile::NamedTempFile::new().expect("file");
     // A directory path below a regular file can never be created.
     let spec = format!("local,file:{}/audit", blocker.path().display());
-    let app = spawn_app_with(|config| config.audit_targets = spec).await;
+    let app = spawn_app_with(|config| config.audit.audit_targets = spec).await;
 
     let login = app
         .client
@@ -237,8 +237,8 @@ async fn one_witness_audits_into_another_and_refuses_when_it_is_down() {
     let b_key = b.ingest_key().await;
     let a_spec = format!("local,{}", b.address);
     let a = spawn_app_with(|config| {
-        config.audit_targets = a_spec;
-        config.audit_api_key = Some(b_key);
+        config.audit.audit_targets = a_spec;
+        config.audit.audit_api_key = Some(b_key);
     })
     .await;
     let admin = a.admin().await;
@@ -259,8 +259,8 @@ async fn one_witness_audits_into_another_and_refuses_when_it_is_down() {
     // An audit server that is not running (nothing listens on port 9 here): admin actions
     // are refused, ingestion goes on.
     let a2 = spawn_app_with(|config| {
-        config.audit_targets = "local,http://127.0.0.1:9".to_string();
-        config.audit_api_key = Some("unused-key".to_string());
+        config.audit.audit_targets = "local,http://127.0.0.1:9".to_string();
+        config.audit.audit_api_key = Some("unused-key".to_string());
     })
     .await;
     let login = a2

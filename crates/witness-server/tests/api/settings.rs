@@ -267,7 +267,7 @@ async fn auditors_may_not_read_or_change_settings() {
 async fn a_change_is_refused_with_503_when_auditing_is_down() {
     let blocker = tempfile::NamedTempFile::new().expect("file");
     let spec = format!("local,file:{}/audit", blocker.path().display());
-    let app = spawn_app_with(|config| config.audit_targets = spec).await;
+    let app = spawn_app_with(|config| config.audit.audit_targets = spec).await;
     let admin = app.admin_session_without_login().await;
     let response = admin.put("/api/settings", valid()).await;
     assert_eq!(response.status(), 503);

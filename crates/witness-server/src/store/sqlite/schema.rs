@@ -258,7 +258,11 @@ mod tests {
         let dir = tempfile::tempdir().expect("dir");
         let body = |n: usize| -> String {
             (0..n)
-                .map(|i| format!("{{\"@t\":\"2026-01-01T00:0{i}:30Z\",\"@mt\":\"x\",\"Action\":\"a.{i}\"}}\n"))
+                .map(|i| {
+                    format!(
+                        "{{\"@t\":\"2026-01-01T00:0{i}:30Z\",\"@mt\":\"x\",\"Action\":\"a.{i}\"}}\n"
+                    )
+                })
                 .collect()
         };
         let parse = |text: String| {
@@ -267,7 +271,10 @@ mod tests {
         {
             let store = SqliteStore::open_in(dir.path()).expect("store");
             store
-                .append(crate::model::EventSource::api_key("key-old"), parse(body(3)))
+                .append(
+                    crate::model::EventSource::api_key("key-old"),
+                    parse(body(3)),
+                )
                 .await
                 .expect("append");
         }
@@ -324,6 +331,9 @@ mod tests {
         let mut events = page.events;
         events.sort_by(|a, b| a.id.cmp(&b.id));
         let sources: Vec<Option<&str>> = events.iter().map(|e| e.source.as_deref()).collect();
-        assert_eq!(sources, [None, None, None, Some("witness"), Some("witness")]);
+        assert_eq!(
+            sources,
+            [None, None, None, Some("witness"), Some("witness")]
+        );
     }
 }

@@ -46,10 +46,12 @@ impl ChainHead {
             [],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        let last_received: i64 =
-            conn.query_row("SELECT IFNULL(MAX(received), 0) FROM events", [], |row| {
-                row.get(0)
-            })?;
+        // `received` grows with seq: the newest row has the latest.
+        let last_received: i64 = conn.query_row(
+            "SELECT IFNULL((SELECT received FROM events ORDER BY seq DESC LIMIT 1), 0)",
+            [],
+            |row| row.get(0),
+        )?;
         Ok(ChainHead {
             seq,
             hash: to_hash(&hash)?,
@@ -157,6 +159,17 @@ fn insert_group(
     mut appended: Option<&mut Vec<AuditEvent>>,
 ) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    // Another process (the `witness` command line auditing itself into this store) may have
+    // appended since this writer last did: continue from the head as stored, never from a
+    // stale copy, or the chain would fork.
+    let (stored_seq, stored_hash): (i64, Vec<u8>) = tx.query_row(
+        "SELECT head_seq, head_hash FROM chain_state WHERE id = 1",
+        [],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    if stored_seq != head.seq || stored_hash != head.hash {
+        *head = ChainHead::load(&tx)?;
+    }
     let received = Utc::now().timestamp_micros().max(head.last_received);
     let mut summaries = Summaries::default();
     {
