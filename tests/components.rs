@@ -57,6 +57,7 @@ fn diagnostics_card_shows_version_uptime_and_data_directory() {
             oldest_event: Some(Utc.with_ymd_and_hms(2026, 10, 1, 0, 0, 0).unwrap()),
             newest_event: Some(Utc.with_ymd_and_hms(2026, 11, 22, 7, 59, 0).unwrap()),
         }),
+        last_full_verify: None,
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }
@@ -101,6 +102,7 @@ fn server_strings_are_rendered_as_text_never_as_html() {
             oldest_event: None,
             newest_event: None,
         }),
+        last_full_verify: None,
     };
     let handle = leptos::mount::mount_to(container.clone(), move || {
         view! { <DiagnosticsCard diagnostics=diagnostics.clone() /> }

@@ -68,6 +68,27 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                     None => "The store could not be read; see the diagnostic report.".to_string(),
                 }}
             </dd>
+            <dt>"Scheduled full verify"</dt>
+            <dd data-field="full_verify">
+                {match diagnostics.last_full_verify {
+                    None => "Not run yet since the server started.".to_string(),
+                    Some(report) => {
+                        let verdict = match report.first_break {
+                            None => "intact".to_string(),
+                            Some(broken) => {
+                                format!("BROKEN at event {}: {}", broken.event_id, broken.reason)
+                            }
+                        };
+                        format!(
+                            "{} at {}: {} events, {} signed checkpoints compared",
+                            verdict,
+                            report.checked_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                            report.verified_count,
+                            report.checkpoints_compared,
+                        )
+                    }
+                }}
+            </dd>
             <dt>"Data directory"</dt>
             <dd data-field="data_dir"><code>{diagnostics.data_dir}</code></dd>
         </dl>

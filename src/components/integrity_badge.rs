@@ -13,7 +13,15 @@ pub fn IntegrityBadge(
                 match integrity.await {
                     Ok(report) if report.ok => view! {
                         <span class="badge ok" data-field="integrity">
-                            {format!("Integrity verified: {} events", report.verified_count)}
+                            {match report.last_full_verify_at {
+                                Some(at) => format!(
+                                    "Integrity verified: {} events (full check with {} signed checkpoints at {})",
+                                    report.verified_count,
+                                    report.checkpoints_compared,
+                                    at.format("%Y-%m-%d %H:%M UTC"),
+                                ),
+                                None => format!("Integrity verified: {} events", report.verified_count),
+                            }}
                         </span>
                     }
                     .into_any(),

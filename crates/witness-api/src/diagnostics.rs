@@ -22,6 +22,10 @@ pub struct Diagnostics {
     /// Where the events live and how many; `null` when the store could not be read.
     #[serde(default)]
     pub storage: Option<StorageStatus>,
+    /// The last scheduled full verify of the chain (with the signed checkpoints); `null`
+    /// until one has run since the server started.
+    #[serde(default)]
+    pub last_full_verify: Option<crate::VerifyReport>,
 }
 
 /// The event store's figures (also in the diagnostic report).
@@ -81,6 +85,7 @@ mod tests {
                 oldest_event: None,
                 newest_event: None,
             }),
+            last_full_verify: None,
         };
         let json = serde_json::to_value(&diagnostics).expect("serializes");
         assert_eq!(json["started_at"], "2026-11-22T10:00:00Z");

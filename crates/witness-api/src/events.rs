@@ -195,10 +195,21 @@ pub struct VerifyReport {
     pub head_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub head_hash: Option<String>,
-    /// The first break found, when not `ok`.
+    /// The first break found, when not `ok`: in the chain, or against a signed checkpoint
+    /// (a cut tail, a rewritten history, a forged checkpoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_break: Option<ChainBreak>,
     pub checked_at: DateTime<Utc>,
+    /// Signed checkpoints the store was compared with (a full verify only).
+    #[serde(default)]
+    pub checkpoints_compared: u64,
+    /// The newest of them: the event whose hash it vouches for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest_checkpoint_id: Option<String>,
+    /// When the last full verify (scheduled, with checkpoints) ran; its break, if any, is
+    /// reported here too.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_full_verify_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

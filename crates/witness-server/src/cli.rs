@@ -1,14 +1,20 @@
 //! The `witness` command line.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 
 use crate::apikeys::{generate_token, hash_token, token_prefix};
+use crate::audit::{Auditor, RequestContext, file_target_dirs, parse_targets};
 use crate::backup::{self, backup_dir, default_settings};
-use crate::config::{DataDirArg, SecretKeyArg, ServeConfig};
-use crate::passwords::{hash_password, password_problem};
+use crate::checkpoints::CheckpointKey;
+use crate::config::{AuditArgs, DataDirArg, SecretKeyArg, ServeConfig};
+use crate::details;
+use crate::error::AppError;
+use crate::integrity::compare_with_checkpoints;
+use crate::passwords::{hash_password_off_thread, password_problem};
 use crate::secret_key::{self, SecretKey};
 use crate::startup::{Application, prepare_data_dir};
 use crate::store::{Permission, SqliteStore, Store, UserChanges, UserRecord};
@@ -38,9 +44,15 @@ pub enum Command {
     Verify {
         #[command(flatten)]
         data: DataDirArg,
-        /// Walk the whole chain, not only what was added since the last verified point.
+        /// Walk the whole chain, not only what was added since the last verified point, and
+        /// compare it with the signed checkpoints (the store's and the `file:` targets').
         #[arg(long)]
         full: bool,
+        /// Checkpoints are signed with a key derived from this one.
+        #[command(flatten)]
+        secret: SecretKeyArg,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Print the storage secret key (from WITNESS_STORAGE_SECRETKEY or `<data>/secret.key`).
     ShowKey {
@@ -58,6 +70,8 @@ pub enum Command {
         data: DataDirArg,
         #[command(flatten)]
         secret: SecretKeyArg,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Replace users, API keys and settings with those of a backup (events are not touched).
     Restore {
@@ -81,6 +95,8 @@ pub enum Command {
         /// Do not ask for confirmation.
         #[arg(short = 'y', long = "yes")]
         yes: bool,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
 }
 
@@ -90,6 +106,8 @@ pub enum UserCommand {
     Add {
         #[command(flatten)]
         data: DataDirArg,
+        #[command(flatten)]
+        audit: AuditArgs,
         username: String,
         /// admin or auditor.
         #[arg(long, default_value = "auditor")]
@@ -105,6 +123,8 @@ pub enum UserCommand {
     SetPassword {
         #[command(flatten)]
         data: DataDirArg,
+        #[command(flatten)]
+        audit: AuditArgs,
         username: String,
         #[arg(long)]
         password: Option<String>,
@@ -113,6 +133,8 @@ pub enum UserCommand {
     SetRole {
         #[command(flatten)]
         data: DataDirArg,
+        #[command(flatten)]
+        audit: AuditArgs,
         username: String,
         role: String,
     },
@@ -124,6 +146,8 @@ pub enum ApiKeyCommand {
     Create {
         #[command(flatten)]
         data: DataDirArg,
+        #[command(flatten)]
+        audit: AuditArgs,
         /// What the key is for, e.g. the application that uses it.
         #[arg(long)]
         title: String,
@@ -135,11 +159,15 @@ pub enum ApiKeyCommand {
     List {
         #[command(flatten)]
         data: DataDirArg,
+        #[command(flatten)]
+        audit: AuditArgs,
     },
     /// Revoke a key: it stops working at once.
     Revoke {
         #[command(flatten)]
         data: DataDirArg,
+        #[command(flatten)]
+        audit: AuditArgs,
         /// The key's id, as `witness apikey list` shows it.
         id: String,
     },
@@ -150,20 +178,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Serve(config) => serve(config).await,
         Command::Apikey(command) => apikey(command).await,
         Command::User(command) => user(command).await,
-        Command::Verify { data, full } => verify(data, full).await,
+        Command::Verify {
+            data,
+            full,
+            secret,
+            audit,
+        } => verify(data, full, secret, audit).await,
         Command::ShowKey {
             data,
             secret,
             generate,
         } => show_key(data, secret, generate),
-        Command::Backup { data, secret } => make_backup(data, secret).await,
+        Command::Backup {
+            data,
+            secret,
+            audit,
+        } => make_backup(data, secret, audit).await,
         Command::Restore {
             data,
             secret,
             backup,
             from_latest,
             yes,
-        } => restore(data, secret, backup, from_latest, yes).await,
+            audit,
+        } => restore(data, secret, backup, from_latest, yes, audit).await,
     }
 }
 
@@ -176,16 +214,76 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .context("the HTTP server stopped with an error")
 }
 
-fn open_store(data: &DataDirArg) -> anyhow::Result<SqliteStore> {
+fn open_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
     let dir = prepare_data_dir(&data.data_dir)?;
-    SqliteStore::open_in(&dir)
-        .with_context(|| format!("cannot open the store in {}", dir.display()))
+    let store = SqliteStore::open_in(&dir)
+        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    crate::files::make_private(&dir)
+        .with_context(|| format!("cannot restrict {}", dir.display()))?;
+    Ok(Arc::new(store))
+}
+
+/// The command line audits itself like the API: Begin before an operation, then Complete or
+/// Fail, to the targets the server is configured with (`--audit-targets`,
+/// `WITNESS_AUDIT_TARGETS`). The principal is the host user who ran it.
+struct CliAudit {
+    auditor: Arc<Auditor>,
+    context: RequestContext,
+}
+
+impl CliAudit {
+    fn new(store: &Arc<dyn Store>, audit: &AuditArgs, command: &str) -> anyhow::Result<Self> {
+        let session = Auditor::new_session_id();
+        let targets = parse_targets(
+            &audit.audit_targets,
+            audit.audit_api_key.as_deref(),
+            store.clone(),
+            &session,
+        )?;
+        let login = std::env::var("USER")
+            .or_else(|_| std::env::var("LOGNAME"))
+            .unwrap_or_else(|_| "unknown".to_string());
+        Ok(CliAudit {
+            auditor: Arc::new(Auditor::new(session, targets)),
+            context: RequestContext {
+                principal: format!("host:{login}"),
+                principal_type: "system",
+                method: "CLI".to_string(),
+                path: format!("witness {command}"),
+                remote_address: None,
+            },
+        })
+    }
+
+    /// Runs `work` as one audited operation; refused when its Begin cannot be written.
+    async fn run<T>(
+        &self,
+        action: &str,
+        details: serde_json::Map<String, serde_json::Value>,
+        work: impl std::future::Future<Output = anyhow::Result<T>>,
+    ) -> anyhow::Result<T> {
+        let operation = self
+            .auditor
+            .begin(&self.context, action, details)
+            .await
+            .map_err(|error| anyhow::anyhow!("{error}"))?;
+        operation
+            .finish_with(work.await.map_err(AppError::from), |_| {
+                serde_json::Map::new()
+            })
+            .await
+            .map_err(|error| match error {
+                AppError::Internal(error) => error,
+                other => anyhow::anyhow!("{other}"),
+            })
+    }
 }
 
 async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
     match command {
         ApiKeyCommand::Create {
             data,
+            audit,
             title,
             permissions,
         } => {
@@ -208,16 +306,36 @@ async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
                 bail!("--permissions: give at least one of ingest, read");
             }
             let store = open_store(&data)?;
+            let audit = CliAudit::new(&store, &audit, "apikey create")?;
             let token = generate_token();
-            let key = store
-                .create_api_key(title, &parsed, hash_token(&token), &token_prefix(&token))
+            let names: Vec<&str> = parsed.iter().map(|p| p.as_str()).collect();
+            let key = audit
+                .run(
+                    "apikey.created",
+                    details! {"title" => title, "permissions" => names},
+                    async {
+                        Ok(store
+                            .create_api_key(
+                                title,
+                                &parsed,
+                                hash_token(&token),
+                                &token_prefix(&token),
+                            )
+                            .await?)
+                    },
+                )
                 .await?;
             println!("Created API key {} ({})", key.id, key.title);
             println!("Token (shown only now; store it safely): {token}");
         }
-        ApiKeyCommand::List { data } => {
+        ApiKeyCommand::List { data, audit } => {
             let store = open_store(&data)?;
-            let keys = store.list_api_keys().await?;
+            let audit = CliAudit::new(&store, &audit, "apikey list")?;
+            let keys = audit
+                .run("apikey.listed", details! {}, async {
+                    Ok(store.list_api_keys().await?)
+                })
+                .await?;
             if keys.is_empty() {
                 println!("No API keys yet. Create one with `witness apikey create --title NAME`.");
             }
@@ -238,20 +356,72 @@ async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
                 );
             }
         }
-        ApiKeyCommand::Revoke { data, id } => {
+        ApiKeyCommand::Revoke { data, audit, id } => {
             let store = open_store(&data)?;
-            if !store.revoke_api_key(&id).await? {
-                bail!("there is no API key with id `{id}` (see `witness apikey list`)");
-            }
+            let audit = CliAudit::new(&store, &audit, "apikey revoke")?;
+            audit
+                .run("apikey.revoked", details! {"key_id" => id}, async {
+                    if !store.revoke_api_key(&id).await? {
+                        bail!("there is no API key with id `{id}` (see `witness apikey list`)");
+                    }
+                    Ok(())
+                })
+                .await?;
             println!("Revoked API key {id}");
         }
     }
     Ok(())
 }
 
-async fn verify(data: DataDirArg, full: bool) -> anyhow::Result<()> {
+async fn verify(
+    data: DataDirArg,
+    full: bool,
+    secret: SecretKeyArg,
+    audit: AuditArgs,
+) -> anyhow::Result<()> {
     let store = open_store(&data)?;
-    let report = store.verify(full).await?;
+    let cli_audit = CliAudit::new(&store, &audit, "verify")?;
+    let key = if full {
+        let Some((key, _)) = secret_key::load(&data.data_dir, secret.given())? else {
+            bail!(
+                "a full verify compares the chain with its signed checkpoints, which needs the \
+                 storage secret key: set {} (there is no {})",
+                secret_key::SECRET_KEY_ENV,
+                secret_key::key_file(&data.data_dir).display()
+            );
+        };
+        Some(CheckpointKey::derive(&key))
+    } else {
+        None
+    };
+    let report = cli_audit
+        .run("chain.verified", details! {"full" => full}, async {
+            let report = store.verify(full).await?;
+            Ok(match &key {
+                Some(key) => {
+                    compare_with_checkpoints(
+                        store.as_ref(),
+                        key,
+                        &file_target_dirs(&audit.audit_targets),
+                        report,
+                    )
+                    .await?
+                }
+                None => report,
+            })
+        })
+        .await?;
+    if full {
+        println!(
+            "Compared with {} signed checkpoints{}.",
+            report.checkpoints_compared,
+            report
+                .newest_checkpoint_id
+                .as_deref()
+                .map(|id| format!(" (the newest vouches for event {id})"))
+                .unwrap_or_default()
+        );
+    }
     println!(
         "Verified {} events ({} newly checked).",
         report.verified_count, report.newly_verified
@@ -300,7 +470,7 @@ fn parse_role(text: &str) -> anyhow::Result<witness_api::Role> {
         .ok_or_else(|| anyhow::anyhow!("`{text}` is not a role; use admin or auditor"))
 }
 
-async fn find_user(store: &SqliteStore, username: &str) -> anyhow::Result<UserRecord> {
+async fn find_user(store: &Arc<dyn Store>, username: &str) -> anyhow::Result<UserRecord> {
     store
         .find_user(username)
         .await?
@@ -311,6 +481,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
     match command {
         UserCommand::Add {
             data,
+            audit,
             username,
             role,
             password,
@@ -324,6 +495,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             }
             let password = read_password(password)?;
             let store = open_store(&data)?;
+            let audit = CliAudit::new(&store, &audit, "user add")?;
             let user = witness_api::User {
                 id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
                 username,
@@ -332,11 +504,20 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 role,
                 created_at: chrono::Utc::now(),
             };
-            store
-                .create_user(UserRecord {
-                    user: user.clone(),
-                    password_hash: hash_password(&password)?,
-                })
+            audit
+                .run(
+                    "user.created",
+                    details! {"user_id" => user.id, "username" => user.username, "role" => user.role.as_str()},
+                    async {
+                        let password_hash = hash_password_off_thread(password).await?;
+                        Ok(store
+                            .create_user(UserRecord {
+                                user: user.clone(),
+                                password_hash,
+                            })
+                            .await?)
+                    },
+                )
                 .await?;
             println!(
                 "Added {} `{}` ({})",
@@ -347,32 +528,52 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
         }
         UserCommand::SetPassword {
             data,
+            audit,
             username,
             password,
         } => {
             let password = read_password(password)?;
             let store = open_store(&data)?;
-            let record = find_user(&store, &username).await?;
-            let changes = UserChanges {
-                password_hash: Some(hash_password(&password)?),
-                ..UserChanges::default()
-            };
-            store.update_user(&record.user.id, changes).await?;
+            let audit = CliAudit::new(&store, &audit, "user set-password")?;
+            audit
+                .run(
+                    "user.changed",
+                    details! {"username" => username, "password" => "changed"},
+                    async {
+                        let record = find_user(&store, &username).await?;
+                        let changes = UserChanges {
+                            password_hash: Some(hash_password_off_thread(password).await?),
+                            ..UserChanges::default()
+                        };
+                        Ok(store.update_user(&record.user.id, changes).await?)
+                    },
+                )
+                .await?;
             println!("Changed the password of `{username}`; their sessions have ended.");
         }
         UserCommand::SetRole {
             data,
+            audit,
             username,
             role,
         } => {
             let role = parse_role(&role)?;
             let store = open_store(&data)?;
-            let record = find_user(&store, &username).await?;
-            let changes = UserChanges {
-                role: Some(role),
-                ..UserChanges::default()
-            };
-            store.update_user(&record.user.id, changes).await?;
+            let audit = CliAudit::new(&store, &audit, "user set-role")?;
+            audit
+                .run(
+                    "user.changed",
+                    details! {"username" => username, "role" => role.as_str()},
+                    async {
+                        let record = find_user(&store, &username).await?;
+                        let changes = UserChanges {
+                            role: Some(role),
+                            ..UserChanges::default()
+                        };
+                        Ok(store.update_user(&record.user.id, changes).await?)
+                    },
+                )
+                .await?;
             println!("`{username}` is now {}.", role.as_str());
         }
     }
@@ -403,7 +604,7 @@ fn show_key(data: DataDirArg, secret: SecretKeyArg, generate: bool) -> anyhow::R
     }
 }
 
-fn existing_store(data: &DataDirArg) -> anyhow::Result<SqliteStore> {
+fn existing_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
     let database = data.data_dir.join(crate::store::sqlite::DATABASE_FILE);
     if !database.is_file() {
         bail!(
@@ -415,8 +616,13 @@ fn existing_store(data: &DataDirArg) -> anyhow::Result<SqliteStore> {
     open_store(data)
 }
 
-async fn make_backup(data: DataDirArg, secret: SecretKeyArg) -> anyhow::Result<()> {
+async fn make_backup(
+    data: DataDirArg,
+    secret: SecretKeyArg,
+    audit: AuditArgs,
+) -> anyhow::Result<()> {
     let store = existing_store(&data)?;
+    let audit = CliAudit::new(&store, &audit, "backup")?;
     let dir = prepare_data_dir(&data.data_dir)?;
     let Some((key, _)) = secret_key::load(&dir, secret.given())? else {
         bail!(
@@ -426,8 +632,17 @@ async fn make_backup(data: DataDirArg, secret: SecretKeyArg) -> anyhow::Result<(
             secret_key::key_file(&dir).display()
         );
     };
-    let (info, pruned) =
-        backup::create(&store, &backup_dir(&dir), &key, default_settings(365)).await?;
+    let (info, pruned) = audit
+        .run("backup.created", details! {}, async {
+            backup::create(
+                store.as_ref(),
+                &backup_dir(&dir),
+                &key,
+                default_settings(365),
+            )
+            .await
+        })
+        .await?;
     println!(
         "Created backup {} ({} bytes) in {}",
         info.file_name,
@@ -447,6 +662,7 @@ async fn restore(
     file: Option<PathBuf>,
     from_latest: bool,
     yes: bool,
+    audit: AuditArgs,
 ) -> anyhow::Result<()> {
     // Everything is read and checked before anything is written.
     let given_key = secret.given().is_some();
@@ -491,12 +707,21 @@ async fn restore(
         ))?;
     }
     let dir = prepare_data_dir(&data.data_dir)?;
-    let store = SqliteStore::open_in(&dir)
-        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
-    store
-        .import_config(snapshot)
-        .await
-        .context("restoring failed; nothing was changed")?;
+    let store = open_store(&data)?;
+    let audit = CliAudit::new(&store, &audit, "restore")?;
+    let details = details! {
+        "backup" => path.display().to_string(),
+        "users" => snapshot.users.len(),
+        "api_keys" => snapshot.api_keys.len(),
+    };
+    audit
+        .run("backup.restored", details, async {
+            store
+                .import_config(snapshot)
+                .await
+                .context("restoring failed; nothing was changed")
+        })
+        .await?;
     println!("Restored {summary}.");
     println!("Audit events are not part of backups and were left as they are; all sessions ended.");
     if given_key && secret_key::load(&dir, None).ok().flatten().is_none() {

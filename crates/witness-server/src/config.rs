@@ -25,11 +25,34 @@ pub struct SecretKeyArg {
         hide_env_values = true
     )]
     pub secret_key: Option<String>,
+    /// Read the storage secret key from this file (`-`: one line of standard input) instead of
+    /// the command line, where other users of the host could see it.
+    #[arg(long = "secret-key-file", value_name = "FILE", conflicts_with = "secret_key",
+          value_parser = read_secret_file)]
+    pub secret_key_file: Option<String>,
+}
+
+/// The first line of a file (or of stdin for `-`), for secrets kept off the command line.
+fn read_secret_file(path: &str) -> Result<String, String> {
+    let text = if path == "-" {
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|error| format!("cannot read standard input: {error}"))?;
+        line
+    } else {
+        std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))?
+    };
+    Ok(text.lines().next().unwrap_or_default().trim().to_string())
 }
 
 impl std::fmt::Debug for SecretKeyArg {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown = self.secret_key.as_ref().map(|_| "<hidden>");
+        let shown = self
+            .secret_key
+            .as_ref()
+            .or(self.secret_key_file.as_ref())
+            .map(|_| "<hidden>");
         f.debug_struct("SecretKeyArg")
             .field("secret_key", &shown)
             .finish()
@@ -41,6 +64,7 @@ impl SecretKeyArg {
     pub fn given(&self) -> Option<&str> {
         self.secret_key
             .as_deref()
+            .or(self.secret_key_file.as_deref())
             .filter(|key| !key.trim().is_empty())
     }
 }
@@ -114,6 +138,16 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_LIVE_RECHECK_SECONDS", default_value_t = 30)]
     pub live_recheck_seconds: u64,
 
+    /// How often a signed checkpoint of the chain's head goes to every audit target, in
+    /// seconds (only when the chain grew; also once at shutdown).
+    #[arg(long, env = "WITNESS_CHECKPOINT_SECONDS", default_value_t = 600)]
+    pub checkpoint_seconds: u64,
+
+    /// How often a full verify of the chain (with the checkpoints) runs on its own, in hours;
+    /// Diagnostics and the integrity badge show its result.
+    #[arg(long, env = "WITNESS_VERIFY_INTERVAL_HOURS", default_value_t = 24)]
+    pub verify_interval_hours: u64,
+
     /// The fewest days of events the `retention_days` setting may keep: an admin cannot go
     /// below it through the API or the panel (a compromised admin account cannot make
     /// evidence expire early). Host-only setting.
@@ -134,12 +168,17 @@ impl ServeConfig {
         ServeConfig {
             listen,
             data: DataDirArg { data_dir },
-            secret: SecretKeyArg { secret_key: None },
+            secret: SecretKeyArg {
+                secret_key: None,
+                secret_key_file: None,
+            },
             panel_dir,
             max_payload_bytes: 10 * 1024 * 1024,
             max_event_bytes: 256 * 1024,
             retention_days: 365,
             min_retention_days: 1,
+            checkpoint_seconds: 600,
+            verify_interval_hours: 24,
             audit: AuditArgs::default(),
             admin_password: None,
             session_idle_seconds: 8 * 3600,

@@ -272,6 +272,11 @@ pub async fn report(state: &AppState) -> String {
                     let _ = writeln!(out, "Head: the chain is empty");
                 }
             }
+            let _ = writeln!(
+                out,
+                "{}",
+                full_verify_line(state.integrity().last_scheduled())
+            );
         }
         Err(error) => {
             let _ = writeln!(out, "Verification failed to run: {error}");
@@ -305,6 +310,25 @@ pub async fn report(state: &AppState) -> String {
     // quote it.
     let key = state.backups().key().to_base64();
     out.replace(&key, "[hidden]")
+}
+
+/// One line on the last scheduled full verify (with the signed checkpoints).
+pub fn full_verify_line(last: Option<witness_api::VerifyReport>) -> String {
+    match last {
+        None => "Scheduled full verify: not run yet since this server started".to_string(),
+        Some(report) => {
+            let verdict = match &report.first_break {
+                None => "intact".to_string(),
+                Some(broken) => format!("BROKEN at event {}: {}", broken.event_id, broken.reason),
+            };
+            format!(
+                "Scheduled full verify at {}: {verdict} ({} events, {} signed checkpoints compared)",
+                report.checked_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                report.verified_count,
+                report.checkpoints_compared
+            )
+        }
+    }
 }
 
 #[cfg(test)]

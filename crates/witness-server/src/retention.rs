@@ -6,43 +6,89 @@ use std::time::Duration;
 
 use chrono::Utc;
 
+use crate::audit::Auditor;
+use crate::details;
+use crate::error::AppError;
+use crate::integrity::system_context;
 use crate::store::Store;
 
 const PERIOD: Duration = Duration::from_secs(3600);
 
-/// `fallback_days` applies only while the store holds no settings.
-pub fn spawn(store: Arc<dyn Store>, fallback_days: u32) {
+/// `fallback_days` applies only while the store holds no settings; `min_days` is the host's
+/// floor (`WITNESS_MIN_RETENTION_DAYS`), which no setting goes below. Each run is audited
+/// (`witness.retention.run`, with the cutoff and how many events it removed).
+pub fn spawn(store: Arc<dyn Store>, auditor: Arc<Auditor>, fallback_days: u32, min_days: u32) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(PERIOD);
         loop {
             ticker.tick().await;
-            run_once(store.as_ref(), fallback_days).await;
+            run_audited(store.as_ref(), &auditor, fallback_days, min_days).await;
         }
     });
 }
 
-/// One pass; returns how many events it deleted.
-pub async fn run_once(store: &dyn Store, fallback_days: u32) -> u64 {
-    let days = match store.settings().await {
-        Ok(Some(settings)) => settings.retention_days,
-        Ok(None) => fallback_days,
-        Err(error) => {
-            tracing::error!(%error, "the retention job cannot read the settings; skipped");
-            return 0;
-        }
+async fn run_audited(store: &dyn Store, auditor: &Arc<Auditor>, fallback_days: u32, min_days: u32) {
+    let days = match retention_days(store, fallback_days, min_days).await {
+        Some(days) => days,
+        None => return,
     };
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(days));
-    match store.delete_received_before(cutoff).await {
-        Ok(0) => 0,
-        Ok(deleted) => {
-            tracing::info!(deleted, %cutoff, retention_days = days, "retention deleted old events");
-            deleted
-        }
+    let operation = match auditor
+        .begin(
+            &system_context("retention"),
+            "retention.run",
+            details! {"retention_days" => days, "cutoff" => cutoff.to_rfc3339()},
+        )
+        .await
+    {
+        Ok(operation) => operation,
         Err(error) => {
-            tracing::error!(%error, "the retention job failed");
-            0
+            tracing::error!(%error, "retention skipped: its run could not be audited");
+            return;
+        }
+    };
+    let outcome = delete_before(store, cutoff, days).await;
+    let _ = operation
+        .finish_with(outcome, |deleted| details! {"deleted" => deleted})
+        .await;
+}
+
+/// The days to keep: the setting (or the fallback), never below the host's minimum.
+async fn retention_days(store: &dyn Store, fallback_days: u32, min_days: u32) -> Option<u32> {
+    match store.settings().await {
+        Ok(Some(settings)) => Some(settings.retention_days.max(min_days)),
+        Ok(None) => Some(fallback_days.max(min_days)),
+        Err(error) => {
+            tracing::error!(%error, "the retention job cannot read the settings; skipped");
+            None
         }
     }
+}
+
+async fn delete_before(
+    store: &dyn Store,
+    cutoff: chrono::DateTime<Utc>,
+    days: u32,
+) -> Result<u64, AppError> {
+    let deleted = store.delete_received_before(cutoff).await?;
+    if deleted > 0 {
+        tracing::info!(deleted, %cutoff, retention_days = days, "retention deleted old events");
+    }
+    Ok(deleted)
+}
+
+/// One pass without auditing (tests); returns how many events it deleted.
+pub async fn run_once(store: &dyn Store, fallback_days: u32) -> u64 {
+    let Some(days) = retention_days(store, fallback_days, 1).await else {
+        return 0;
+    };
+    let cutoff = Utc::now() - chrono::Duration::days(i64::from(days));
+    delete_before(store, cutoff, days)
+        .await
+        .unwrap_or_else(|error| {
+            tracing::error!(%error, "the retention job failed");
+            0
+        })
 }
 
 #[cfg(test)]

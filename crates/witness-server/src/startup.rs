@@ -18,9 +18,10 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::audit::{Auditor, RequestContext, parse_targets};
+use crate::audit::{Auditor, RequestContext, file_target_dirs, parse_targets};
 use crate::backup::{Backups, default_settings, scheduler};
 use crate::config::ServeConfig;
+use crate::integrity::{self, Integrity};
 use crate::passwords::{generate_password, hash_password, password_problem};
 use crate::secret_key::{self, KeySource};
 use crate::state::{AppState, StateParts};
@@ -154,6 +155,7 @@ pub struct Application {
     listener: TcpListener,
     router: Router,
     store: Arc<dyn Store>,
+    integrity: Arc<Integrity>,
 }
 
 impl Application {
@@ -197,9 +199,23 @@ impl Application {
             .await
             .context("cannot read the settings")?;
         let (settings_sender, settings_receiver) = tokio::sync::watch::channel(settings);
+        let integrity = Arc::new(Integrity::new(
+            store.clone(),
+            auditor.clone(),
+            &key,
+            file_target_dirs(&config.audit.audit_targets),
+        ));
+        let (checkpoint_every, verify_every) =
+            integrity::periods(config.checkpoint_seconds, config.verify_interval_hours);
+        integrity.spawn(checkpoint_every, verify_every);
         let backups = Arc::new(Backups::new(&data_dir, key, defaults));
         scheduler::spawn(store.clone(), backups.clone(), settings_receiver);
-        retention::spawn(store.clone(), config.retention_days);
+        retention::spawn(
+            store.clone(),
+            auditor.clone(),
+            config.retention_days,
+            config.min_retention_days,
+        );
         let state = AppState::new(StateParts {
             backups,
             settings: settings_sender,
@@ -210,6 +226,8 @@ impl Application {
             session_idle: std::time::Duration::from_secs(config.session_idle_seconds.max(1)),
             session_max: std::time::Duration::from_secs(config.session_max_seconds.max(1)),
             live_recheck: std::time::Duration::from_secs(config.live_recheck_seconds.max(1)),
+            integrity: integrity.clone(),
+            min_retention_days: config.min_retention_days,
         });
         let router = app(state, &config.panel_dir);
         tracing::info!(data_dir = %data_dir.display(), "Witness started");
@@ -217,6 +235,7 @@ impl Application {
             listener,
             router,
             store,
+            integrity,
         })
     }
 
@@ -231,6 +250,7 @@ impl Application {
         self.store.clone()
     }
 
+    /// Serves until Ctrl-C or SIGTERM, then writes a last checkpoint of the chain's head.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         axum::serve(
             self.listener,
@@ -238,7 +258,23 @@ impl Application {
                 .into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown_signal())
-        .await
+        .await?;
+        match self.integrity.checkpoint(true).await {
+            Ok(Some(checkpoint)) => {
+                tracing::info!(
+                    head_seq = checkpoint.head_seq,
+                    "wrote the shutdown checkpoint"
+                )
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    "the shutdown checkpoint failed"
+                )
+            }
+        }
+        Ok(())
     }
 }
 

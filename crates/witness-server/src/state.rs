@@ -31,6 +31,10 @@ pub struct StateParts {
     pub session_max: Duration,
     /// How often a live tail re-checks its caller.
     pub live_recheck: Duration,
+    /// Checkpoints and verify (with the checkpoints).
+    pub integrity: Arc<crate::integrity::Integrity>,
+    /// The host's floor for the `retention_days` setting.
+    pub min_retention_days: u32,
     pub backups: Arc<Backups>,
     /// The current settings; the backup scheduler watches it.
     pub settings: watch::Sender<Settings>,
@@ -121,6 +125,14 @@ impl AppState {
 
     pub fn session_idle(&self) -> Duration {
         self.inner.parts.session_idle
+    }
+
+    pub fn integrity(&self) -> &Arc<crate::integrity::Integrity> {
+        &self.inner.parts.integrity
+    }
+
+    pub fn min_retention_days(&self) -> u32 {
+        self.inner.parts.min_retention_days
     }
 
     pub fn session_max(&self) -> Duration {

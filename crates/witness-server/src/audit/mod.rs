@@ -12,7 +12,7 @@ use futures_util::future::join_all;
 use serde_json::{Map, Value};
 
 pub use record::{AuditPhase, AuditRecord, RequestContext};
-pub use targets::{AuditTarget, parse_targets};
+pub use targets::{AuditTarget, file_target_dirs, parse_targets};
 
 use crate::error::AppError;
 
@@ -137,6 +137,20 @@ impl Auditor {
     ) -> Result<T, AppError> {
         let operation = self.begin(context, action, details).await?;
         operation.finish_with(work.await, |_| Map::new()).await
+    }
+
+    /// Writes one record that is not part of an operation (a checkpoint, say) to every
+    /// target; the error names the targets that failed.
+    pub async fn note(
+        &self,
+        context: &RequestContext,
+        phase: AuditPhase,
+        action: &str,
+        details: Map<String, Value>,
+    ) -> Result<(), String> {
+        let operation_id = hex::encode(rand::random::<[u8; 8]>());
+        let record = self.record(&operation_id, phase, action, context, details, None);
+        self.write_all(&record).await
     }
 
     /// Records a request refused before any operation began (401, 403, 429): one `Refused`

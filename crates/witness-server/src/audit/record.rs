@@ -10,6 +10,8 @@ pub enum AuditPhase {
     Fail,
     /// A request refused before any operation began (no Begin precedes it).
     Refused,
+    /// A signed statement of the chain's head (no Begin precedes it).
+    Checkpoint,
 }
 
 impl AuditPhase {
@@ -19,6 +21,7 @@ impl AuditPhase {
             AuditPhase::Complete => "Complete",
             AuditPhase::Fail => "Fail",
             AuditPhase::Refused => "Refused",
+            AuditPhase::Checkpoint => "Checkpoint",
         }
     }
 }

@@ -61,6 +61,16 @@ pub fn parse_targets(
     Ok(targets)
 }
 
+/// The folders of the `file:` targets in a `WITNESS_AUDIT_TARGETS` value (read back by verify
+/// for their checkpoints).
+pub fn file_target_dirs(spec: &str) -> Vec<PathBuf> {
+    spec.split(',')
+        .filter_map(|part| part.trim().strip_prefix("file:"))
+        .filter(|dir| !dir.is_empty())
+        .map(PathBuf::from)
+        .collect()
+}
+
 /// This server's own store, so the panel shows the records.
 struct LocalTarget {
     store: Arc<dyn Store>,

@@ -28,9 +28,18 @@ pub fn to_wire(record: ApiKeyRecord) -> ApiKey {
 
 pub async fn list(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<ApiKey>>, AppError> {
-    let keys = state.store().list_api_keys().await?;
+    let store = state.store();
+    let keys = state
+        .auditor()
+        .audited(
+            &caller.context,
+            "apikey.listed",
+            crate::details! {},
+            async { Ok(store.list_api_keys().await?) },
+        )
+        .await?;
     Ok(Json(keys.into_iter().map(to_wire).collect()))
 }
 

@@ -134,7 +134,7 @@ pub async fn get_event(
 
 /// `GET /api/audit/histogram`; `bucket` is seconds or a duration such as `5m`, `1h`, `1d`.
 pub async fn histogram(
-    _reader: Reader,
+    Reader(caller): Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Json<Histogram>, AppError> {
@@ -149,7 +149,15 @@ pub async fn histogram(
             ))
         })?),
     };
-    Ok(Json(state.store().histogram(filter, bucket).await?))
+    let details = filter_details(&filter);
+    let store = state.store();
+    let histogram = state
+        .auditor()
+        .audited(&caller.context, "audit.histogram", details, async move {
+            Ok(store.histogram(filter, bucket).await?)
+        })
+        .await?;
+    Ok(Json(histogram))
 }
 
 fn parse_bucket(text: &str) -> Option<u64> {
@@ -426,9 +434,11 @@ impl Credential {
     }
 }
 
-/// `GET /api/audit/verify[?full=true]`
+/// `GET /api/audit/verify[?full=true]`. A full verify also compares the store with the signed
+/// checkpoints; an incremental one carries the last scheduled full verify's verdict, so a
+/// break found there stays visible (the panel's badge).
 pub async fn verify(
-    _reader: Reader,
+    Reader(caller): Reader,
     State(state): State<AppState>,
     uri: Uri,
 ) -> Result<Json<VerifyReport>, AppError> {
@@ -442,7 +452,28 @@ pub async fn verify(
             )));
         }
     };
-    Ok(Json(state.store().verify(full).await?))
+    let integrity = state.integrity().clone();
+    let mut report = state
+        .auditor()
+        .audited(
+            &caller.context,
+            "audit.verified",
+            details! {"full" => full},
+            async move { Ok(integrity.verify(full).await?) },
+        )
+        .await?;
+    if !full && let Some(last) = state.integrity().last_scheduled() {
+        report.last_full_verify_at = Some(last.checked_at);
+        report.checkpoints_compared = last.checkpoints_compared;
+        report.newest_checkpoint_id = last.newest_checkpoint_id;
+        if !last.ok {
+            report.ok = false;
+            report.first_break = report.first_break.or(last.first_break);
+        }
+    } else if full {
+        report.last_full_verify_at = Some(report.checked_at);
+    }
+    Ok(Json(report))
 }
 
 #[cfg(test)]

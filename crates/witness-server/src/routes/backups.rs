@@ -19,9 +19,19 @@ const CHUNK: usize = 64 * 1024;
 
 pub async fn list(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<BackupInfo>>, AppError> {
-    Ok(Json(state.backups().list().await?))
+    let backups = state.backups();
+    let list = state
+        .auditor()
+        .audited(
+            &caller.context,
+            "backup.listed",
+            crate::details! {},
+            async { Ok(backups.list().await?) },
+        )
+        .await?;
+    Ok(Json(list))
 }
 
 pub async fn create(

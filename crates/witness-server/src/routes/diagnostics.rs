@@ -15,11 +15,14 @@ use crate::state::AppState;
 
 pub async fn get_diagnostics(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(caller): Admin,
 ) -> Result<Json<Diagnostics>, AppError> {
+    let backups = state.backups();
     let last_backup_at = state
-        .backups()
-        .list()
+        .auditor()
+        .audited(&caller.context, "diagnostics.viewed", details! {}, async {
+            Ok(backups.list().await?)
+        })
         .await?
         .first()
         .map(|backup| backup.created_at);
@@ -33,6 +36,7 @@ pub async fn get_diagnostics(
         next_backup_at: state.backups().next_scheduled(),
         // The page still shows everything else when the store cannot be read.
         storage: state.store().stats().await.ok(),
+        last_full_verify: state.integrity().last_scheduled(),
     }))
 }
 

@@ -23,9 +23,18 @@ pub async fn current(state: &AppState) -> Result<Settings, AppError> {
 
 pub async fn get_settings(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(caller): Admin,
 ) -> Result<Json<Settings>, AppError> {
-    Ok(Json(current(&state).await?))
+    let settings = state
+        .auditor()
+        .audited(
+            &caller.context,
+            "settings.viewed",
+            Map::new(),
+            current(&state),
+        )
+        .await?;
+    Ok(Json(settings))
 }
 
 /// Old → new for each field that differs.
@@ -67,6 +76,15 @@ pub async fn put_settings(
             .collect();
         return Err(AppError::Validation(problems));
     };
+    let floor = state.min_retention_days();
+    if wanted.retention_days < floor {
+        return Err(AppError::field(
+            "retention_days",
+            format!(
+                "must be at least {floor} days: the host's minimum (WITNESS_MIN_RETENTION_DAYS)"
+            ),
+        ));
+    }
     let before = current(&state).await?;
     let operation = state
         .auditor()

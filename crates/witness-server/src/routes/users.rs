@@ -19,9 +19,16 @@ use crate::store::{UserChanges, UserRecord};
 
 pub async fn list(
     State(state): State<AppState>,
-    Admin(_): Admin,
+    Admin(caller): Admin,
 ) -> Result<Json<Vec<User>>, AppError> {
-    Ok(Json(state.store().list_users().await?))
+    let store = state.store();
+    let users = state
+        .auditor()
+        .audited(&caller.context, "user.listed", details! {}, async {
+            Ok(store.list_users().await?)
+        })
+        .await?;
+    Ok(Json(users))
 }
 
 pub fn username_problem(username: &str) -> Option<String> {

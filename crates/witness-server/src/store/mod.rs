@@ -186,6 +186,10 @@ pub trait Store: Send + Sync + 'static {
     /// and remembers how far it got when everything checked out.
     async fn verify(&self, full: bool) -> StoreResult<VerifyReport>;
 
+    /// The chain's head and anchor as committed (what checkpoints sign and are checked
+    /// against).
+    async fn chain_ends(&self) -> StoreResult<ChainEnds>;
+
     /// Deletes the prefix of the chain received before `cutoff`, keeping its last hash as the
     /// anchor. Returns how many events were deleted.
     async fn delete_received_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64>;
@@ -264,6 +268,16 @@ pub trait Store: Send + Sync + 'static {
 }
 
 /// The id the API shows for a storage sequence number: fixed width, so it sorts by arrival.
+/// The newest event in the chain and the newest one retention removed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChainEnds {
+    /// 0 when no event was ever stored.
+    pub head_seq: i64,
+    pub head_hash: [u8; 32],
+    /// 0 when retention has removed nothing.
+    pub anchor_seq: i64,
+}
+
 pub fn event_id(seq: i64) -> String {
     format!("{seq:016}")
 }

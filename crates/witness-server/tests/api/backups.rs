@@ -231,5 +231,8 @@ async fn backing_up_and_downloading_are_refused_with_503_when_auditing_is_down()
         .get(&format!("/api/backups/{}/download", made.id))
         .await;
     assert_eq!(response.status(), 503);
-    assert_eq!(list(&admin).await, vec![made], "no backup was made");
+    // Listing is audited too, so it is refused as well; the folder says no backup was made.
+    assert_eq!(admin.get("/api/backups").await.status(), 503);
+    let files: Vec<_> = backup::list(&app.data_dir.join("Backups")).expect("list");
+    assert_eq!(files, vec![made], "no backup was made");
 }

@@ -3,10 +3,10 @@ use witness_api::{EventPage, VerifyReport};
 
 use witness_server::store::EventQuery;
 
-use crate::helpers::{TestApp, clef_line, spawn_app};
+use crate::helpers::{TestApp, clef_line, spawn_app_auditing_to_a_file};
 
 async fn with_events(n: usize) -> (TestApp, String) {
-    let app = spawn_app().await;
+    let app = spawn_app_auditing_to_a_file().await;
     let ingest = app.ingest_key().await;
     let body: String = (0..n)
         .map(|i| {

@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::helpers::{clef_line, spawn_app};
+use crate::helpers::clef_line;
 
 fn witness(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     Command::new(env!("CARGO_BIN_EXE_witness"))
@@ -74,7 +74,19 @@ fn apikey_create_list_revoke() {
 
 #[tokio::test]
 async fn verify_command_reports_the_head_and_names_a_break() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_auditing_to_a_file().await;
+    let audit_to_file = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_witness"))
+            .args(args)
+            .env("WITNESS_DATA_DIR", &app.data_dir)
+            .env(
+                "WITNESS_AUDIT_TARGETS",
+                format!("file:{}", app.data_dir.with_file_name("audit").display()),
+            )
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run witness")
+    };
     let key = app.ingest_key().await;
     let body: String = (0..5)
         .map(|i| {
@@ -89,7 +101,8 @@ async fn verify_command_reports_the_head_and_names_a_break() {
         .collect();
     assert_eq!(app.post_clef(&key, body).await.status(), 201);
 
-    let ok = witness(&app.data_dir, &["verify", "--full"]);
+    // The verify runs are audited into the file target only, so the chain holds the 5 events.
+    let ok = audit_to_file(&["verify", "--full"]);
     assert!(ok.status.success(), "{ok:?}");
     let text = stdout(&ok);
     assert!(
@@ -101,7 +114,7 @@ async fn verify_command_reports_the_head_and_names_a_break() {
         .expect("open")
         .execute("UPDATE events SET action = 'forged' WHERE seq = 2", [])
         .expect("tamper");
-    let broken = witness(&app.data_dir, &["verify", "--full"]);
+    let broken = audit_to_file(&["verify", "--full"]);
     assert!(!broken.status.success());
     let error = String::from_utf8_lossy(&broken.stderr);
     assert!(error.contains("0000000000000002"), "{error}");

@@ -68,6 +68,21 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
     }
 }
 
+/// A server whose self-audit goes only to a `file:` target beside its data directory, so the
+/// store's chain holds exactly what a test ingested (verify and queries are audited too).
+pub async fn spawn_app_auditing_to_a_file() -> TestApp {
+    spawn_app_with(|config| {
+        let dir = config
+            .data
+            .data_dir
+            .parent()
+            .map(|parent| parent.join("audit"))
+            .expect("the data directory has a parent");
+        config.audit.audit_targets = format!("file:{}", dir.display());
+    })
+    .await
+}
+
 /// A logged-in browser-like client: keeps the session cookie, sends the CSRF token.
 pub struct Session {
     pub client: reqwest::Client,

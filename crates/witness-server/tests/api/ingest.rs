@@ -245,7 +245,7 @@ async fn keys_are_required_valid_unrevoked_and_permitted() {
 
 #[tokio::test]
 async fn concurrent_batches_are_all_stored_and_chained() {
-    let app = spawn_app().await;
+    let app = crate::helpers::spawn_app_auditing_to_a_file().await;
     let key = app.ingest_key().await;
     let mut tasks = Vec::new();
     for client in 0..8 {

@@ -542,3 +542,241 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     found
 }
+
+fn witness_cli(
+    data_dir: &std::path::Path,
+    args: &[&str],
+    envs: &[(&str, &str)],
+) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_witness"))
+        .args(args)
+        .env("WITNESS_DATA_DIR", data_dir)
+        .env("RUST_LOG", "warn")
+        .envs(envs.iter().copied())
+        .output()
+        .expect("run witness")
+}
+
+#[tokio::test]
+async fn the_command_line_audits_itself_into_the_running_servers_chain() {
+    let audit_dir = tempfile::tempdir().expect("audit dir");
+    let spec = format!("local,file:{}", audit_dir.path().display());
+    let app = spawn_app_with(|config| config.audit.audit_targets = spec.clone()).await;
+    let read = app.read_key().await;
+    let envs = [("WITNESS_AUDIT_TARGETS", spec.as_str())];
+    let added = witness_cli(
+        &app.data_dir,
+        &[
+            "user",
+            "add",
+            "carol",
+            "--role",
+            "auditor",
+            "--password",
+            "carol-password-1",
+        ],
+        &envs,
+    );
+    assert!(added.status.success(), "{added:?}");
+    let created = witness_cli(
+        &app.data_dir,
+        &["apikey", "create", "--title", "cli"],
+        &envs,
+    );
+    assert!(created.status.success(), "{created:?}");
+    // A failed operation is on record as a failure.
+    let missing = witness_cli(&app.data_dir, &["apikey", "revoke", "key-nope"], &envs);
+    assert!(!missing.status.success());
+
+    for (action, phases) in [
+        ("user.created", vec!["Begin", "Complete"]),
+        ("apikey.created", vec!["Begin", "Complete"]),
+        ("apikey.revoked", vec!["Begin", "Fail"]),
+    ] {
+        let mut records = app.audit_records(action).await;
+        records.reverse();
+        let seen: Vec<&str> = records
+            .iter()
+            .map(|r| r.properties["Event"].as_str().unwrap_or_default())
+            .collect();
+        assert_eq!(seen, phases, "{action}");
+        let record = &records[0];
+        assert_eq!(record.source.as_deref(), Some("witness"));
+        assert!(
+            record.actor.label().starts_with("host:"),
+            "{:?}",
+            record.actor
+        );
+        assert!(
+            !serde_json::to_string(record)
+                .expect("json")
+                .contains("carol-password-1")
+        );
+    }
+    let file_text: String = std::fs::read_dir(audit_dir.path())
+        .expect("audit files")
+        .map(|entry| std::fs::read_to_string(entry.expect("entry").path()).expect("read"))
+        .collect();
+    assert!(file_text.contains("witness.user.created"), "{file_text}");
+
+    // The server and the command line appended to one chain, which verifies.
+    let ingest = app.ingest_key().await;
+    let line = clef_line("2026-11-20T10:00:00Z", "a.b", "alice", "t", "success");
+    assert_eq!(app.post_clef(&ingest, line).await.status(), 201);
+    let report: witness_api::VerifyReport =
+        app.get_json(&read, "/api/audit/verify?full=true").await;
+    assert!(report.ok, "{report:?}");
+}
+
+/// The checkpoints a `file:` target holds, as (head_seq, line).
+fn file_checkpoints(dir: &std::path::Path) -> Vec<i64> {
+    let mut seqs = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("dir") {
+        let text = std::fs::read_to_string(entry.expect("entry").path()).unwrap_or_default();
+        for line in text.lines() {
+            let value: serde_json::Value = serde_json::from_str(line).expect("json line");
+            if value["Action"] == "witness.chain.checkpoint" {
+                seqs.push(value["Details"]["head_seq"].as_i64().expect("seq"));
+            }
+        }
+    }
+    seqs
+}
+
+async fn wait_for_checkpoint(dir: &std::path::Path, at_least: i64) {
+    for _ in 0..200 {
+        if file_checkpoints(dir).iter().any(|seq| *seq >= at_least) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "no checkpoint reached event {at_least}: {:?}",
+        file_checkpoints(dir)
+    );
+}
+
+/// A server with a `file:` target that checkpoints every second, holding `n` ingested events.
+async fn checkpointed_app(n: usize) -> (TestApp, tempfile::TempDir, String) {
+    let audit_dir = tempfile::tempdir().expect("audit dir");
+    let spec = format!("local,file:{}", audit_dir.path().display());
+    let app = spawn_app_with(|config| {
+        config.audit.audit_targets = spec.clone();
+        config.checkpoint_seconds = 1;
+    })
+    .await;
+    let ingest = app.ingest_key().await;
+    let body: Vec<String> = (0..n)
+        .map(|i| {
+            clef_line(
+                &format!("2026-11-20T10:00:{i:02}Z"),
+                "a.b",
+                "alice",
+                "t",
+                "success",
+            )
+        })
+        .collect();
+    assert_eq!(app.post_clef(&ingest, body.join("\n")).await.status(), 201);
+    let read = app.read_key().await;
+    (app, audit_dir, read)
+}
+
+fn database(app: &TestApp) -> rusqlite::Connection {
+    rusqlite::Connection::open(
+        app.data_dir
+            .join(witness_server::store::sqlite::DATABASE_FILE),
+    )
+    .expect("open the database")
+}
+
+#[tokio::test]
+async fn a_full_verify_names_a_tail_cut_by_someone_who_can_write_the_database() {
+    let (app, audit_dir, read) = checkpointed_app(6).await;
+    wait_for_checkpoint(audit_dir.path(), 6).await;
+    let clean: witness_api::VerifyReport = app.get_json(&read, "/api/audit/verify?full=true").await;
+    assert!(clean.ok && clean.checkpoints_compared > 0, "{clean:?}");
+
+    // Delete everything after event 3 and rewind the recorded head: the chain alone is
+    // consistent again, and the store's own checkpoint records are gone with the tail.
+    let conn = database(&app);
+    let hash: Vec<u8> = conn
+        .query_row("SELECT hash FROM events WHERE seq = 3", [], |row| {
+            row.get(0)
+        })
+        .expect("hash of 3");
+    conn.execute_batch(
+        "DELETE FROM events WHERE seq > 3; \
+         UPDATE chain_state SET verified_seq = 0, verified_hash = zeroblob(32);",
+    )
+    .expect("cut");
+    conn.execute(
+        "UPDATE chain_state SET head_seq = 3, head_hash = ?1",
+        [hash],
+    )
+    .expect("rewind");
+    drop(conn);
+
+    let report: witness_api::VerifyReport =
+        app.get_json(&read, "/api/audit/verify?full=true").await;
+    assert!(!report.ok, "{report:?}");
+    let reason = report.first_break.expect("a break").reason;
+    assert!(reason.contains("the tail was cut"), "{reason}");
+
+    // The command line says the same, with the key from the data directory.
+    let cli = witness_cli(
+        &app.data_dir,
+        &["verify", "--full"],
+        &[(
+            "WITNESS_AUDIT_TARGETS",
+            &format!("file:{}", audit_dir.path().display()),
+        )],
+    );
+    assert!(!cli.status.success(), "{cli:?}");
+    assert!(
+        String::from_utf8_lossy(&cli.stderr).contains("the tail was cut"),
+        "{cli:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_full_verify_names_history_rewritten_with_recomputed_hashes() {
+    use witness_server::store::canonical::GENESIS_HASH;
+    use witness_server::store::sqlite::row::{COLUMNS, EventRow};
+    let (app, audit_dir, read) = checkpointed_app(4).await;
+    wait_for_checkpoint(audit_dir.path(), 4).await;
+
+    // Change event 2 and recompute every hash after it, as someone with the database (but
+    // not the secret key) could.
+    let conn = database(&app);
+    let mut rows: Vec<EventRow> = conn
+        .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))
+        .expect("select")
+        .query_map([], EventRow::read)
+        .expect("rows")
+        .collect::<Result<_, _>>()
+        .expect("read");
+    rows[1].message = "nothing happened here".to_string();
+    let mut prev = GENESIS_HASH;
+    for row in &rows {
+        let hash = row.canonical().hash(&prev);
+        conn.execute(
+            "UPDATE events SET message = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            rusqlite::params![row.message, prev.to_vec(), hash.to_vec(), row.seq],
+        )
+        .expect("rewrite");
+        prev = hash;
+    }
+    conn.execute(
+        "UPDATE chain_state SET head_hash = ?1, verified_seq = 0, verified_hash = zeroblob(32)",
+        [prev.to_vec()],
+    )
+    .expect("head");
+    drop(conn);
+
+    let report: witness_api::VerifyReport =
+        app.get_json(&read, "/api/audit/verify?full=true").await;
+    assert!(!report.ok, "{report:?}");
+    let reason = report.first_break.expect("a break").reason;
+    assert!(reason.contains("history was rewritten"), "{reason}");
+}

@@ -26,8 +26,9 @@ use self::filter_sql::TextPlan;
 use self::row::{COLUMNS, EventRow, from_micros, micros};
 use self::writer::{ChainHead, WriteCommand};
 use super::{
-    ApiKeyRecord, AppendReceipt, ConfigSnapshot, Cursor, EventQuery, Permission, SessionRecord,
-    Store, StoreError, StoreResult, StoreStats, UserChanges, UserRecord, parse_event_id,
+    ApiKeyRecord, AppendReceipt, ChainEnds, ConfigSnapshot, Cursor, EventQuery, Permission,
+    SessionRecord, Store, StoreError, StoreResult, StoreStats, UserChanges, UserRecord,
+    parse_event_id,
 };
 use crate::model::{EventSource, NewEvent};
 
@@ -621,6 +622,22 @@ impl Store for SqliteStore {
             .await?;
         }
         Ok(outcome.report)
+    }
+
+    async fn chain_ends(&self) -> StoreResult<ChainEnds> {
+        self.read(|conn| {
+            let (head_seq, head_hash, anchor_seq): (i64, Vec<u8>, i64) = conn.query_row(
+                "SELECT head_seq, head_hash, anchor_seq FROM chain_state WHERE id = 1",
+                [],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+            )?;
+            Ok(ChainEnds {
+                head_seq,
+                head_hash: writer::to_hash(&head_hash)?,
+                anchor_seq,
+            })
+        })
+        .await
     }
 
     async fn delete_received_before(&self, cutoff: DateTime<Utc>) -> StoreResult<u64> {

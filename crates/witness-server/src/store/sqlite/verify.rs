@@ -74,6 +74,9 @@ pub fn verify(conn: &Connection, full: bool) -> StoreResult<VerifyOutcome> {
                 head_hash: last_hash.map(hex::encode),
                 first_break: broken,
                 checked_at: Utc::now(),
+                checkpoints_compared: 0,
+                newest_checkpoint_id: None,
+                last_full_verify_at: None,
             };
             let verified_point = match (ok, last_hash) {
                 (true, Some(hash)) => Some((last_seq, hash)),
