@@ -20,7 +20,7 @@ WITNESS_DATA_DIR ?= ./data
 PANEL_INPUTS := $(shell find src style crates/witness-api/src -type f 2>/dev/null) \
 	index.html Trunk.toml Cargo.toml Cargo.lock crates/witness-api/Cargo.toml
 
-.PHONY: run test toolchain browser-toolchain panel server fmt-check clippy native-test wasm-test e2e-prereqs panel-report
+.PHONY: run test toolchain browser-toolchain panel server fmt-check clippy native-test wasm-test e2e-prereqs panel-report fuzz
 
 run: toolchain panel
 	cargo build --release -p witness-server --bin witness
@@ -68,3 +68,18 @@ panel-report: browser-toolchain panel
 	@printf 'total %d bytes gzipped\n' "$$(cat dist/*.wasm dist/*.js dist/*.css | gzip -9 -c | wc -c)"
 	WITNESS_BIN=target/release/witness cargo test -p witness-panel --test e2e -- \
 		--ignored --nocapture panel_speed_report
+
+# Fuzzes the parsers that take untrusted input (fuzz/, libFuzzer through cargo-fuzz), each for
+# FUZZ_RUNS executions. New inputs go to target/fuzz-corpus/, the seeds in fuzz/corpus/ stay.
+# Not part of `make test`; BENCHMARKS.md has the counts.
+FUZZ_RUNS ?= 10000000
+FUZZ_TARGETS := clef classic filter
+fuzz: toolchain
+	@bash scripts/toolchain.sh --fuzz
+	@for target in $(FUZZ_TARGETS); do \
+		mkdir -p target/fuzz-corpus/$$target; \
+		echo "==> fuzzing $$target for $(FUZZ_RUNS) executions"; \
+		cargo fuzz run --sanitizer none --release $$target \
+			target/fuzz-corpus/$$target fuzz/corpus/$$target -- \
+			-runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 || exit 1; \
+	done

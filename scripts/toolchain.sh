@@ -10,11 +10,14 @@ set -euo pipefail
 
 WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.22.1
+CARGO_FUZZ_VERSION=0.13.1
 BINARYEN_VERSION=132.0.0
 TOOLS_DIR="${WITNESS_TOOLS_DIR:-$HOME/.local/share/witness-tools}"
 
 want_browser=0
+want_fuzz=0
 [ "${1:-}" = "--browser" ] && want_browser=1
+[ "${1:-}" = "--fuzz" ] && want_fuzz=1
 
 log() { printf '==> %s\n' "$*" >&2; }
 
@@ -71,4 +74,9 @@ if [ ! -x "$TOOLS_DIR/npm/node_modules/.bin/wasm-opt" ] ||
   mkdir -p "$TOOLS_DIR/npm"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION"
   echo "$BINARYEN_VERSION" >"$TOOLS_DIR/npm/.binaryen-version"
+fi
+
+if [ "$want_fuzz" = 1 ] && [ "$(installed_version cargo-fuzz)" != "$CARGO_FUZZ_VERSION" ]; then
+  log "installing cargo-fuzz $CARGO_FUZZ_VERSION (a few minutes)"
+  cargo install --root "$TOOLS_DIR" --force --locked cargo-fuzz --version "$CARGO_FUZZ_VERSION"
 fi

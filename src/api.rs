@@ -186,6 +186,17 @@ pub async fn login(request: &LoginRequest) -> Result<LoginResponse, ApiError> {
     Ok(response)
 }
 
+/// `PUT /api/auth/password`: the caller's own password. Every session of theirs ends; the
+/// answer is the new one, whose CSRF token is remembered.
+pub async fn change_password(
+    change: &witness_api::PasswordChange,
+) -> Result<LoginResponse, ApiError> {
+    let response: LoginResponse =
+        send_json(Request::put("/api/auth/password"), change, true).await?;
+    remember_csrf(&response.csrf_token);
+    Ok(response)
+}
+
 /// `GET /api/auth/me`; a 401 (no session) sends the user to the login page.
 pub async fn me() -> Result<Me, ApiError> {
     let me: Me = get_json("/api/auth/me").await?;

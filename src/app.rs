@@ -8,8 +8,8 @@ use witness_api::{Role, User};
 
 use crate::api;
 use crate::pages::{
-    ApiKeysPage, AuditPage, BackupsPage, DiagnosticsPage, EventPage, LoginPage, NotFound,
-    SettingsPage, UsersPage,
+    AccountPage, ApiKeysPage, AuditPage, BackupsPage, DiagnosticsPage, EventPage, LoginPage,
+    NotFound, SettingsPage, UsersPage,
 };
 
 /// Who is logged in, shared by the layout and the pages.
@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/diagnostics") view=DiagnosticsPage />
                     <Route path=path!("/apikeys") view=ApiKeysPage />
                     <Route path=path!("/users") view=UsersPage />
+                    <Route path=path!("/account") view=AccountPage />
                 </Routes>
             </main>
         </Router>
@@ -102,14 +103,14 @@ pub fn Nav() -> impl IntoView {
                 </ul>
             </nav>
             <div class="whoami">
-                <span data-field="whoami">
+                <a href="/account" data-field="whoami" title="Your account: change your password">
                     {move || {
                         session
                             .user()
                             .map(|u| format!("{} ({})", u.username, u.role.as_str()))
                             .unwrap_or_default()
                     }}
-                </span>
+                </a>
                 <button type="button" class="secondary" on:click=move |_| { logout.dispatch(()); }>
                     "Log out"
                 </button>

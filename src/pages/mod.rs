@@ -1,5 +1,6 @@
 //! One module per route.
 
+mod account;
 mod apikeys;
 mod audit;
 mod backups;
@@ -10,6 +11,7 @@ mod not_found;
 mod settings;
 mod users;
 
+pub use account::AccountPage;
 pub use apikeys::ApiKeysPage;
 pub use audit::AuditPage;
 pub use backups::BackupsPage;

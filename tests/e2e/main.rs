@@ -297,11 +297,11 @@ async fn auditor_filters_opens_an_event_and_exports_exactly_the_filtered_rows() 
     browser.close().await.expect("close the browser");
 }
 
-/// Waits until the table has `expected` rows (or gives up after a few seconds) and returns
-/// how many it has.
+/// Waits until the table has `expected` rows (or gives up after 20 s, generous for a busy
+/// machine: it returns as soon as they are there) and returns how many it has.
 async fn wait_for_rows(browser: &fantoccini::Client, expected: usize) -> usize {
     let mut rows = 0;
-    for _ in 0..50 {
+    for _ in 0..200 {
         rows = browser
             .find_all(Locator::Css("table.events tbody tr"))
             .await
@@ -519,6 +519,102 @@ async fn admin_changes_backup_settings_and_sees_validation() {
     browser.close().await.expect("close the browser");
 }
 
+/// An auditor changes their own password from the account page (reached from their name in
+/// the header): a wrong current password is marked at its field, the right one changes it, and
+/// the new password is what logs in afterwards.
+#[tokio::test]
+async fn a_user_changes_their_own_password() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    browser
+        .goto(&harness.url("/login"))
+        .await
+        .expect("open /login");
+    harness.log_in(&browser, AUDITOR, AUDITOR_PASSWORD).await;
+    browser
+        .wait()
+        .for_element(Locator::Css("a[data-field='whoami']"))
+        .await
+        .expect("the user's name")
+        .click()
+        .await
+        .expect("open the account page");
+    let fill = |id: &'static str, text: &'static str| {
+        let browser = browser.clone();
+        async move {
+            let field = browser
+                .wait()
+                .for_element(Locator::Id(id))
+                .await
+                .expect("field");
+            field.clear().await.expect("clear");
+            field.send_keys(text).await.expect("type");
+        }
+    };
+    let submit = || async {
+        browser
+            .find(Locator::XPath("//button[text()='Change password']"))
+            .await
+            .expect("the button")
+            .click()
+            .await
+            .expect("click");
+    };
+    fill("current-password", "not-my-password").await;
+    fill("new-password", "a-brand-new-password").await;
+    submit().await;
+    let message = browser
+        .wait()
+        .for_element(Locator::XPath(
+            "//p[@id='current-password-error' and normalize-space(text())!='']",
+        ))
+        .await
+        .expect("a message next to the field")
+        .text()
+        .await
+        .expect("text");
+    assert!(message.contains("not your current password"), "{message}");
+
+    fill("current-password", AUDITOR_PASSWORD).await;
+    fill("new-password", "a-brand-new-password").await;
+    submit().await;
+    browser
+        .wait()
+        .for_element(Locator::Css("[data-field='saved']"))
+        .await
+        .expect("the change is confirmed");
+    harness
+        .screenshot(&browser, "account-password-changed")
+        .await;
+    // Still logged in (the answer carried a new session): the audit page opens.
+    browser
+        .goto(&harness.url("/audit"))
+        .await
+        .expect("open /audit");
+    browser
+        .wait()
+        .for_element(Locator::Css("main h1"))
+        .await
+        .expect("the audit page");
+    assert_eq!(browser.current_url().await.expect("url").path(), "/audit");
+    browser.close().await.expect("close the browser");
+
+    let again = harness.browser().await;
+    again
+        .goto(&harness.url("/login"))
+        .await
+        .expect("open /login");
+    harness
+        .log_in(&again, AUDITOR, "a-brand-new-password")
+        .await;
+    again
+        .wait()
+        .for_element(Locator::Css("a[data-field='whoami']"))
+        .await
+        .expect("logged in with the new password");
+    again.close().await.expect("close the browser");
+}
+
 /// Journey 3: an admin backs up now and downloads the backup, byte for byte the file on the
 /// server; and downloads the diagnostic report.
 #[tokio::test]
@@ -644,6 +740,7 @@ async fn screenshots_of_every_page_in_light_and_dark() {
             "diagnostics",
             "apikeys",
             "users",
+            "account",
         ] {
             browser
                 .goto(&harness.url(&format!("/{page}")))

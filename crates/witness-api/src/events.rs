@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 /// The source of Witness's own audit records (an API key id always starts with `key-`).
 pub const SELF_AUDIT_SOURCE: &str = "witness";
 
-/// One stored audit event (DESIGN §3).
+/// One stored audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     /// Server-assigned, unique, sorts by arrival (zero-padded storage sequence number).

@@ -1,4 +1,4 @@
-//! The audit filter: query parameters of the API and of the panel's URL (DESIGN §4).
+//! The audit filter: query parameters of the API and of the panel's URL.
 
 use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
@@ -331,13 +331,19 @@ fn parse_time(parameter: &str, value: &str, end: bool) -> Result<DateTime<Utc>, 
         if !YEARS.contains(&day.year()) {
             return Err(out_of_range(day.year()));
         }
-        let day = if end {
-            day.succ_opt().unwrap_or(day)
-        } else {
-            day
-        };
-        if let Some(start) = day.and_hms_opt(0, 0, 0) {
-            return Ok(start.and_utc());
+        let start = if end { day.succ_opt() } else { Some(day) }
+            .filter(|next| YEARS.contains(&next.year()))
+            .and_then(|day| day.and_hms_opt(0, 0, 0))
+            .map(|start| start.and_utc());
+        match start {
+            Some(start) => return Ok(start),
+            // The end of 9999-12-31: the last instant a time can name.
+            None if end => {
+                if let Some(last) = day.and_hms_micro_opt(23, 59, 59, 999_999) {
+                    return Ok(last.and_utc());
+                }
+            }
+            None => {}
         }
     }
     Err(FilterError {
@@ -494,8 +500,13 @@ mod tests {
         }
         let error = EventFilter::from_pairs([("to", "+262142-01-01")]).expect_err("to");
         assert!(error.message.contains("years 0000 to 9999"), "{error}");
-        EventFilter::from_pairs([("from", "0000-01-01"), ("to", "9999-12-31")])
+        let widest = EventFilter::from_pairs([("from", "0000-01-01"), ("to", "9999-12-31")])
             .expect("the widest range");
+        // It survives the round trip through the query string (the panel's URL).
+        let pairs = widest.to_pairs();
+        let again = EventFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
+            .expect("parses again");
+        assert_eq!(again, widest);
         EventFilter::from_pairs([("to", "9999-12-31T23:59:59Z")]).expect("the last second");
     }
 

@@ -81,10 +81,15 @@ impl Integrity {
             )
             .await
             .map_err(|error| anyhow::anyhow!("writing a checkpoint: {error}"))?;
+        // The checkpoint record itself moved the head when the store is a target: remember
+        // the head after it, so an idle server does not checkpoint its own checkpoints.
+        let after = self
+            .store
+            .chain_ends()
+            .await
+            .map_or(ends.head_seq, |e| e.head_seq);
         if let Ok(mut last) = self.last_checkpoint_seq.lock() {
-            // The checkpoint record itself moved a local head; the next one is due only
-            // when something else arrives.
-            *last = Some(ends.head_seq);
+            *last = Some(after);
         }
         Ok(Some(checkpoint))
     }

@@ -1,4 +1,4 @@
-//! From a Seq event (timestamp, level, message, properties) to an audit event (DESIGN §3).
+//! From a Seq event (timestamp, level, message, properties) to an audit event.
 //!
 //! The well-known Seq properties fill the audit fields and are removed from `properties`;
 //! everything else stays verbatim. The rules, in the order they apply:
@@ -31,7 +31,7 @@
 //!   `WorkspaceId`/`WorkspaceName`; absent unless one of the pair is present.
 //! - **details**: `Details` (an object). `OldValue`/`NewValue` become the change
 //!   `{"value": {"old": OldValue, "new": NewValue}}` (a missing side is `null`), following the
-//!   `{"field": {"old", "new"}}` shape of DESIGN §3 with the generic field name `value`. When
+//!   `{"field": {"old", "new"}}` shape with the generic field name `value`. When
 //!   `Details` already has a `value` entry, `OldValue`/`NewValue` stay in `properties` instead.
 //! - **exception**: kept as the property `Exception` (or `@x` if the sender already has an
 //!   `Exception` property).

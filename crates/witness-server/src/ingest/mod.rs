@@ -7,7 +7,7 @@
 //!
 //! - [`clef`]: newline-delimited compact log event format (`@t`, `@mt`, …).
 //! - [`classic`]: `{"Events":[{"Timestamp", "Level", "MessageTemplate", "Properties", …}]}`.
-//! - [`mapping`]: Seq properties onto audit fields (DESIGN §3), shared by both.
+//! - [`mapping`]: Seq properties onto audit fields, shared by both.
 
 pub mod classic;
 pub mod clef;

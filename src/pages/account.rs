@@ -1,0 +1,90 @@
+//! Your account: change your own password (the current one is required).
+
+use leptos::prelude::*;
+use witness_api::PasswordChange;
+
+use crate::api;
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let current = RwSignal::new(String::new());
+    let new = RwSignal::new(String::new());
+    let change = Action::new_local(|change: &PasswordChange| {
+        let change = change.clone();
+        async move { api::change_password(&change).await }
+    });
+    let field_error = move |name: &'static str| {
+        change
+            .value()
+            .get()
+            .and_then(|result| result.err())
+            .and_then(|error| error.field(name))
+    };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        change.dispatch(PasswordChange {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        });
+    };
+    Effect::new(move |_| {
+        if matches!(change.value().get(), Some(Ok(_))) {
+            current.set(String::new());
+            new.set(String::new());
+        }
+    });
+    let status = move || {
+        match change.value().get() {
+        Some(Ok(_)) => Some(
+            view! {
+                <p class="saved" role="status" data-field="saved">
+                    "Your password was changed. Your other sessions have ended."
+                </p>
+            }
+            .into_any(),
+        ),
+        Some(Err(error)) if !matches!(error, api::ApiError::Invalid { .. }) => {
+            Some(view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any())
+        }
+        Some(Err(_)) => Some(
+            view! {
+                <p class="error" role="alert">"Nothing was changed: correct the fields marked below."</p>
+            }
+            .into_any(),
+        ),
+        None => None,
+    }
+    };
+    view! {
+        <section class="page">
+            <h1>"Your account"</h1>
+            <form class="card form" on:submit=submit aria-label="Change your password">
+                <h2>"Change your password"</h2>
+                <label for="current-password">"Current password"</label>
+                <input
+                    id="current-password"
+                    type="password"
+                    autocomplete="current-password"
+                    aria-describedby="current-password-error"
+                    bind:value=current
+                />
+                <p class="field-error" id="current-password-error">
+                    {move || field_error("current_password")}
+                </p>
+                <label for="new-password">"New password (at least 10 characters)"</label>
+                <input
+                    id="new-password"
+                    type="password"
+                    autocomplete="new-password"
+                    aria-describedby="new-password-error"
+                    bind:value=new
+                />
+                <p class="field-error" id="new-password-error">{move || field_error("new_password")}</p>
+                {status}
+                <button type="submit" disabled=move || change.pending().get()>
+                    {move || if change.pending().get() { "Changing…" } else { "Change password" }}
+                </button>
+            </form>
+        </section>
+    }
+}
