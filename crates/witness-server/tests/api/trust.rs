@@ -780,3 +780,66 @@ async fn a_full_verify_names_history_rewritten_with_recomputed_hashes() {
     let reason = report.first_break.expect("a break").reason;
     assert!(reason.contains("history was rewritten"), "{reason}");
 }
+
+#[tokio::test]
+async fn retention_cannot_go_below_the_hosts_minimum() {
+    let app = spawn_app_with(|config| config.min_retention_days = 90).await;
+    let admin = app.admin().await;
+    let response = admin
+        .put(
+            "/api/settings",
+            json!({"backup_utc_time_of_day": "02:00", "backups_to_keep": 7, "retention_days": 30}),
+        )
+        .await;
+    assert_eq!(response.status(), 422);
+    let body: witness_api::ValidationErrorBody = response.json().await.expect("fields");
+    assert!(
+        body.fields["retention_days"].contains("at least 90 days"),
+        "{body:?}"
+    );
+    let response = admin
+        .put(
+            "/api/settings",
+            json!({"backup_utc_time_of_day": "02:00", "backups_to_keep": 7, "retention_days": 90}),
+        )
+        .await;
+    assert_eq!(response.status(), 200);
+}
+
+#[tokio::test]
+async fn refused_requests_are_recorded_without_flooding_the_trail() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    // Far more refusals than a minute's allowance: an ingest key on a read route, no key.
+    for _ in 0..40 {
+        assert_eq!(app.get(&ingest, "/api/audit/events").await.status(), 403);
+        let anonymous = app
+            .client
+            .get(app.url("/api/users"))
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(anonymous.status(), 401);
+    }
+    let mut recorded = Vec::new();
+    for _ in 0..100 {
+        recorded = app.audit_records("access.refused").await;
+        if recorded.len() >= witness_server::audit::REFUSALS_PER_MINUTE as usize {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        recorded.len(),
+        witness_server::audit::REFUSALS_PER_MINUTE as usize,
+        "at most the minute's allowance is written"
+    );
+    let record = &recorded[0];
+    assert_eq!(record.properties["Event"], "Refused");
+    assert_eq!(record.result, witness_api::AuditResult::Failure);
+    assert!(
+        recorded
+            .iter()
+            .any(|r| r.properties["Path"] == "/api/audit/events" && r.details["status"] == 403)
+    );
+}
