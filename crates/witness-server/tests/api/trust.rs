@@ -843,3 +843,45 @@ async fn refused_requests_are_recorded_without_flooding_the_trail() {
             .any(|r| r.properties["Path"] == "/api/audit/events" && r.details["status"] == 403)
     );
 }
+
+#[tokio::test]
+async fn hostile_path_values_on_every_route_with_an_id_are_a_4xx() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    let read = app.read_key().await;
+    let long = "k".repeat(5000);
+    for id in [
+        long.as_str(),
+        "..%2F..%2Fsecret.key",
+        "%00",
+        "%E2%80%AE",
+        "0000000000000001%27--",
+    ] {
+        for (method, path) in [
+            (reqwest::Method::GET, format!("/api/audit/events/{id}")),
+            (reqwest::Method::GET, format!("/api/backups/{id}/download")),
+            (reqwest::Method::DELETE, format!("/api/apikeys/{id}")),
+            (reqwest::Method::PUT, format!("/api/users/{id}")),
+            (reqwest::Method::DELETE, format!("/api/users/{id}")),
+        ] {
+            let response = if path.starts_with("/api/audit") {
+                app.get(&read, &path).await
+            } else {
+                admin
+                    .send(method.clone(), &path, Some(json!({"role": "admin"})))
+                    .await
+            };
+            let status = response.status().as_u16();
+            assert!((400..500).contains(&status), "{method} {path}: {status}");
+            let body: serde_json::Value = response.json().await.expect("a JSON error");
+            assert!(
+                body["message"].as_str().is_some_and(|m| !m.is_empty()),
+                "{body}"
+            );
+        }
+    }
+    // Nothing was removed or changed by any of it.
+    let users: Vec<witness_api::User> = admin.get("/api/users").await.json().await.expect("users");
+    assert_eq!(users.len(), 1);
+    assert_alive(&app).await;
+}
