@@ -46,12 +46,16 @@ pub fn parse_targets(
             targets.push(Arc::new(FileTarget::new(PathBuf::from(dir), session)));
         } else if part.starts_with("http://") || part.starts_with("https://") {
             let Some(key) = api_key.filter(|key| !key.is_empty()) else {
-                bail!("audit target `{part}` needs WITNESS_AUDIT_API_KEY (an ingest key there)");
+                bail!(
+                    "audit target `{}` needs WITNESS_AUDIT_API_KEY (an ingest key there)",
+                    mask_url_credentials(part)
+                );
             };
             targets.push(Arc::new(RemoteTarget::new(part, key)?));
         } else {
             bail!(
-                "audit target `{part}` is not one of `local`, `file:DIR`, `http://…`, `https://…`"
+                "audit target `{}` is not one of `local`, `file:DIR`, `http://…`, `https://…`",
+                mask_userinfo(part)
             );
         }
     }
@@ -178,6 +182,17 @@ struct RemoteTarget {
     client: reqwest::Client,
 }
 
+/// `text` with anything between `://` and a later `@` replaced by `***`: for showing a target
+/// that did not parse as a URL without what may be a password in it.
+fn mask_userinfo(text: &str) -> String {
+    match (text.find("://"), text.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end + 3 => {
+            format!("{}***{}", &text[..scheme_end + 3], &text[at..])
+        }
+        _ => text.to_string(),
+    }
+}
+
 /// `base` with the user name and password of its authority (if any) replaced by `***`.
 pub fn mask_url_credentials(base: &str) -> String {
     match reqwest::Url::parse(base) {
@@ -257,5 +272,21 @@ mod tests {
         );
         assert!(!mask_url_credentials("https://s3cret@x").contains("s3cret"));
         assert!(!mask_url_credentials("http://[bad").contains("bad"));
+        assert_eq!(
+            super::mask_userinfo("htp://bob:s3cret@host"),
+            "htp://***@host"
+        );
+        let error = super::parse_targets(
+            "ftp://bob:s3cret@host",
+            None,
+            std::sync::Arc::new(
+                crate::store::SqliteStore::open_in(tempfile::tempdir().expect("dir").path())
+                    .expect("store"),
+            ),
+            "s",
+        )
+        .err()
+        .expect("refused");
+        assert!(!error.to_string().contains("s3cret"), "{error}");
     }
 }
