@@ -16,7 +16,8 @@ const PERIOD: Duration = Duration::from_secs(3600);
 
 /// `fallback_days` applies only while the store holds no settings; `min_days` is the host's
 /// floor (`WITNESS_MIN_RETENTION_DAYS`), which no setting goes below. Each run is audited
-/// (`witness.retention.run`, with the cutoff and how many events it removed).
+/// (`witness.retention.run`, with the cutoff and how many events it removed) when it has
+/// something to remove.
 pub fn spawn(store: Arc<dyn Store>, auditor: Arc<Auditor>, fallback_days: u32, min_days: u32) {
     tokio::spawn(async move {
         let mut ticker = tokio::time::interval(PERIOD);
@@ -33,6 +34,15 @@ async fn run_audited(store: &dyn Store, auditor: &Arc<Auditor>, fallback_days: u
         None => return,
     };
     let cutoff = Utc::now() - chrono::Duration::days(i64::from(days));
+    // A run with nothing to remove changes nothing: it is not worth two records an hour.
+    match store.oldest_received().await {
+        Ok(Some(oldest)) if oldest < cutoff => {}
+        Ok(_) => return,
+        Err(error) => {
+            tracing::error!(%error, "the retention job cannot read the store; skipped");
+            return;
+        }
+    }
     let operation = match auditor
         .begin(
             &system_context("retention"),
@@ -96,6 +106,53 @@ mod tests {
     use super::*;
     use crate::ingest::{BodyFormat, IngestLimits, parse_body};
     use crate::store::SqliteStore;
+
+    /// A run that removes events is audited with how many; one with nothing to remove writes
+    /// nothing; the host's minimum wins over a smaller setting.
+    #[tokio::test]
+    async fn a_run_that_removes_events_is_audited() {
+        let dir = tempfile::tempdir().expect("dir");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in(dir.path()).expect("store"));
+        let body = "{\"@t\":\"2026-01-01T00:00:00Z\",\"@mt\":\"old\"}\n";
+        let events = parse_body(BodyFormat::Clef, body.as_bytes(), &IngestLimits::default())
+            .expect("events");
+        store
+            .append(crate::model::EventSource::api_key("key-test"), events)
+            .await
+            .expect("append");
+        let forty_days_ago = (Utc::now() - chrono::Duration::days(40)).timestamp_micros();
+        rusqlite::Connection::open(dir.path().join(crate::store::sqlite::DATABASE_FILE))
+            .expect("open")
+            .execute("UPDATE events SET received = ?1", [forty_days_ago])
+            .expect("backdate");
+        let targets =
+            crate::audit::parse_targets("local", None, store.clone(), "s").expect("targets");
+        let auditor = Arc::new(Auditor::new("s".to_string(), targets));
+        let records = |store: Arc<dyn Store>| async move {
+            let filter =
+                witness_api::EventFilter::from_pairs([("action", "witness.retention.run")])
+                    .expect("filter");
+            store
+                .query(crate::store::EventQuery {
+                    filter,
+                    limit: 10,
+                    cursor: None,
+                })
+                .await
+                .expect("query")
+                .events
+        };
+        // The host's minimum (60 days) keeps the 40-day-old event despite a 30-day fallback.
+        run_audited(store.as_ref(), &auditor, 30, 60).await;
+        assert!(records(store.clone()).await.is_empty());
+        run_audited(store.as_ref(), &auditor, 30, 1).await;
+        let written = records(store.clone()).await;
+        assert_eq!(written.len(), 2, "Begin and Complete");
+        assert_eq!(written[0].details["deleted"], 1);
+        // Nothing left to remove: nothing more is written.
+        run_audited(store.as_ref(), &auditor, 30, 1).await;
+        assert_eq!(records(store.clone()).await.len(), 2);
+    }
 
     #[tokio::test]
     async fn each_run_uses_the_current_retention_setting() {

@@ -186,6 +186,10 @@ pub trait Store: Send + Sync + 'static {
     /// and remembers how far it got when everything checked out.
     async fn verify(&self, full: bool) -> StoreResult<VerifyReport>;
 
+    /// When the oldest stored event arrived (arrival order is storage order); `None` when the
+    /// store holds no events.
+    async fn oldest_received(&self) -> StoreResult<Option<DateTime<Utc>>>;
+
     /// The chain's head and anchor as committed (what checkpoints sign and are checked
     /// against).
     async fn chain_ends(&self) -> StoreResult<ChainEnds>;

@@ -624,6 +624,20 @@ impl Store for SqliteStore {
         Ok(outcome.report)
     }
 
+    async fn oldest_received(&self) -> StoreResult<Option<DateTime<Utc>>> {
+        self.read(|conn| {
+            let oldest: Option<i64> = conn
+                .query_row(
+                    "SELECT received FROM events ORDER BY seq LIMIT 1",
+                    [],
+                    |row| row.get(0),
+                )
+                .optional()?;
+            Ok(oldest.map(from_micros))
+        })
+        .await
+    }
+
     async fn chain_ends(&self) -> StoreResult<ChainEnds> {
         self.read(|conn| {
             let (head_seq, head_hash, anchor_seq): (i64, Vec<u8>, i64) = conn.query_row(
