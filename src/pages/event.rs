@@ -92,8 +92,21 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
+    // Only the server sets the source: a `witness.*` action from a key is that key's claim.
+    let claim = match event.source.as_deref() {
+        Some(source)
+            if event.action.starts_with("witness.") && source != witness_api::SELF_AUDIT_SOURCE =>
+        {
+            Some(format!(
+                "This event names a Witness action but was sent with API key {source}: it is \
+                 that key's claim, not a record Witness wrote."
+            ))
+        }
+        _ => None,
+    };
     view! {
         <h1><code>{event.action.clone()}</code></h1>
+        {claim.map(|text| view! { <p class="notice" role="note" data-field="claim">{text}</p> })}
         <p class="message">{event.message.clone()}</p>
         <dl class="facts">
             <dt>"Time (UTC)"</dt>

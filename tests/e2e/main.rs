@@ -704,12 +704,18 @@ async fn admin_backs_up_downloads_it_and_the_diagnostic_report() {
 async fn screenshots_of_every_page_in_light_and_dark() {
     let harness = Harness::start().await;
     harness
-        .ingest(&[serde_json::json!({
-            "@t": "2026-11-20T10:00:00Z", "@mt": "{Actor} changed a role",
-            "Action": "member.role_changed", "Actor": "alice", "Target": "bob",
-            "OldValue": "read", "NewValue": "admin", "ClientIp": "203.0.113.9",
-            "OrganizationName": "Acme", "WorkspaceName": "Platform",
-        })])
+        .ingest(&[
+            serde_json::json!({
+                "@t": "2026-11-20T10:00:00Z", "@mt": "{Actor} changed a role",
+                "Action": "member.role_changed", "Actor": "alice", "Target": "bob",
+                "OldValue": "read", "NewValue": "admin", "ClientIp": "203.0.113.9",
+                "OrganizationName": "Acme", "WorkspaceName": "Platform",
+            }),
+            serde_json::json!({
+                "@t": "2026-11-20T10:05:00Z", "@mt": "forged",
+                "Action": "witness.user.created", "Actor": "admin", "Event": "Complete",
+            }),
+        ])
         .await;
     for (scheme, browser) in [
         ("light", harness.browser().await),
@@ -778,6 +784,28 @@ async fn screenshots_of_every_page_in_light_and_dark() {
         harness
             .screenshot(&browser, &format!("event-{scheme}"))
             .await;
+        // An ingested event that names a Witness action says whose claim it is.
+        browser
+            .goto(&harness.url("/audit?action=witness.user.created"))
+            .await
+            .expect("open the list");
+        let claimed = browser
+            .wait()
+            .for_element(Locator::XPath(
+                "//tr[td[@data-col='source'][starts-with(text(),'key-')]]/td[@class='time']/a",
+            ))
+            .await
+            .expect("the claimed event's row");
+        claimed.click().await.expect("open it");
+        let note = browser
+            .wait()
+            .for_element(Locator::Css("[data-field='claim']"))
+            .await
+            .expect("the claim note")
+            .text()
+            .await
+            .expect("text");
+        assert!(note.contains("claim, not a record Witness wrote"), "{note}");
         browser.close().await.expect("close the browser");
     }
 }
