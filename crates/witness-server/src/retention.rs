@@ -88,7 +88,8 @@ async fn delete_before(
 }
 
 /// One pass without auditing (tests); returns how many events it deleted.
-pub async fn run_once(store: &dyn Store, fallback_days: u32) -> u64 {
+#[cfg(test)]
+async fn run_once(store: &dyn Store, fallback_days: u32) -> u64 {
     let Some(days) = retention_days(store, fallback_days, 1).await else {
         return 0;
     };

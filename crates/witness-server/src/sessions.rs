@@ -72,8 +72,6 @@ pub const PER_USER: usize = 5;
 pub const PER_ADDRESS: usize = 30;
 /// Failures in total within [`WINDOW`].
 pub const GLOBAL: usize = 500;
-/// Kept for the tests and messages that speak of the per-user limit.
-pub const MAX_FAILURES: usize = PER_USER;
 
 #[derive(Default)]
 struct LimiterState {
@@ -200,7 +198,7 @@ mod tests {
     #[test]
     fn five_failures_block_the_sixth_attempt() {
         let limiter = LoginLimiter::default();
-        for _ in 0..MAX_FAILURES - 1 {
+        for _ in 0..PER_USER - 1 {
             limiter.record_failure("Alice", None);
             assert_eq!(limiter.blocked_for("alice", None), None);
         }

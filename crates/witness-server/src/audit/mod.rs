@@ -148,8 +148,20 @@ impl Auditor {
         action: &str,
         details: Map<String, Value>,
     ) -> Result<(), String> {
+        self.write_one(context, phase, action, details, None).await
+    }
+
+    /// One record outside any operation (its own operation id), to every target.
+    async fn write_one(
+        &self,
+        context: &RequestContext,
+        phase: AuditPhase,
+        action: &str,
+        details: Map<String, Value>,
+        error: Option<String>,
+    ) -> Result<(), String> {
         let operation_id = hex::encode(rand::random::<[u8; 8]>());
-        let record = self.record(&operation_id, phase, action, context, details, None);
+        let record = self.record(&operation_id, phase, action, context, details, error);
         self.write_all(&record).await
     }
 
@@ -178,16 +190,16 @@ impl Auditor {
         if skipped > 0 {
             details.insert("refusals_not_recorded".to_string(), Value::from(skipped));
         }
-        let operation_id = hex::encode(rand::random::<[u8; 8]>());
-        let record = self.record(
-            &operation_id,
-            AuditPhase::Refused,
-            "access.refused",
-            context,
-            details,
-            Some(format!("refused with status {status}")),
-        );
-        if let Err(error) = self.write_all(&record).await {
+        let written = self
+            .write_one(
+                context,
+                AuditPhase::Refused,
+                "access.refused",
+                details,
+                Some(format!("refused with status {status}")),
+            )
+            .await;
+        if let Err(error) = written {
             tracing::error!(%error, "a refused request could not be recorded");
         }
     }
