@@ -407,21 +407,10 @@ impl EventFilter {
                 }
             }
         }
-        if let Some(q) = &self.q {
-            let text = searchable_text(event);
-            let words: Vec<String> = split_words(&text).map(str::to_lowercase).collect();
-            let all_found = text_terms(q).iter().all(|term| {
-                words.iter().any(|word| {
-                    if term.prefix {
-                        word.starts_with(&term.word)
-                    } else {
-                        *word == term.word
-                    }
-                })
-            });
-            if !all_found {
-                return false;
-            }
+        if let Some(q) = &self.q
+            && !TextMatcher::new(q).matches_text(&searchable_text(event))
+        {
+            return false;
         }
         true
     }
@@ -437,6 +426,50 @@ fn matches_values(matches: &[ValueMatch], candidates: &[Option<&str>]) -> bool {
         .iter()
         .filter(|m| m.negated)
         .any(|m| present().any(|c| m.matches(c)))
+}
+
+/// Free text `q` as a matcher of words, the way the search index matches them: every word of
+/// the query must occur as a whole word (or, written `word*`, as a word's start), compared
+/// case-insensitively. Used wherever events are matched without the index: the live tail, the
+/// panel, and the store's partitions whose index is not built yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextMatcher {
+    terms: Vec<TextTerm>,
+}
+
+impl TextMatcher {
+    pub fn new(q: &str) -> Self {
+        TextMatcher {
+            terms: text_terms(q),
+        }
+    }
+
+    /// Whether every term occurs in some part of the text.
+    pub fn matches_parts<'a>(&self, parts: impl IntoIterator<Item = &'a str>) -> bool {
+        let mut found = vec![false; self.terms.len()];
+        let mut lower = String::new();
+        for part in parts {
+            for word in split_words(part) {
+                lower.clear();
+                lower.extend(word.chars().flat_map(char::to_lowercase));
+                for (term, found) in self.terms.iter().zip(found.iter_mut()) {
+                    if !*found
+                        && (lower == term.word || (term.prefix && lower.starts_with(&term.word)))
+                    {
+                        *found = true;
+                    }
+                }
+            }
+            if found.iter().all(|f| *f) {
+                return true;
+            }
+        }
+        found.iter().all(|f| *f)
+    }
+
+    pub fn matches_text(&self, text: &str) -> bool {
+        self.matches_parts([text])
+    }
 }
 
 fn split_words(text: &str) -> impl Iterator<Item = &str> {

@@ -20,7 +20,9 @@ pub use events::{
     Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,
     IngestError, IngestResponse, SELF_AUDIT_SOURCE, Target, Tenant, VerifyReport,
 };
-pub use filter::{EventFilter, FILTER_PARAMETERS, FilterError, TextTerm, ValueMatch, text_terms};
+pub use filter::{
+    EventFilter, FILTER_PARAMETERS, FilterError, TextMatcher, TextTerm, ValueMatch, text_terms,
+};
 pub use health::Health;
 pub use settings::{Settings, SettingsUpdate};
 pub use users::{

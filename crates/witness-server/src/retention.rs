@@ -124,7 +124,7 @@ mod tests {
         let forty_days_ago = (Utc::now() - chrono::Duration::days(40)).timestamp_micros();
         rusqlite::Connection::open(dir.path().join(crate::store::sqlite::DATABASE_FILE))
             .expect("open")
-            .execute("UPDATE events SET received = ?1", [forty_days_ago])
+            .execute("UPDATE events_1 SET received = ?1", [forty_days_ago])
             .expect("backdate");
         let targets =
             crate::audit::parse_targets("local", None, store.clone(), "s").expect("targets");
@@ -172,7 +172,7 @@ mod tests {
         rusqlite::Connection::open(store.path())
             .expect("open")
             .execute(
-                "UPDATE events SET received = ?1 WHERE seq = 1",
+                "UPDATE events_1 SET received = ?1 WHERE seq = 1",
                 [ten_days_ago],
             )
             .expect("backdate");

@@ -38,7 +38,7 @@ use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
 use witness_server::model::{EventSource, NewEvent};
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
-use witness_server::store::sqlite::row::{EventRow, INSERT_SQL};
+use witness_server::store::sqlite::row::{EventRow, insert_sql};
 use witness_server::store::sqlite::summaries::Summaries;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
 use witness_server::store::{Cursor, EventQuery, Permission, Store};
@@ -1555,16 +1555,13 @@ fn raw_baseline(
     let mut conn = Connection::open(path)?;
     schema::configure(&conn)?;
     schema::migrate(&conn)?;
-    if !variant.indexes {
-        let names: Vec<String> = conn
-            .prepare(
-                "SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'events' \
-                 AND sql IS NOT NULL",
-            )?
-            .query_map([], |row| row.get(0))?
-            .collect::<Result<_, _>>()?;
-        for name in names {
-            conn.execute_batch(&format!("DROP INDEX \"{name}\""))?;
+    // What a plain audit table would be: one `events` table with every index a sealed
+    // partition has, and its text index, all maintained row by row.
+    conn.execute_batch(&schema::events_table_sql("events"))?;
+    conn.execute_batch(&schema::text_table_sql("events"))?;
+    if variant.indexes {
+        for index in schema::PARTITION_INDEXES {
+            conn.execute_batch(&schema::index_sql("events", index))?;
         }
     }
     let mut prev = GENESIS_HASH;
@@ -1579,7 +1576,7 @@ fn raw_baseline(
         let received = Utc::now().timestamp_micros().max(last_received);
         let mut summaries = Summaries::default();
         {
-            let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
+            let mut insert_event = tx.prepare_cached(&insert_sql("events"))?;
             let mut insert_text =
                 tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
             for event in batch {

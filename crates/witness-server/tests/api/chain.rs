@@ -3,7 +3,7 @@ use witness_api::{EventPage, VerifyReport};
 
 use witness_server::store::EventQuery;
 
-use crate::helpers::{TestApp, clef_line, spawn_app_auditing_to_a_file};
+use crate::helpers::{TestApp, clef_line, events_table, spawn_app_auditing_to_a_file};
 
 async fn with_events(n: usize) -> (TestApp, String) {
     let app = spawn_app_auditing_to_a_file().await;
@@ -90,9 +90,13 @@ async fn verify_is_incremental_from_the_last_verified_point() {
 #[tokio::test]
 async fn a_changed_field_is_detected_and_named() {
     let (app, key) = with_events(10).await;
-    database(&app)
-        .execute("UPDATE events SET actor_id = 'mallory' WHERE seq = 3", [])
-        .expect("tamper");
+    let conn = database(&app);
+    let table = events_table(&conn, 3);
+    conn.execute(
+        &format!("UPDATE {table} SET actor_id = 'mallory' WHERE seq = 3"),
+        [],
+    )
+    .expect("tamper");
     let (event, reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000003");
     assert!(reason.contains("changed"), "{reason}");
@@ -106,12 +110,13 @@ async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
     let ingest = app.ingest_key().await;
     let body = clef_line("2026-11-21T00:00:00Z", "more", "x", "t", "success");
     assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
-    database(&app)
-        .execute(
-            "UPDATE events SET message = 'nothing happened' WHERE seq = 11",
-            [],
-        )
-        .expect("tamper");
+    let conn = database(&app);
+    let table = events_table(&conn, 11);
+    conn.execute(
+        &format!("UPDATE {table} SET message = 'nothing happened' WHERE seq = 11"),
+        [],
+    )
+    .expect("tamper");
     let report: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
     let (event, _) = broken_at(&report);
     assert_eq!(event, "0000000000000011");
@@ -120,8 +125,9 @@ async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
 #[tokio::test]
 async fn a_deleted_row_is_detected_and_named() {
     let (app, key) = with_events(10).await;
-    database(&app)
-        .execute("DELETE FROM events WHERE seq = 4", [])
+    let conn = database(&app);
+    let table = events_table(&conn, 4);
+    conn.execute(&format!("DELETE FROM {table} WHERE seq = 4"), [])
         .expect("tamper");
     let (event, reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000005");
@@ -136,11 +142,12 @@ async fn swapped_rows_are_detected_and_named() {
     let (app, key) = with_events(10).await;
     let conn = database(&app);
     // Swap everything but the sequence number between events 3 and 4.
-    conn.execute_batch(
-        "UPDATE events SET seq = -3 WHERE seq = 3;
-         UPDATE events SET seq = 3 WHERE seq = 4;
-         UPDATE events SET seq = 4 WHERE seq = -3;",
-    )
+    let table = events_table(&conn, 3);
+    conn.execute_batch(&format!(
+        "UPDATE {table} SET seq = -3 WHERE seq = 3;
+         UPDATE {table} SET seq = 3 WHERE seq = 4;
+         UPDATE {table} SET seq = 4 WHERE seq = -3;"
+    ))
     .expect("tamper");
     let (event, _reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000003");
@@ -149,8 +156,9 @@ async fn swapped_rows_are_detected_and_named() {
 #[tokio::test]
 async fn a_cut_tail_is_detected_and_named() {
     let (app, key) = with_events(10).await;
-    database(&app)
-        .execute("DELETE FROM events WHERE seq > 8", [])
+    let conn = database(&app);
+    let table = events_table(&conn, 9);
+    conn.execute(&format!("DELETE FROM {table} WHERE seq > 8"), [])
         .expect("tamper");
     let report = full_verify(&app, &key).await;
     let (event, reason) = broken_at(&report);

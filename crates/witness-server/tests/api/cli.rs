@@ -110,10 +110,13 @@ async fn verify_command_reports_the_head_and_names_a_break() {
         "{text}"
     );
 
-    rusqlite::Connection::open(app.data_dir.join("witness.db"))
-        .expect("open")
-        .execute("UPDATE events SET action = 'forged' WHERE seq = 2", [])
-        .expect("tamper");
+    let conn = rusqlite::Connection::open(app.data_dir.join("witness.db")).expect("open");
+    let table = crate::helpers::events_table(&conn, 2);
+    conn.execute(
+        &format!("UPDATE {table} SET action = 'forged' WHERE seq = 2"),
+        [],
+    )
+    .expect("tamper");
     let broken = audit_to_file(&["verify", "--full"]);
     assert!(!broken.status.success());
     let error = String::from_utf8_lossy(&broken.stderr);

@@ -308,3 +308,16 @@ pub fn clef_line(timestamp: &str, action: &str, actor: &str, target: &str, resul
     })
     .to_string()
 }
+
+/// The events table of the partition that holds `seq`, for tests that change the store behind
+/// the server's back.
+pub fn events_table(conn: &rusqlite::Connection, seq: i64) -> String {
+    let id: i64 = conn
+        .query_row(
+            "SELECT id FROM partitions WHERE first_seq <= ?1 AND last_seq >= ?1",
+            [seq],
+            |row| row.get(0),
+        )
+        .expect("the partition that holds the event");
+    witness_server::store::sqlite::partitions::table_name(id)
+}

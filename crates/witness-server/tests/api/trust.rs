@@ -700,15 +700,18 @@ async fn a_full_verify_names_a_tail_cut_by_someone_who_can_write_the_database() 
     // Delete everything after event 3 and rewind the recorded head: the chain alone is
     // consistent again, and the store's own checkpoint records are gone with the tail.
     let conn = database(&app);
+    let table = crate::helpers::events_table(&conn, 3);
     let hash: Vec<u8> = conn
-        .query_row("SELECT hash FROM events WHERE seq = 3", [], |row| {
-            row.get(0)
-        })
+        .query_row(
+            &format!("SELECT hash FROM {table} WHERE seq = 3"),
+            [],
+            |row| row.get(0),
+        )
         .expect("hash of 3");
-    conn.execute_batch(
-        "DELETE FROM events WHERE seq > 3; \
-         UPDATE chain_state SET verified_seq = 0, verified_hash = zeroblob(32);",
-    )
+    conn.execute_batch(&format!(
+        "DELETE FROM {table} WHERE seq > 3; \
+         UPDATE chain_state SET verified_seq = 0, verified_hash = zeroblob(32);"
+    ))
     .expect("cut");
     conn.execute(
         "UPDATE chain_state SET head_seq = 3, head_hash = ?1",
@@ -749,8 +752,9 @@ async fn a_full_verify_names_history_rewritten_with_recomputed_hashes() {
     // Change event 2 and recompute every hash after it, as someone with the database (but
     // not the secret key) could.
     let conn = database(&app);
+    let table = crate::helpers::events_table(&conn, 1);
     let mut rows: Vec<EventRow> = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))
+        .prepare(&format!("SELECT {COLUMNS} FROM {table} ORDER BY seq"))
         .expect("select")
         .query_map([], EventRow::read)
         .expect("rows")
@@ -761,7 +765,7 @@ async fn a_full_verify_names_history_rewritten_with_recomputed_hashes() {
     for row in &rows {
         let hash = row.canonical().hash(&prev);
         conn.execute(
-            "UPDATE events SET message = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4",
+            &format!("UPDATE {table} SET message = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4"),
             rusqlite::params![row.message, prev.to_vec(), hash.to_vec(), row.seq],
         )
         .expect("rewrite");

@@ -1,4 +1,4 @@
-//! An `EventFilter` as an SQL condition on `events`, with its parameters.
+//! An `EventFilter` as an SQL condition on a partition's events table, with its parameters.
 
 use rusqlite::types::Value as SqlValue;
 use witness_api::{EventFilter, ValueMatch, text_terms};
@@ -51,17 +51,41 @@ pub enum TextPlan {
     /// keeps SQLite from fetching by rowid): fast when many rows match, because a page
     /// stops after its first rows instead of sorting every match (BENCHMARKS.md).
     Scan,
+    /// The partition has no text index yet: each row's text is matched as it is read.
+    Unindexed,
 }
 
-/// Builds the condition; `q` is matched through the FTS index as `plan` says.
-pub fn condition(filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) -> Condition {
+impl TextPlan {
+    /// How free text is matched in `partition`: `plan` if it is sealed.
+    pub fn for_partition(partition: &super::partitions::Partition, plan: TextPlan) -> TextPlan {
+        if partition.is_sealed() {
+            plan
+        } else {
+            TextPlan::Unindexed
+        }
+    }
+}
+
+/// Builds the condition; `q` is matched through the text index `text_table` as `plan` says.
+pub fn condition(
+    filter: &EventFilter,
+    probe: ColumnProbe<'_>,
+    plan: TextPlan,
+    text_table: &str,
+) -> Condition {
     let mut c = Condition::new();
-    add_filter(&mut c, filter, probe, plan);
+    add_filter(&mut c, filter, probe, plan, text_table);
     c
 }
 
 /// Adds `filter`'s clauses to `c`.
-pub fn add_filter(c: &mut Condition, filter: &EventFilter, probe: ColumnProbe<'_>, plan: TextPlan) {
+pub fn add_filter(
+    c: &mut Condition,
+    filter: &EventFilter,
+    probe: ColumnProbe<'_>,
+    plan: TextPlan,
+    text_table: &str,
+) {
     if let Some(from) = filter.from {
         let p = c.param(micros(from));
         c.and(&format!("ts >= {p}"));
@@ -104,13 +128,21 @@ pub fn add_filter(c: &mut Condition, filter: &EventFilter, probe: ColumnProbe<'_
         }
     }
     if let Some(q) = filter.q.as_deref().and_then(fts_query) {
-        let p = c.param(q);
         let column = match plan {
             TextPlan::Lookup => "seq",
             TextPlan::Scan => "+seq",
+            TextPlan::Unindexed => {
+                let p = c.param(filter.q.clone().unwrap_or_default());
+                c.and(&format!(
+                    "witness_text_match({p}, {})",
+                    super::text_match::SEARCH_COLUMNS
+                ));
+                return;
+            }
         };
+        let p = c.param(q);
         c.and(&format!(
-            "{column} IN (SELECT rowid FROM events_fts WHERE events_fts MATCH {p})"
+            "{column} IN (SELECT rowid FROM {text_table} WHERE {text_table} MATCH {p})"
         ));
     }
 }

@@ -14,8 +14,12 @@ pub const COLUMNS: &str = "seq, ts, received, action, actor_type, actor_id, acto
     actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
     org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash, source";
 
-/// Inserts one row; bind with [`EventRow::insert`].
-pub const INSERT_SQL: &str = "INSERT INTO events (seq, ts, received, action, actor_type, \
+/// Inserts one row into `table`; bind with [`EventRow::insert`].
+pub fn insert_sql(table: &str) -> String {
+    format!("INSERT INTO {table} {INSERT_TAIL}")
+}
+
+const INSERT_TAIL: &str = "(seq, ts, received, action, actor_type, \
     actor_id, actor_name, actor_email, target_type, target_id, target_name, result, status, \
     client_ip, org_id, org_name, ws_id, ws_name, level, message, details, properties, prev_hash, \
     hash, source) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, \
@@ -93,7 +97,7 @@ impl EventRow {
         }
     }
 
-    /// Runs [`INSERT_SQL`] (prepared as `statement`) for this row.
+    /// Runs [`insert_sql`] (prepared as `statement`) for this row.
     pub fn insert(&self, statement: &mut rusqlite::Statement<'_>) -> rusqlite::Result<usize> {
         statement.execute(rusqlite::params![
             self.seq,

@@ -14,11 +14,13 @@ pub fn configure(conn: &Connection) -> StoreResult<()> {
     conn.pragma_update(None, "cache_size", -65536)?; // 64 MiB
     conn.pragma_update(None, "temp_store", "MEMORY")?;
     conn.pragma_update(None, "mmap_size", 1i64 << 30)?;
+    super::text_match::register(conn)?;
     Ok(())
 }
 
-pub const SCHEMA: &str = r#"
-CREATE TABLE IF NOT EXISTS events (
+/// The columns of an events table, shared by every partition (and by the single `events`
+/// table of stores made before partitions).
+const EVENT_COLUMNS_DDL: &str = "
     seq         INTEGER PRIMARY KEY,   -- storage order; the event id
     ts          INTEGER NOT NULL,      -- event time, microseconds since the Unix epoch (UTC)
     received    INTEGER NOT NULL,      -- arrival time, microseconds; grows with seq
@@ -44,25 +46,68 @@ CREATE TABLE IF NOT EXISTS events (
     prev_hash   BLOB NOT NULL,
     hash        BLOB NOT NULL,
     source      TEXT                   -- API key id or 'witness'; NULL only before sources existed
-);
--- Every filter has an index that also orders by time, so a first page is an index range scan.
-CREATE INDEX IF NOT EXISTS events_ts          ON events (ts);
-CREATE INDEX IF NOT EXISTS events_action      ON events (action, ts);
-CREATE INDEX IF NOT EXISTS events_actor_id    ON events (actor_id, ts) WHERE actor_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_actor_name  ON events (actor_name, ts) WHERE actor_name IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_actor_email ON events (actor_email, ts) WHERE actor_email IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_target_id   ON events (target_id, ts) WHERE target_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_target_name ON events (target_name, ts) WHERE target_name IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_result      ON events (result, ts);
-CREATE INDEX IF NOT EXISTS events_client_ip   ON events (client_ip, ts) WHERE client_ip IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_org_id      ON events (org_id, ts) WHERE org_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_org_name    ON events (org_name, ts) WHERE org_name IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_ws_id       ON events (ws_id, ts) WHERE ws_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS events_ws_name     ON events (ws_name, ts) WHERE ws_name IS NOT NULL;
+";
 
--- Free text. Contentless (the text lives in events); rowid = seq.
-CREATE VIRTUAL TABLE IF NOT EXISTS events_fts USING fts5(
-    body, content='', contentless_delete=1, detail='none'
+/// A partition's events table, as it takes writes: rows only, no secondary index and no text
+/// index, so that an insert appends to one B-tree (store/sqlite/partitions.rs says why).
+pub fn events_table_sql(table: &str) -> String {
+    format!("CREATE TABLE IF NOT EXISTS {table} ({EVENT_COLUMNS_DDL});")
+}
+
+/// The indexed columns of a sealed partition, each as `(name suffix, columns, partial)`.
+/// Every filter has an index that also orders by time, so a first page is an index range scan.
+pub const PARTITION_INDEXES: [(&str, &str, bool); 14] = [
+    ("ts", "ts", false),
+    ("action", "action, ts", false),
+    ("actor_id", "actor_id, ts", true),
+    ("actor_name", "actor_name, ts", true),
+    ("actor_email", "actor_email, ts", true),
+    ("target_id", "target_id, ts", true),
+    ("target_name", "target_name, ts", true),
+    ("result", "result, ts", false),
+    ("client_ip", "client_ip, ts", true),
+    ("org_id", "org_id, ts", true),
+    ("org_name", "org_name, ts", true),
+    ("ws_id", "ws_id, ts", true),
+    ("ws_name", "ws_name, ts", true),
+    ("source", "source, ts", true),
+];
+
+/// `CREATE INDEX` for one of [`PARTITION_INDEXES`] on `table` (named `{table}_{suffix}`, the
+/// names the single `events` table always had).
+pub fn index_sql(table: &str, (suffix, columns, partial): (&str, &str, bool)) -> String {
+    let first = columns.split(',').next().unwrap_or(columns).trim();
+    let filter = if partial {
+        format!(" WHERE {first} IS NOT NULL")
+    } else {
+        String::new()
+    };
+    format!("CREATE INDEX IF NOT EXISTS {table}_{suffix} ON {table} ({columns}){filter}")
+}
+
+/// A sealed partition's text index. Contentless (the text lives in the events table);
+/// rowid = seq. Words keep their diacritics, as `witness_api::TextMatcher` (which matches the
+/// partitions not indexed yet) keeps them, so that sealing never changes an answer.
+pub fn text_table_sql(table: &str) -> String {
+    format!(
+        "CREATE VIRTUAL TABLE IF NOT EXISTS {table}_fts USING fts5(\
+         body, content='', contentless_delete=1, detail='none', \
+         tokenize='unicode61 remove_diacritics 0')"
+    )
+}
+
+pub const SCHEMA: &str = r#"
+-- Events live in partitions: one table per range of arrival (store/sqlite/partitions.rs).
+CREATE TABLE IF NOT EXISTS partitions (
+    id        INTEGER PRIMARY KEY,  -- its tables are events_{id} and events_{id}_fts; 0 is the
+                                    -- single `events` table of a store made before partitions
+    state     TEXT NOT NULL CHECK (state IN ('hot', 'full', 'sealed')),
+    first_seq INTEGER NOT NULL,     -- the first seq it holds or will hold
+    last_seq  INTEGER NOT NULL,     -- the last seq it holds (first_seq - 1 while empty)
+    min_ts    INTEGER,              -- bounds of its event times (NULL while empty)
+    max_ts    INTEGER,
+    day       INTEGER NOT NULL,     -- UTC day of arrival it takes (received / 86 400 s)
+    text_seq  INTEGER NOT NULL      -- while sealing: rows up to here are in its text index
 );
 
 -- Events per minute of event time: the unfiltered histogram without scanning events.
@@ -155,11 +200,33 @@ pub fn minute_of(ts: i64) -> i64 {
 /// `minute_of(ts)` in SQL (`/` alone rounds toward zero).
 pub const MINUTE_OF_TS: &str = "(ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000";
 
-/// `PRAGMA user_version` once the summary tables hold every stored event.
+/// `PRAGMA user_version`: 2 once the summary tables held every stored event, 3 once events
+/// live in partitions.
 const SUMMARIES_VERSION: i64 = 2;
+const PARTITIONS_VERSION: i64 = 3;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
+    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let legacy: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'events'",
+        [],
+        |row| row.get(0),
+    )?;
+    if legacy {
+        migrate_single_table(conn, version)?;
+    }
+    if version < PARTITIONS_VERSION {
+        conn.execute_batch(&format!("PRAGMA user_version = {PARTITIONS_VERSION};"))?;
+    }
+    Ok(())
+}
+
+/// A store made before partitions keeps its single `events` table, indexed as it always was,
+/// as partition 0: sealed, holding everything stored so far, so nothing is copied and the
+/// chain goes on from its head into the partitions after it. Retention removes it like any
+/// other partition once its events are old enough.
+fn migrate_single_table(conn: &Connection, version: i64) -> StoreResult<()> {
     let has_source: bool = conn.query_row(
         "SELECT COUNT(*) > 0 FROM pragma_table_info('events') WHERE name = 'source'",
         [],
@@ -173,7 +240,6 @@ pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(
         "CREATE INDEX IF NOT EXISTS events_source ON events (source, ts) WHERE source IS NOT NULL",
     )?;
-    let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if version < SUMMARIES_VERSION {
         // A store made before the summary tables existed: fill them from its events, once.
         conn.execute_batch(&format!(
@@ -182,6 +248,9 @@ pub fn migrate(conn: &Connection) -> StoreResult<()> {
              INSERT INTO action_minutes (action, minute, n)
                  SELECT action, {MINUTE_OF_TS}, COUNT(*)
                  FROM events GROUP BY 1, 2;
+             DELETE FROM minute_counts;
+             INSERT INTO minute_counts (minute, n)
+                 SELECT {MINUTE_OF_TS}, COUNT(*) FROM events GROUP BY 1;
              DELETE FROM seq_blocks;
              INSERT INTO seq_blocks (block, min_ts, max_ts)
                  SELECT seq >> {BLOCK_SHIFT}, MIN(ts), MAX(ts) FROM events GROUP BY 1;
@@ -189,14 +258,63 @@ pub fn migrate(conn: &Connection) -> StoreResult<()> {
              COMMIT;"
         ))?;
     }
+    // The indexes of partition 0 are those the single table always had (and the source index
+    // just made), so it is sealed as it stands.
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         INSERT INTO partitions (id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq)
+             SELECT 0, 'sealed', anchor_seq + 1, head_seq,
+                    (SELECT MIN(ts) FROM events), (SELECT MAX(ts) FROM events),
+                    IFNULL((SELECT received FROM events ORDER BY seq DESC LIMIT 1), 0)
+                        / {DAY_MICROS},
+                    head_seq
+             FROM chain_state WHERE id = 1
+             AND NOT EXISTS (SELECT 1 FROM partitions WHERE id = 0);
+         COMMIT;"
+    ))?;
     Ok(())
 }
+
+/// Microseconds in a UTC day.
+pub const DAY_MICROS: i64 = 86_400_000_000;
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::ingest::{BodyFormat, IngestLimits, parse_body};
+    use crate::store::sqlite::row::{COLUMNS, EventRow};
     use crate::store::{SqliteStore, Store};
+
+    /// Turns a store whose events are all in its first partition into the layout stores had
+    /// before partitions: one `events` table with its indexes and its text index.
+    pub fn into_single_table_layout(path: &std::path::Path) {
+        let conn = Connection::open(path).expect("open");
+        conn.execute_batch("ALTER TABLE events_1 RENAME TO events;")
+            .expect("rename");
+        for index in PARTITION_INDEXES {
+            conn.execute_batch(&index_sql("events", index))
+                .expect("index");
+        }
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE events_fts USING fts5(body, content='', contentless_delete=1, \
+             detail='none'); DELETE FROM partitions; PRAGMA user_version = 2;",
+        )
+        .expect("old layout");
+        let rows: Vec<EventRow> = conn
+            .prepare(&format!("SELECT {COLUMNS} FROM events ORDER BY seq"))
+            .expect("select")
+            .query_map([], EventRow::read)
+            .expect("rows")
+            .collect::<Result<_, _>>()
+            .expect("read");
+        for row in rows {
+            conn.execute(
+                "INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)",
+                rusqlite::params![row.seq, row.search_text()],
+            )
+            .expect("text");
+        }
+    }
 
     /// A store written before the summary tables existed gets them filled when it is opened.
     #[tokio::test]
@@ -220,6 +338,7 @@ mod tests {
                 .expect("append");
         }
         let path = dir.path().join(super::super::DATABASE_FILE);
+        into_single_table_layout(&path);
         let summaries = |conn: &Connection| -> (i64, i64, i64) {
             conn.query_row(
                 "SELECT (SELECT COUNT(*) FROM action_minutes WHERE action = 'a.0'), \
@@ -254,7 +373,6 @@ mod tests {
     /// sources) verifies.
     #[tokio::test]
     async fn a_store_from_before_sources_opens_and_keeps_verifying() {
-        use crate::store::sqlite::row::{COLUMNS, EventRow};
         let dir = tempfile::tempdir().expect("dir");
         let body = |n: usize| -> String {
             (0..n)
@@ -280,6 +398,7 @@ mod tests {
         }
         // Rewrite it as the old layout would have stored it: no source, version-1 hashes.
         let path = dir.path().join(super::super::DATABASE_FILE);
+        into_single_table_layout(&path);
         {
             let conn = Connection::open(&path).expect("open");
             let mut rows: Vec<EventRow> = conn

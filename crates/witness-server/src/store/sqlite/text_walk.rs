@@ -19,6 +19,9 @@ const FIRST_CHUNK: usize = 256;
 const MAX_CHUNK: usize = 1 << 15;
 
 pub struct TextWalk<'a> {
+    /// The partition's events table and text index.
+    pub table: &'a str,
+    pub text_table: &'a str,
     /// The FTS5 query.
     pub fts: &'a str,
     /// Every other condition of the filter (time range included).
@@ -62,14 +65,15 @@ impl TextWalk<'_> {
         let seqs = condition.param(String::new());
         let seqs_index = condition.params.len() - 1;
         let mut fetch = conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM events WHERE seq IN (SELECT value FROM json_each({seqs})) \
+            "SELECT {COLUMNS} FROM {} WHERE seq IN (SELECT value FROM json_each({seqs})) \
              AND {}",
-            condition.sql
+            self.table, condition.sql
         ))?;
-        let mut matches = conn.prepare_cached(
-            "SELECT rowid FROM events_fts WHERE events_fts MATCH ?1 AND rowid <= ?2 \
-             ORDER BY rowid DESC",
-        )?;
+        let text_table = self.text_table;
+        let mut matches = conn.prepare_cached(&format!(
+            "SELECT rowid FROM {text_table} WHERE {text_table} MATCH ?1 AND rowid <= ?2 \
+             ORDER BY rowid DESC"
+        ))?;
         let mut matches = matches.query(params![self.fts, top_seq])?;
 
         let mut page: Vec<EventRow> = Vec::new();

@@ -3,14 +3,15 @@
 //! fsync instead of waiting for one each.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 
 use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::{broadcast, oneshot};
 use witness_api::AuditEvent;
 
-use super::row::{EventRow, INSERT_SQL};
+use super::partitions::{self, PartitionOptions};
+use super::row::{EventRow, insert_sql};
 use super::summaries::Summaries;
 use crate::model::{EventSource, NewEvent};
 use crate::store::{AppendReceipt, StoreError, StoreResult};
@@ -46,16 +47,11 @@ impl ChainHead {
             [],
             |row| Ok((row.get(0)?, row.get(1)?)),
         )?;
-        // `received` grows with seq: the newest row has the latest.
-        let last_received: i64 = conn.query_row(
-            "SELECT IFNULL((SELECT received FROM events ORDER BY seq DESC LIMIT 1), 0)",
-            [],
-            |row| row.get(0),
-        )?;
         Ok(ChainHead {
             seq,
             hash: to_hash(&hash)?,
-            last_received,
+            // `received` grows with seq: the newest row has the latest.
+            last_received: partitions::last_received(conn)?,
         })
     }
 }
@@ -66,13 +62,34 @@ pub fn to_hash(bytes: &[u8]) -> StoreResult<[u8; 32]> {
     })
 }
 
+/// While a full partition waits to be sealed and no write is queued, the writer seals; it
+/// looks for new writes at least this often.
+const IDLE_SEAL_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+
 pub fn run(
     mut conn: Connection,
     mut head: ChainHead,
+    options: PartitionOptions,
     commands: Receiver<WriteCommand>,
     live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
 ) {
-    while let Ok(command) = commands.recv() {
+    let mut sealing = options.seal && partitions::sealing_pending(&conn).unwrap_or(true);
+    loop {
+        let command = if sealing {
+            match commands.recv_timeout(IDLE_SEAL_WAIT) {
+                Ok(command) => command,
+                Err(RecvTimeoutError::Timeout) => {
+                    sealing = seal_step(&mut conn);
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+        } else {
+            match commands.recv() {
+                Ok(command) => command,
+                Err(_) => break,
+            }
+        };
         match command {
             WriteCommand::Run(job) => job(&mut conn, &mut head),
             WriteCommand::Append {
@@ -100,11 +117,30 @@ pub fn run(
                         Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                     }
                 }
-                commit_group(&mut conn, &mut head, group, &live);
+                if commit_group(&mut conn, &mut head, &options, group, &live) {
+                    sealing = options.seal;
+                }
                 if let Some(job) = after {
                     job(&mut conn, &mut head);
                 }
             }
+        }
+        // Under a steady stream of writes, one step per group commit, so that sealing keeps
+        // up instead of waiting for a pause that may never come.
+        if sealing {
+            sealing = seal_step(&mut conn);
+        }
+    }
+}
+
+/// One sealing step; whether there is more to do. A failed step is logged and retried later
+/// (it changed nothing: each step is one transaction).
+fn seal_step(conn: &mut Connection) -> bool {
+    match partitions::seal_step(conn) {
+        Ok(more) => more,
+        Err(error) => {
+            tracing::error!(%error, "sealing a partition failed; it stays queryable unsealed");
+            false
         }
     }
 }
@@ -115,12 +151,15 @@ type Batch = (
     oneshot::Sender<StoreResult<AppendReceipt>>,
 );
 
+/// Commits a group; returns whether it opened a new partition (the previous one then waits to
+/// be sealed).
 fn commit_group(
     conn: &mut Connection,
     head: &mut ChainHead,
+    options: &PartitionOptions,
     group: Vec<Batch>,
     live: &broadcast::Sender<Arc<Vec<AuditEvent>>>,
-) {
+) -> bool {
     let before = *head;
     let want_live = live.receiver_count() > 0;
     let mut replies = Vec::with_capacity(group.len());
@@ -128,18 +167,20 @@ fn commit_group(
     let outcome = insert_group(
         conn,
         head,
+        options,
         group,
         &mut replies,
         want_live.then_some(&mut appended),
     );
     match outcome {
-        Ok(()) => {
+        Ok(rotated) => {
             for (reply, receipt) in replies {
                 let _ = reply.send(Ok(receipt));
             }
             if want_live && !appended.is_empty() {
                 let _ = live.send(Arc::new(appended));
             }
+            rotated
         }
         Err(error) => {
             *head = before;
@@ -147,6 +188,7 @@ fn commit_group(
             for (reply, _) in replies {
                 let _ = reply.send(Err(StoreError::Backend(error.to_string())));
             }
+            false
         }
     }
 }
@@ -154,10 +196,11 @@ fn commit_group(
 fn insert_group(
     conn: &mut Connection,
     head: &mut ChainHead,
+    options: &PartitionOptions,
     group: Vec<Batch>,
     replies: &mut Vec<(oneshot::Sender<StoreResult<AppendReceipt>>, AppendReceipt)>,
     mut appended: Option<&mut Vec<AuditEvent>>,
-) -> StoreResult<()> {
+) -> StoreResult<bool> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     // Another process (the `witness` command line auditing itself into this store) may have
     // appended since this writer last did: continue from the head as stored, never from a
@@ -171,11 +214,12 @@ fn insert_group(
         *head = ChainHead::load(&tx)?;
     }
     let received = Utc::now().timestamp_micros().max(head.last_received);
+    let partition = partitions::hot_for(&tx, received, head.seq, options)?;
+    let rotated = partition.first_seq == head.seq + 1 && partition.is_empty();
     let mut summaries = Summaries::default();
+    let (mut min_ts, mut max_ts) = (i64::MAX, i64::MIN);
     {
-        let mut insert_event = tx.prepare_cached(INSERT_SQL)?;
-        let mut insert_text =
-            tx.prepare_cached("INSERT INTO events_fts (rowid, body) VALUES (?1, ?2)")?;
+        let mut insert_event = tx.prepare_cached(&insert_sql(&partition.table()))?;
         for (source, events, reply) in group {
             let first_seq = head.seq + 1;
             for event in events {
@@ -185,7 +229,8 @@ fn insert_group(
                 row.prev_hash = head.hash.to_vec();
                 row.hash = hash.to_vec();
                 row.insert(&mut insert_event)?;
-                insert_text.execute(params![row.seq, row.search_text()])?;
+                min_ts = min_ts.min(row.ts);
+                max_ts = max_ts.max(row.ts);
                 summaries.add(&row);
                 head.seq = seq;
                 head.hash = hash;
@@ -200,6 +245,7 @@ fn insert_group(
             replies.push((reply, receipt));
         }
         summaries.write(&tx)?;
+        partitions::record_append(&tx, &partition, head.seq, min_ts, max_ts)?;
         tx.execute(
             "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
             params![head.seq, head.hash.to_vec()],
@@ -207,5 +253,5 @@ fn insert_group(
     }
     tx.commit()?;
     head.last_received = received;
-    Ok(())
+    Ok(rotated)
 }

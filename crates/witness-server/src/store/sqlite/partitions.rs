@@ -1,0 +1,373 @@
+//! Partitions: events are stored in one table per range of arrival, so that the table taking
+//! writes stays small and lean while the store grows.
+//!
+//! - **Hot**: the one partition that takes writes. Its table has no secondary index and no text
+//!   index, so an insert appends to a single B-tree whatever the size of the store; queries
+//!   scan it (it holds at most about `events_per_partition` events).
+//! - **Full**: no longer written. The writer builds its indexes between group commits, one
+//!   index (or one chunk of the text index) per step, each step its own transaction; a restart
+//!   resumes where the last committed step stopped. Until the last step it is queried like a
+//!   hot partition (indexes that exist only make that faster, and its text index is not used).
+//! - **Sealed**: every index is built (a sorted build of a finished table is far cheaper than
+//!   maintaining the indexes one random insert at a time: BENCHMARKS.md); queried through them.
+//!
+//! A partition takes the events that arrive during one UTC day, up to `events_per_partition`
+//! of them; the next event then opens a new one. Arrival order is storage order and chain order,
+//! so a partition is a contiguous range of seqs, retention (which removes the oldest arrivals)
+//! drops whole partitions and trims at most one, and a sealed partition never changes again.
+//! Events are found by event time through each partition's bounds (`min_ts`, `max_ts`): events
+//! arrive close to their time, so a query skips every partition outside its range; a late or
+//! early event only widens its partition's bounds.
+//!
+//! All partitions are tables in the one database file, so that a group commit, the chain's
+//! head, the summaries and the catalog change together in one transaction, the command line
+//! can append beside a running server, and nothing spans files that could disagree after a
+//! crash (BENCHMARKS.md has the measurements behind that choice).
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+
+use super::row::{COLUMNS, EventRow};
+use super::schema::{self, DAY_MICROS, PARTITION_INDEXES};
+use crate::store::{StoreError, StoreResult};
+
+/// Events a partition takes before the next one opens, unless configured.
+pub const DEFAULT_EVENTS_PER_PARTITION: i64 = 100_000;
+
+/// Rows added to a text index per sealing step.
+const TEXT_CHUNK: i64 = 20_000;
+
+/// How the store partitions events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartitionOptions {
+    /// A partition stops taking events once it holds this many (a group commit that starts
+    /// below it is never split).
+    pub events_per_partition: i64,
+    /// Whether this store's writer seals full partitions. Off only in tests that stop in the
+    /// middle of sealing.
+    pub seal: bool,
+}
+
+impl Default for PartitionOptions {
+    fn default() -> Self {
+        PartitionOptions {
+            events_per_partition: DEFAULT_EVENTS_PER_PARTITION,
+            seal: true,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PartitionState {
+    Hot,
+    Full,
+    Sealed,
+}
+
+impl PartitionState {
+    fn parse(text: &str) -> StoreResult<Self> {
+        match text {
+            "hot" => Ok(PartitionState::Hot),
+            "full" => Ok(PartitionState::Full),
+            "sealed" => Ok(PartitionState::Sealed),
+            other => Err(StoreError::Backend(format!(
+                "the partition catalog holds an unknown state {other:?}"
+            ))),
+        }
+    }
+}
+
+/// One row of the catalog.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Partition {
+    pub id: i64,
+    pub state: PartitionState,
+    pub first_seq: i64,
+    pub last_seq: i64,
+    pub min_ts: Option<i64>,
+    pub max_ts: Option<i64>,
+    /// The UTC day of arrival it takes.
+    pub day: i64,
+    /// While sealing: rows up to this seq are in its text index.
+    pub text_seq: i64,
+}
+
+/// The events table of partition `id` (0: the single table of stores made before partitions).
+pub fn table_name(id: i64) -> String {
+    if id == 0 {
+        "events".to_string()
+    } else {
+        format!("events_{id}")
+    }
+}
+
+const CATALOG_COLUMNS: &str = "id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq";
+
+impl Partition {
+    fn read(row: &Row<'_>) -> rusqlite::Result<(Self, String)> {
+        Ok((
+            Partition {
+                id: row.get(0)?,
+                state: PartitionState::Hot,
+                first_seq: row.get(2)?,
+                last_seq: row.get(3)?,
+                min_ts: row.get(4)?,
+                max_ts: row.get(5)?,
+                day: row.get(6)?,
+                text_seq: row.get(7)?,
+            },
+            row.get(1)?,
+        ))
+    }
+
+    pub fn table(&self) -> String {
+        table_name(self.id)
+    }
+
+    /// Its text index; only complete (and used) once sealed.
+    pub fn text_table(&self) -> String {
+        format!("{}_fts", self.table())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.last_seq < self.first_seq
+    }
+
+    pub fn len(&self) -> i64 {
+        (self.last_seq - self.first_seq + 1).max(0)
+    }
+
+    pub fn is_sealed(&self) -> bool {
+        self.state == PartitionState::Sealed
+    }
+
+    /// Whether it may hold an event with `from <= ts < to`.
+    pub fn overlaps(&self, from: Option<i64>, to: Option<i64>) -> bool {
+        match (self.min_ts, self.max_ts) {
+            (Some(min_ts), Some(max_ts)) => {
+                from.is_none_or(|from| max_ts >= from) && to.is_none_or(|to| min_ts < to)
+            }
+            _ => false,
+        }
+    }
+}
+
+fn collect(
+    rows: impl Iterator<Item = rusqlite::Result<(Partition, String)>>,
+) -> StoreResult<Vec<Partition>> {
+    rows.map(|row| {
+        let (mut partition, state) = row?;
+        partition.state = PartitionState::parse(&state)?;
+        Ok(partition)
+    })
+    .collect()
+}
+
+/// Every partition, oldest first.
+pub fn load(conn: &Connection) -> StoreResult<Vec<Partition>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {CATALOG_COLUMNS} FROM partitions ORDER BY first_seq, id"
+    ))?;
+    let rows = statement.query_map([], Partition::read)?;
+    collect(rows)
+}
+
+/// The partition that holds `seq`, if any does.
+pub fn containing(conn: &Connection, seq: i64) -> StoreResult<Option<Partition>> {
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {CATALOG_COLUMNS} FROM partitions WHERE first_seq <= ?1 AND last_seq >= ?1"
+    ))?;
+    let rows = statement.query_map(params![seq], Partition::read)?;
+    Ok(collect(rows)?.into_iter().next())
+}
+
+/// Whether a table or index of this name exists.
+pub fn exists(conn: &Connection, name: &str) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM sqlite_master WHERE name = ?1")?
+        .exists(params![name])?)
+}
+
+pub fn day_of(received: i64) -> i64 {
+    received.div_euclid(DAY_MICROS)
+}
+
+/// The partition the next group commit writes to, opening a new one when the hot one is full
+/// or belongs to an earlier day. Runs inside the group commit's transaction, so the catalog,
+/// the new table and the events it takes commit together.
+pub fn hot_for(
+    conn: &Connection,
+    received: i64,
+    head_seq: i64,
+    options: &PartitionOptions,
+) -> StoreResult<Partition> {
+    let day = day_of(received);
+    let mut statement = conn.prepare_cached(&format!(
+        "SELECT {CATALOG_COLUMNS} FROM partitions WHERE state = 'hot' ORDER BY id DESC"
+    ))?;
+    let hot = collect(statement.query_map([], Partition::read)?)?
+        .into_iter()
+        .next();
+    if let Some(hot) = hot {
+        if hot.is_empty() {
+            // Nothing in it yet: it takes today's events, whatever day it was opened on.
+            if hot.day != day {
+                conn.execute(
+                    "UPDATE partitions SET day = ?2 WHERE id = ?1",
+                    params![hot.id, day],
+                )?;
+            }
+            return Ok(Partition { day, ..hot });
+        }
+        if hot.day == day && hot.len() < options.events_per_partition {
+            return Ok(hot);
+        }
+        conn.execute(
+            "UPDATE partitions SET state = 'full' WHERE id = ?1",
+            params![hot.id],
+        )?;
+    }
+    let id: i64 = conn.query_row("SELECT IFNULL(MAX(id), 0) + 1 FROM partitions", [], |row| {
+        row.get(0)
+    })?;
+    let partition = Partition {
+        id,
+        state: PartitionState::Hot,
+        first_seq: head_seq + 1,
+        last_seq: head_seq,
+        min_ts: None,
+        max_ts: None,
+        day,
+        text_seq: head_seq,
+    };
+    conn.execute(
+        "INSERT INTO partitions (id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq) \
+         VALUES (?1, 'hot', ?2, ?3, NULL, NULL, ?4, ?3)",
+        params![id, partition.first_seq, partition.last_seq, day],
+    )?;
+    conn.execute_batch(&schema::events_table_sql(&partition.table()))?;
+    Ok(partition)
+}
+
+/// Records rows `..=last_seq` with event times `min_ts..=max_ts` as stored in `partition`.
+pub fn record_append(
+    conn: &Connection,
+    partition: &Partition,
+    last_seq: i64,
+    min_ts: i64,
+    max_ts: i64,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE partitions SET last_seq = ?2, min_ts = MIN(IFNULL(min_ts, ?3), ?3), \
+         max_ts = MAX(IFNULL(max_ts, ?4), ?4) WHERE id = ?1",
+    )?
+    .execute(params![partition.id, last_seq, min_ts, max_ts])?;
+    Ok(())
+}
+
+/// Whether a partition is waiting to be sealed.
+pub fn sealing_pending(conn: &Connection) -> StoreResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM partitions WHERE state = 'full'")?
+        .exists([])?)
+}
+
+/// One step of sealing the oldest full partition, in its own transaction: builds one missing
+/// index, or adds one chunk of rows to the text index, or (when everything is built) marks it
+/// sealed. Returns whether there is more to do.
+pub fn seal_step(conn: &mut Connection) -> StoreResult<bool> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut statement = tx.prepare_cached(&format!(
+        "SELECT {CATALOG_COLUMNS} FROM partitions WHERE state = 'full' ORDER BY first_seq LIMIT 1"
+    ))?;
+    let full = collect(statement.query_map([], Partition::read)?)?
+        .into_iter()
+        .next();
+    drop(statement);
+    let Some(partition) = full else {
+        return Ok(false);
+    };
+    let table = partition.table();
+    let mut missing = None;
+    for index in PARTITION_INDEXES {
+        if !exists(&tx, &format!("{table}_{}", index.0))? {
+            missing = Some(index);
+            break;
+        }
+    }
+    if let Some(index) = missing {
+        tx.execute_batch(&schema::index_sql(&table, index))?;
+        tx.commit()?;
+        return Ok(true);
+    }
+    tx.execute_batch(&schema::text_table_sql(&table))?;
+    let rows: Vec<EventRow> = tx
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM {table} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?
+        .query_map(params![partition.text_seq, TEXT_CHUNK], EventRow::read)?
+        .collect::<Result<_, _>>()?;
+    {
+        let mut insert = tx.prepare_cached(&format!(
+            "INSERT INTO {} (rowid, body) VALUES (?1, ?2)",
+            partition.text_table()
+        ))?;
+        for row in &rows {
+            insert.execute(params![row.seq, row.search_text()])?;
+        }
+    }
+    let text_seq = rows.last().map_or(partition.text_seq, |row| row.seq);
+    let done = (rows.len() as i64) < TEXT_CHUNK;
+    tx.execute(
+        "UPDATE partitions SET text_seq = ?2, state = CASE WHEN ?3 THEN 'sealed' ELSE state END \
+         WHERE id = ?1",
+        params![partition.id, text_seq, done],
+    )?;
+    tx.commit()?;
+    Ok(true)
+}
+
+/// The newest stored row's arrival time (0 when the store holds no event).
+pub fn last_received(conn: &Connection) -> StoreResult<i64> {
+    for partition in load(conn)?.iter().rev() {
+        if partition.is_empty() {
+            continue;
+        }
+        let received: Option<i64> = conn
+            .query_row(
+                &format!(
+                    "SELECT received FROM {} ORDER BY seq DESC LIMIT 1",
+                    partition.table()
+                ),
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if let Some(received) = received {
+            return Ok(received);
+        }
+    }
+    Ok(0)
+}
+
+/// The oldest stored row's arrival time.
+pub fn first_received(conn: &Connection) -> StoreResult<Option<i64>> {
+    for partition in load(conn)? {
+        if partition.is_empty() {
+            continue;
+        }
+        let received: Option<i64> = conn
+            .query_row(
+                &format!(
+                    "SELECT received FROM {} ORDER BY seq LIMIT 1",
+                    partition.table()
+                ),
+                [],
+                |row| row.get(0),
+            )
+            .optional()?;
+        if received.is_some() {
+            return Ok(received);
+        }
+    }
+    Ok(None)
+}

@@ -1,0 +1,279 @@
+//! Pages of events: each partition that may hold a row of the page is asked for its own best
+//! rows, newest partitions first, and the walk stops as soon as no partition left can hold a
+//! row newer than the page's last.
+
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use witness_api::{EventFilter, EventPage};
+
+use super::filter_sql::{self, TextPlan};
+use super::partitions::{self, Partition};
+use super::row::{COLUMNS, EventRow, micros};
+use super::text_walk;
+use crate::store::{Cursor, EventQuery, StoreResult};
+
+/// Probes whether a value occurs in a column of a sealed partition, through the column's index.
+/// Unsealed partitions (and errors) answer yes, which only costs speed.
+pub fn column_probe<'a>(
+    conn: &'a Connection,
+    partition: &'a Partition,
+) -> impl Fn(&str, &str) -> bool + 'a {
+    let table = partition.table();
+    let sealed = partition.is_sealed();
+    move |column: &str, value: &str| {
+        if !sealed {
+            return true;
+        }
+        conn.prepare_cached(&format!(
+            "SELECT 1 FROM {table} WHERE {column} = ?1 LIMIT 1"
+        ))
+        .and_then(|mut statement| statement.exists(params![value]))
+        .unwrap_or(true)
+    }
+}
+
+/// Above this many free-text matches a page walks in time order instead of fetching and
+/// sorting every match. Counting stops here, so the probe itself stays cheap.
+const COMMON_TEXT_MATCHES: i64 = 10_000;
+
+/// The plan for a page's free-text condition in one partition, from a count of its matches
+/// that stops at `COMMON_TEXT_MATCHES`. On an error it answers `Lookup`, which is always
+/// correct.
+fn text_plan(conn: &Connection, partition: &Partition, filter: &EventFilter) -> TextPlan {
+    if !partition.is_sealed() {
+        return TextPlan::Unindexed;
+    }
+    let Some(q) = filter.q.as_deref().and_then(filter_sql::fts_query) else {
+        return TextPlan::Lookup;
+    };
+    let text_table = partition.text_table();
+    let matches = conn
+        .prepare_cached(&format!(
+            "SELECT count(*) FROM (SELECT 1 FROM {text_table} WHERE {text_table} MATCH ?1 \
+             LIMIT ?2)"
+        ))
+        .and_then(|mut statement| {
+            statement.query_row(params![q, COMMON_TEXT_MATCHES], |row| row.get::<_, i64>(0))
+        })
+        .unwrap_or(0);
+    if matches >= COMMON_TEXT_MATCHES {
+        TextPlan::Scan
+    } else {
+        TextPlan::Lookup
+    }
+}
+
+/// The stored actions starting with `prefix`, one seek each in the per-action counts (which
+/// hold every action stored); `None` when there are more than `MAX_EXPANDED_ACTIONS` (or on
+/// an error: the prefix then stays a GLOB range).
+pub fn actions_with_prefix(conn: &Connection, prefix: &str) -> Option<Vec<String>> {
+    let mut first = conn
+        .prepare_cached(
+            "SELECT action FROM action_minutes WHERE action >= ?1 ORDER BY action LIMIT 1",
+        )
+        .ok()?;
+    let mut next = conn
+        .prepare_cached(
+            "SELECT action FROM action_minutes WHERE action > ?1 ORDER BY action LIMIT 1",
+        )
+        .ok()?;
+    let mut actions: Vec<String> = Vec::new();
+    let mut current: Option<String> = first
+        .query_row(params![prefix], |row| row.get(0))
+        .optional()
+        .ok()?;
+    while let Some(action) = current {
+        if !action.starts_with(prefix) {
+            break;
+        }
+        if actions.len() == filter_sql::MAX_EXPANDED_ACTIONS {
+            return None;
+        }
+        current = next
+            .query_row(params![action], |row| row.get(0))
+            .optional()
+            .ok()?;
+        actions.push(action);
+    }
+    Some(actions)
+}
+
+/// The exact actions a filter of actions alone selects, for the per-action minute counts;
+/// `None` when there are too many.
+pub fn selected_actions(conn: &Connection, filter: &EventFilter) -> Option<Vec<String>> {
+    if filter.action.iter().all(|m| m.negated) {
+        let mut all = actions_with_prefix(conn, "")?;
+        all.retain(|action| !filter.action.iter().any(|m| m.matches(action)));
+        Some(all)
+    } else {
+        filter_sql::included_actions(filter, &|prefix| actions_with_prefix(conn, prefix))
+    }
+}
+
+/// Where in the page order a page starts, and its snapshot.
+struct PageBounds {
+    max_seq: i64,
+    after: Option<(i64, i64)>,
+    wanted: usize,
+}
+
+pub fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPage> {
+    // One snapshot for the catalog, the probes, the expansions and every partition's rows.
+    let snapshot = conn.unchecked_transaction()?;
+    let filter = &query.filter;
+    let max_seq = match query.cursor {
+        Some(cursor) => cursor.max_seq,
+        None => conn.query_row("SELECT head_seq FROM chain_state WHERE id = 1", [], |row| {
+            row.get(0)
+        })?,
+    };
+    let bounds = PageBounds {
+        max_seq,
+        after: query.cursor.map(|cursor| (cursor.ts_micros, cursor.seq)),
+        wanted: query.limit + 1,
+    };
+    let (from, to) = (filter.from.map(micros), filter.to.map(micros));
+    let mut candidates: Vec<Partition> = partitions::load(conn)?
+        .into_iter()
+        .filter(|p| !p.is_empty() && p.first_seq <= max_seq && p.overlaps(from, to))
+        .filter(|p| match (bounds.after, p.min_ts) {
+            (Some((ts, _)), Some(min_ts)) => min_ts <= ts,
+            _ => true,
+        })
+        .collect();
+    // Newest first by the newest event each may hold.
+    candidates.sort_by_key(|p| std::cmp::Reverse((p.max_ts, p.id)));
+
+    let mut rows: Vec<EventRow> = Vec::new();
+    for partition in &candidates {
+        if rows.len() >= bounds.wanted
+            && let (Some(last), Some(max_ts)) = (rows.last(), partition.max_ts)
+            && max_ts < last.ts
+        {
+            // This and every partition after it hold only rows older than the page's last.
+            break;
+        }
+        rows.extend(partition_page(conn, partition, filter, &bounds)?);
+        rows.sort_unstable_by_key(|row| std::cmp::Reverse((row.ts, row.seq)));
+        rows.truncate(bounds.wanted);
+    }
+    drop(snapshot);
+    let next_cursor = if rows.len() > query.limit {
+        rows.truncate(query.limit);
+        rows.last().map(|last| {
+            Cursor {
+                ts_micros: last.ts,
+                seq: last.seq,
+                max_seq,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(EventPage {
+        events: rows.into_iter().map(EventRow::into_event).collect(),
+        next_cursor,
+    })
+}
+
+/// The first `bounds.wanted` rows of one partition in page order.
+fn partition_page(
+    conn: &Connection,
+    partition: &Partition,
+    filter: &EventFilter,
+    bounds: &PageBounds,
+) -> StoreResult<Vec<EventRow>> {
+    let table = partition.table();
+    let text_table = partition.text_table();
+    let max_seq = bounds.max_seq.min(partition.last_seq);
+    let probe = column_probe(conn, partition);
+    let plan = text_plan(conn, partition, filter);
+    // Besides the text, only a time range and exclusions: most matches are on the page, so
+    // the walk in storage order stops early.
+    let text_and_exclusions_only =
+        filter.action.iter().all(|m| m.negated) && !filter_sql::selects_besides_action(filter);
+    let fts = filter.q.as_deref().and_then(filter_sql::fts_query);
+
+    if let Some(fts) = fts
+        && plan == TextPlan::Scan
+        && text_and_exclusions_only
+    {
+        let others = EventFilter {
+            q: None,
+            ..filter.clone()
+        };
+        return text_walk::TextWalk {
+            table: &table,
+            text_table: &text_table,
+            fts: &fts,
+            condition: filter_sql::condition(&others, &probe, plan, &text_table),
+            from: filter.from.map(micros),
+            to: filter.to.map(micros),
+            max_seq,
+            after: bounds.after,
+            limit: bounds.wanted,
+        }
+        .rows(conn);
+    }
+    let branches = if partition.is_sealed() {
+        filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))
+    } else {
+        // Without indexes every branch would scan the table again.
+        vec![filter.clone()]
+    };
+    let mut params = Vec::new();
+    let mut selects = Vec::new();
+    for branch in &branches {
+        let mut c = filter_sql::Condition::continuing(params);
+        filter_sql::add_filter(&mut c, branch, &probe, plan, &text_table);
+        let max = c.param(max_seq);
+        c.and(&format!("seq <= {max}"));
+        if let Some((ts, seq)) = bounds.after {
+            // A row value, so that SQLite turns it into one range on the (ts, seq)
+            // index: the spelled-out OR made every deep page cost in proportion to
+            // its depth.
+            let (ts, seq) = (c.param(ts), c.param(seq));
+            c.and(&format!("(ts, seq) < ({ts}, {seq})"));
+        }
+        let limit = c.param(bounds.wanted as i64);
+        selects.push(format!(
+            "SELECT {COLUMNS} FROM {table} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
+            c.sql
+        ));
+        params = c.params;
+    }
+    let sql = if selects.len() == 1 {
+        selects.remove(0)
+    } else {
+        // Each branch stops after its own page; the merge sorts only those rows.
+        params.push((bounds.wanted as i64).into());
+        format!(
+            "{} ORDER BY ts DESC, seq DESC LIMIT ?{}",
+            selects
+                .iter()
+                .map(|select| format!("SELECT * FROM ({select})"))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL "),
+            params.len()
+        )
+    };
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement
+        .query_map(params_from_iter(params.iter()), EventRow::read)?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}
+
+/// One event by its seq.
+pub fn get(conn: &Connection, seq: i64) -> StoreResult<Option<EventRow>> {
+    let Some(partition) = partitions::containing(conn, seq)? else {
+        return Ok(None);
+    };
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM {} WHERE seq = ?1",
+            partition.table()
+        ))?
+        .query_row(params![seq], EventRow::read)
+        .optional()?)
+}
