@@ -160,6 +160,14 @@ pub struct ServeConfig {
     #[arg(long, env = "WITNESS_RETENTION_DAYS", default_value_t = 365,
           value_parser = clap::value_parser!(u32).range(1..=3650))]
     pub retention_days: u32,
+
+    /// Events one partition of the store takes before the next opens (a partition also ends
+    /// with its UTC day). Smaller: queries scan less of the newest events; larger: fewer
+    /// partitions to visit. See docs/architecture.md.
+    #[arg(long, env = "WITNESS_PARTITION_EVENTS",
+          default_value_t = crate::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION,
+          value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
+    pub partition_events: i64,
 }
 
 impl ServeConfig {
@@ -177,6 +185,7 @@ impl ServeConfig {
             max_event_bytes: 256 * 1024,
             retention_days: 365,
             min_retention_days: 1,
+            partition_events: crate::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION,
             checkpoint_seconds: 600,
             verify_interval_hours: 24,
             audit: AuditArgs::default(),

@@ -177,8 +177,14 @@ impl Application {
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
         let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open_in(&data_dir)
-                .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
+            SqliteStore::open_in_with(
+                &data_dir,
+                crate::store::sqlite::PartitionOptions {
+                    events_per_partition: config.partition_events,
+                    seal: true,
+                },
+            )
+            .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
         );
         // Again now that the store's files exist (SQLite gives its WAL the database's mode).
         crate::files::make_private(&data_dir)

@@ -128,6 +128,16 @@ struct Args {
     /// Seed of the event generator.
     #[arg(long, default_value_t = 42)]
     seed: u64,
+    /// Compare HTTP ingestion with `Store::append` and a raw rusqlite baseline on the same
+    /// pre-generated batches (instead of the sustained run that generates while it sends).
+    #[arg(long)]
+    baselines: bool,
+    /// Sustained ingestion: print a line every this many events.
+    #[arg(long, default_value_t = 1_000_000)]
+    report_every: usize,
+    /// Events per partition of the stores the benchmark makes.
+    #[arg(long, default_value_t = witness_server::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION)]
+    partition_events: i64,
 }
 
 #[tokio::main]
@@ -1162,11 +1172,27 @@ async fn start_server(
     panel: &Path,
     max_payload: usize,
 ) -> anyhow::Result<(SocketAddr, Arc<dyn Store>)> {
+    start_server_with(
+        data_dir,
+        panel,
+        max_payload,
+        witness_server::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION,
+    )
+    .await
+}
+
+async fn start_server_with(
+    data_dir: PathBuf,
+    panel: &Path,
+    max_payload: usize,
+    partition_events: i64,
+) -> anyhow::Result<(SocketAddr, Arc<dyn Store>)> {
     let mut config = ServeConfig::new(
         SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir,
         panel.to_path_buf(),
     );
+    config.partition_events = partition_events;
     config.max_payload_bytes = config.max_payload_bytes.max(max_payload);
     let app = Application::build(config).await?;
     let address = app.local_addr();
@@ -1226,6 +1252,266 @@ impl IngestFigures {
 }
 
 async fn ingest_part(
+    args: &Args,
+    world: &Arc<World>,
+    work: &Path,
+    panel: &Path,
+) -> anyhow::Result<()> {
+    if args.baselines {
+        compare_ingest(args, world, work, panel).await
+    } else {
+        sustained_ingest(args, world, work, panel).await
+    }
+}
+
+/// HTTP ingestion of `args.ingest_events` while a thread generates the batches, with a line per
+/// `args.report_every` events (rate, bytes written, partitions), then verify and retention.
+async fn sustained_ingest(
+    args: &Args,
+    world: &Arc<World>,
+    work: &Path,
+    panel: &Path,
+) -> anyhow::Result<()> {
+    let n = args.ingest_events;
+    let start = Utc::now() - chrono::Duration::days(SPAN_DAYS);
+    let http_dir = work.join("ingest-http");
+    let (address, store) =
+        start_server_with(http_dir.clone(), panel, 64 << 20, args.partition_events).await?;
+    let key = new_key(&store, Permission::Ingest).await?;
+    let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(64);
+    let generator_world = world.clone();
+    let seed = args.seed.wrapping_add(1);
+    let batch = args.batch;
+    let producer = std::thread::spawn(move || {
+        let mut generator = Generator::new(generator_world, seed, start, n);
+        let mut remaining = n;
+        while remaining > 0 {
+            let count = remaining.min(batch);
+            if sender
+                .blocking_send(Bytes::from(generator.clef_body(count)))
+                .is_err()
+            {
+                break;
+            }
+            remaining -= count;
+        }
+    });
+    let receiver = Arc::new(tokio::sync::Mutex::new(receiver));
+    let sent = Arc::new(AtomicUsize::new(0));
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(args.clients)
+        .build()?;
+    let url = format!("http://{address}/ingest/clef");
+    eprintln!(
+        "[ingest] sustained: {} clients POSTing {} events in batches of {} to {url},          generated while sending…",
+        args.clients,
+        grouped(n as u64),
+        grouped(batch as u64)
+    );
+    let mut tasks = JoinSet::new();
+    for _ in 0..args.clients {
+        let (client, url, key) = (client.clone(), url.clone(), key.clone());
+        let (receiver, sent) = (receiver.clone(), sent.clone());
+        tasks.spawn(async move {
+            let mut latencies = Vec::new();
+            loop {
+                let Some(body) = receiver.lock().await.recv().await else {
+                    break;
+                };
+                let events = body.iter().filter(|b| **b == b'\n').count();
+                let started = Instant::now();
+                let response = client
+                    .post(&url)
+                    .header("X-Seq-ApiKey", &key)
+                    .header("Content-Type", "application/vnd.serilog.clef")
+                    .body(body)
+                    .send()
+                    .await?;
+                let status = response.status();
+                let text = response.text().await?;
+                if status != reqwest::StatusCode::CREATED {
+                    bail!("HTTP {status} (expected 201): {text}");
+                }
+                latencies.push(started.elapsed());
+                sent.fetch_add(events, Ordering::Relaxed);
+            }
+            anyhow::Ok(latencies)
+        });
+    }
+    let db_path = http_dir.join(DATABASE_FILE);
+    let catalog = Connection::open(&db_path)?;
+    schema::configure(&catalog)?;
+    let partitions = || -> String {
+        catalog
+            .query_row(
+                "SELECT COUNT(*), IFNULL(SUM(state = 'sealed'), 0) FROM partitions",
+                [],
+                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+            )
+            .map(|(all, sealed)| format!("{all} ({sealed} sealed)"))
+            .unwrap_or_else(|error| format!("? ({error})"))
+    };
+    say!(
+        "Sustained HTTP ingestion: {} events, {} clients, batches of {}, {} events per \
+         partition; the generator runs on this machine while the clients send.",
+        grouped(n as u64),
+        args.clients,
+        grouped(batch as u64),
+        grouped(args.partition_events as u64)
+    );
+    say!(
+        "{:>12} {:>12} {:>12} {:>12} {:>16} {:>18}",
+        "events",
+        "events/s",
+        "cumulative/s",
+        "disk KB/ev",
+        "store bytes/ev",
+        "partitions"
+    );
+    let started = Instant::now();
+    let writes_at_start = DiskWrites::read();
+    let mut last = (0usize, Instant::now(), DiskWrites::read());
+    let mut next_report = args.report_every.max(1);
+    let mut rates = Vec::new();
+    while sent.load(Ordering::Relaxed) < n && !tasks.is_empty() {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Some(finished) = tasks.try_join_next() {
+            finished??;
+        }
+        let done = sent.load(Ordering::Relaxed);
+        if done >= next_report || done >= n {
+            let now = Instant::now();
+            let written = DiskWrites::read();
+            let rate = (done - last.0) as f64 / (now - last.1).as_secs_f64();
+            rates.push(rate);
+            let per_event = match (written, last.2) {
+                (Some(now), Some(then)) => format!(
+                    "{:.2}",
+                    now.saturating_sub(then) as f64 / 1000.0 / (done - last.0).max(1) as f64
+                ),
+                _ => "?".to_string(),
+            };
+            let (db, wal) = db_size(&http_dir);
+            say!(
+                "{:>12} {:>12} {:>12} {:>12} {:>16} {:>18}",
+                grouped(done as u64),
+                grouped(rate as u64),
+                grouped((done as f64 / started.elapsed().as_secs_f64()) as u64),
+                per_event,
+                grouped((db + wal) / done.max(1) as u64),
+                partitions()
+            );
+            last = (done, now, written);
+            while next_report <= done {
+                next_report += args.report_every.max(1);
+            }
+        }
+    }
+    let mut latencies = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        latencies.extend(joined??);
+    }
+    let _ = producer.join();
+    let elapsed = started.elapsed();
+    let total_written = match (DiskWrites::read(), writes_at_start) {
+        (Some(now), Some(then)) => format!(
+            "{:.2} KB",
+            now.saturating_sub(then) as f64 / 1000.0 / n.max(1) as f64
+        ),
+        _ => "?".to_string(),
+    };
+    latencies.sort();
+    let pick = |q: f64| {
+        latencies
+            .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
+            .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
+    };
+    say!(
+        "All {} events in {:.1} s: {} events/s; {} written to disk per event; request \
+         latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; store {}",
+        grouped(n as u64),
+        elapsed.as_secs_f64(),
+        grouped((n as f64 / elapsed.as_secs_f64()) as u64),
+        total_written,
+        pick(0.5),
+        pick(0.95),
+        latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
+        size_text(&http_dir, n)
+    );
+    if let (Some(first), Some(last)) = (rates.first(), rates.last()) {
+        say!(
+            "Rate over the last report interval / the first: {:.2}",
+            last / first
+        );
+    }
+    // Let sealing finish, then verify and time retention of the oldest events.
+    eprintln!("[ingest] waiting for the writer to seal every full partition…");
+    let seal_wait = Instant::now();
+    loop {
+        let pending: i64 = catalog.query_row(
+            "SELECT COUNT(*) FROM partitions WHERE state = 'full'",
+            [],
+            |row| row.get(0),
+        )?;
+        if pending == 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    say!(
+        "Sealing after the last event: {:.1} s; partitions {}",
+        seal_wait.elapsed().as_secs_f64(),
+        partitions()
+    );
+    let verify_started = Instant::now();
+    let report = store.verify(true).await?;
+    let verify_elapsed = verify_started.elapsed();
+    if !report.ok {
+        bail!("after ingestion the chain does not verify: {report:?}");
+    }
+    say!(
+        "Verify (full chain, {} events): {:.2} s, {} events/s",
+        grouped(report.verified_count),
+        verify_elapsed.as_secs_f64(),
+        grouped((report.verified_count as f64 / verify_elapsed.as_secs_f64()) as u64)
+    );
+    // Retention of about the oldest `report_every` events: the cutoff is the arrival time of
+    // the first event of the first partition that starts after them.
+    let boundary: Option<(i64, i64)> = catalog
+        .query_row(
+            "SELECT id, first_seq FROM partitions WHERE first_seq > ?1 ORDER BY first_seq LIMIT 1",
+            [args.report_every.min(n / 2) as i64],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .ok();
+    if let Some((id, first_seq)) = boundary {
+        let table = witness_server::store::sqlite::partitions::table_name(id);
+        let cutoff: i64 = catalog.query_row(
+            &format!("SELECT received FROM {table} WHERE seq = ?1"),
+            [first_seq],
+            |row| row.get(0),
+        )?;
+        let before = partitions();
+        let retention_started = Instant::now();
+        let deleted = store
+            .delete_received_before(
+                DateTime::from_timestamp_micros(cutoff).context("cutoff out of range")?,
+            )
+            .await?;
+        say!(
+            "Retention: {} events deleted in {:.0} ms (partitions {} → {})",
+            grouped(deleted),
+            retention_started.elapsed().as_secs_f64() * 1000.0,
+            before,
+            partitions()
+        );
+    }
+    say!();
+    Ok(())
+}
+
+/// HTTP, `Store::append` and raw rusqlite on the same pre-generated batches.
+async fn compare_ingest(
     args: &Args,
     world: &Arc<World>,
     work: &Path,
@@ -2065,7 +2351,8 @@ async fn query_part(
         Some(dir) => (dir.clone(), Some(read_meta(dir)?)),
         None => (work.join("query"), None),
     };
-    let (address, store) = start_server(data_dir.clone(), panel, 0).await?;
+    let (address, store) =
+        start_server_with(data_dir.clone(), panel, 0, args.partition_events).await?;
     let (n, start, end) = match reused {
         Some(meta) => {
             say!(
