@@ -4,6 +4,8 @@ mod accounts;
 mod config;
 mod filter_sql;
 mod histogram;
+#[cfg(test)]
+mod partition_tests;
 pub mod partitions;
 mod query;
 mod retention;

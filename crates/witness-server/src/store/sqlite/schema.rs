@@ -279,7 +279,7 @@ fn migrate_single_table(conn: &Connection, version: i64) -> StoreResult<()> {
 pub const DAY_MICROS: i64 = 86_400_000_000;
 
 #[cfg(test)]
-mod tests {
+pub mod tests {
     use super::*;
     use crate::ingest::{BodyFormat, IngestLimits, parse_body};
     use crate::store::sqlite::row::{COLUMNS, EventRow};

@@ -1,0 +1,478 @@
+//! The partitioned store against an in-memory model: pages, filters, free text, histograms,
+//! retention and restarts give the answers `EventFilter::matches` gives over the events stored,
+//! whatever partitions the events landed in and however far sealing got.
+
+use std::path::Path;
+
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use rusqlite::Connection;
+use witness_api::{AuditEvent, EventFilter};
+
+use super::partitions::{self, PartitionOptions};
+use super::{DATABASE_FILE, SqliteStore};
+use crate::ingest::{BodyFormat, IngestLimits, parse_body};
+use crate::model::EventSource;
+use crate::store::{Cursor, EventQuery, Store};
+
+const ACTIONS: [&str; 6] = [
+    "user.login",
+    "user.logout",
+    "repo.pushed",
+    "repo.created",
+    "member.added",
+    "billing.paid",
+];
+const ACTORS: [&str; 5] = ["alice", "bob", "carol", "dave", "erin"];
+const WORDS: [&str; 8] = [
+    "deploy", "café", "Rollback", "token", "denied", "east", "west", "naïve",
+];
+
+fn base_time() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 1, 0, 0, 0)
+        .single()
+        .expect("a valid time")
+}
+
+/// `count` CLEF lines; `minutes` gives each one's event time (minutes after the base time).
+fn clef(rng: &mut StdRng, count: usize, minutes: impl Fn(usize) -> i64) -> String {
+    (0..count)
+        .map(|i| {
+            let word = |rng: &mut StdRng| WORDS[rng.random_range(0..WORDS.len())];
+            let line = serde_json::json!({
+                "@t": (base_time() + Duration::minutes(minutes(i))).to_rfc3339(),
+                "@mt": format!("{} {} {{Action}}", word(rng), word(rng)),
+                "Action": ACTIONS[rng.random_range(0..ACTIONS.len())],
+                "Actor": ACTORS[rng.random_range(0..ACTORS.len())],
+                "Target": format!("repo-{}", rng.random_range(0..4)),
+                "Result": if rng.random_bool(0.2) { "failure" } else { "success" },
+                "ClientIp": format!("10.0.0.{}", rng.random_range(1..4)),
+                "OrganizationId": format!("org-{}", rng.random_range(1..3)),
+            });
+            format!("{line}\n")
+        })
+        .collect()
+}
+
+async fn append(store: &SqliteStore, body: &str) {
+    let events =
+        parse_body(BodyFormat::Clef, body.as_bytes(), &IngestLimits::default()).expect("parse");
+    store
+        .append(EventSource::api_key("key-test"), events)
+        .await
+        .expect("append");
+}
+
+fn small(events_per_partition: i64, seal: bool) -> PartitionOptions {
+    PartitionOptions {
+        events_per_partition,
+        seal,
+    }
+}
+
+/// Every page of `filter` at `limit` rows, followed by cursor.
+async fn walk(store: &SqliteStore, filter: &EventFilter, limit: usize) -> Vec<AuditEvent> {
+    let mut events = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let page = store
+            .query(EventQuery {
+                filter: filter.clone(),
+                limit,
+                cursor,
+            })
+            .await
+            .expect("page");
+        assert!(page.events.len() <= limit);
+        events.extend(page.events);
+        match page.next_cursor {
+            Some(next) => cursor = Some(Cursor::decode(&next).expect("cursor")),
+            None => return events,
+        }
+    }
+}
+
+/// What the store should answer: the matching events, newest event time first (ties: newest
+/// stored first).
+fn expected(all: &[AuditEvent], filter: &EventFilter) -> Vec<String> {
+    let mut matching: Vec<&AuditEvent> = all.iter().filter(|e| filter.matches(e)).collect();
+    matching.sort_by(|a, b| (b.timestamp, &b.id).cmp(&(a.timestamp, &a.id)));
+    matching.iter().map(|e| e.id.clone()).collect()
+}
+
+fn ids(events: &[AuditEvent]) -> Vec<String> {
+    events.iter().map(|e| e.id.clone()).collect()
+}
+
+fn filters() -> Vec<EventFilter> {
+    let pairs: Vec<Vec<(&str, &str)>> = vec![
+        vec![],
+        vec![("actor", "alice")],
+        vec![("actor", "!bob")],
+        vec![("action", "repo.*")],
+        vec![("action", "user.login"), ("action", "member.added")],
+        vec![("action", "!user.*")],
+        vec![("result", "failure")],
+        vec![("ip", "10.0.0.2")],
+        vec![("organization", "org-1"), ("target", "repo-3")],
+        vec![("q", "café")],
+        vec![("q", "cafe")],
+        vec![("q", "rollback deploy")],
+        vec![("q", "NAÏVE")],
+        vec![("q", "tok*")],
+        vec![("q", "denied"), ("actor", "carol")],
+        vec![("q", "east"), ("action", "!repo.pushed")],
+        vec![
+            ("from", "2026-03-01T02:00:00Z"),
+            ("to", "2026-03-01T05:00:00Z"),
+        ],
+        vec![
+            ("from", "2026-03-01T01:00:00Z"),
+            ("q", "west"),
+            ("result", "success"),
+        ],
+        vec![("source", "key-test")],
+        vec![("source", "witness")],
+    ];
+    pairs
+        .into_iter()
+        .map(|pairs| EventFilter::from_pairs(pairs).expect("filter"))
+        .collect()
+}
+
+/// Checks every filter's pages (and histogram total) against the model.
+async fn check_against_model(store: &SqliteStore, all: &[AuditEvent], limit: usize) {
+    check_filters_against_model(store, all, limit, filters()).await;
+}
+
+async fn check_filters_against_model(
+    store: &SqliteStore,
+    all: &[AuditEvent],
+    limit: usize,
+    filters: Vec<EventFilter>,
+) {
+    for filter in filters {
+        let got = ids(&walk(store, &filter, limit).await);
+        assert_eq!(
+            got,
+            expected(all, &filter),
+            "filter {:?}",
+            filter.to_pairs()
+        );
+        let counted = EventFilter {
+            from: Some(filter.from.unwrap_or(base_time() - Duration::days(3))),
+            to: Some(filter.to.unwrap_or(base_time() + Duration::days(3))),
+            ..filter.clone()
+        };
+        let histogram = store
+            .histogram(counted.clone(), None)
+            .await
+            .expect("histogram");
+        let in_range = all.iter().filter(|e| counted.matches(e)).count() as u64;
+        assert_eq!(
+            histogram.total,
+            in_range,
+            "histogram {:?}",
+            filter.to_pairs()
+        );
+    }
+}
+
+/// The filters, less those whose answer differs in a text index made before partitions: it
+/// folded diacritics (`cafe` found `café`), which the in-memory matcher never did.
+fn filters_for_old_text_index() -> Vec<EventFilter> {
+    filters()
+        .into_iter()
+        .filter(|f| f.q.as_deref() != Some("cafe"))
+        .collect()
+}
+
+async fn everything(store: &SqliteStore) -> Vec<AuditEvent> {
+    walk(store, &EventFilter::default(), 1000).await
+}
+
+fn catalog(path: &Path) -> Vec<partitions::Partition> {
+    let conn = Connection::open(path).expect("open");
+    partitions::load(&conn).expect("catalog")
+}
+
+/// Runs the writer's sealing steps on another connection until nothing is left.
+fn seal_all(path: &Path) {
+    let mut conn = Connection::open(path).expect("open");
+    super::schema::configure(&conn).expect("configure");
+    while partitions::seal_step(&mut conn).expect("seal step") {}
+}
+
+/// Events in time order, late events (a day in the past) and early ones (a clock ahead),
+/// across many small partitions, some sealed and some not: every filter's pages, in both
+/// page sizes, agree with the model before and after sealing.
+#[tokio::test]
+async fn pages_across_partitions_agree_with_the_model_before_and_after_sealing() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let mut rng = StdRng::seed_from_u64(7);
+    let store = SqliteStore::open_with(&path, small(20, false)).expect("store");
+    // Arrival in time order, then a backfill of older events, then a clock ahead, then in
+    // order again: later partitions hold older events and the other way round.
+    for batch in 0..6 {
+        append(&store, &clef(&mut rng, 9, |i| batch * 30 + i as i64 * 3)).await;
+    }
+    append(&store, &clef(&mut rng, 25, |i| -1440 + i as i64)).await;
+    append(&store, &clef(&mut rng, 7, |i| 2 * 1440 + i as i64)).await;
+    for batch in 6..9 {
+        append(&store, &clef(&mut rng, 9, |i| batch * 30 + i as i64 * 3)).await;
+    }
+    // Same event time, different arrival: the tie is broken by arrival, newest first.
+    append(&store, &clef(&mut rng, 4, |_| 100)).await;
+    let all = everything(&store).await;
+    assert_eq!(all.len(), 6 * 9 + 25 + 7 + 3 * 9 + 4);
+    let before = catalog(&path);
+    assert!(before.len() >= 5, "{before:?}");
+    assert!(before.iter().all(|p| !p.is_sealed()));
+
+    check_against_model(&store, &all, 7).await;
+    check_against_model(&store, &all, 100).await;
+
+    seal_all(&path);
+    let after = catalog(&path);
+    assert_eq!(
+        after.iter().filter(|p| p.is_sealed()).count(),
+        after.len() - 1,
+        "all but the hot one: {after:?}"
+    );
+    check_against_model(&store, &all, 7).await;
+    check_against_model(&store, &all, 100).await;
+    assert!(store.verify(true).await.expect("verify").ok);
+}
+
+/// The writer seals in steps between group commits; stopped half way (some indexes built),
+/// the store opens again, answers the same, and finishes sealing on its own.
+#[tokio::test]
+async fn a_restart_in_the_middle_of_sealing_resumes_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let mut rng = StdRng::seed_from_u64(11);
+    let all = {
+        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
+        for batch in 0..4 {
+            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
+        }
+        everything(&store).await
+    };
+    {
+        let mut conn = Connection::open(&path).expect("open");
+        super::schema::configure(&conn).expect("configure");
+        for _ in 0..5 {
+            assert!(partitions::seal_step(&mut conn).expect("step"));
+        }
+    }
+    let half = catalog(&path);
+    assert!(half.iter().all(|p| !p.is_sealed()), "{half:?}");
+    let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
+    check_against_model(&store, &all, 6).await;
+    drop(store);
+
+    // A store that seals finishes the job by itself.
+    let store = SqliteStore::open_with(&path, small(10, true)).expect("reopen sealing");
+    for _ in 0..500 {
+        if catalog(&path).iter().filter(|p| p.is_sealed()).count() == 3 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let sealed = catalog(&path);
+    assert_eq!(
+        sealed.iter().filter(|p| p.is_sealed()).count(),
+        3,
+        "{sealed:?}"
+    );
+    check_against_model(&store, &all, 6).await;
+    assert!(store.verify(true).await.expect("verify").ok);
+}
+
+/// The arrival time of event `seq`, straight from its partition.
+fn received_of(path: &Path, seq: i64) -> DateTime<Utc> {
+    let conn = Connection::open(path).expect("open");
+    let partition = partitions::containing(&conn, seq)
+        .expect("catalog")
+        .expect("partition");
+    let micros: i64 = conn
+        .query_row(
+            &format!("SELECT received FROM {} WHERE seq = ?1", partition.table()),
+            [seq],
+            |row| row.get(0),
+        )
+        .expect("received");
+    DateTime::from_timestamp_micros(micros).expect("time")
+}
+
+/// Retention drops whole partitions and trims one: what is left is exactly the newer arrivals,
+/// the counts and the chain agree, and a store emptied by it keeps taking events.
+#[tokio::test]
+async fn retention_drops_whole_partitions_and_trims_one() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let mut rng = StdRng::seed_from_u64(5);
+    let store = SqliteStore::open_with(&path, small(10, true)).expect("store");
+    // Groups of 5, one at a time: partitions of 10 (two groups each), each group with its own
+    // arrival time.
+    for batch in 0..8 {
+        append(&store, &clef(&mut rng, 5, |i| batch * 5 + i as i64)).await;
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    }
+    seal_all(&path);
+    let before = catalog(&path);
+    assert_eq!(before.len(), 4, "{before:?}");
+    let all = everything(&store).await;
+
+    // Everything before event 26: partitions 1 and 2 go whole, partition 3 loses 21..=25.
+    let cutoff = received_of(&path, 26);
+    assert_eq!(
+        store
+            .delete_received_before(cutoff)
+            .await
+            .expect("retention"),
+        25
+    );
+    let after = catalog(&path);
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0].first_seq, 26);
+    let conn = Connection::open(&path).expect("open");
+    for gone in &before[..2] {
+        assert!(!partitions::exists(&conn, &gone.table()).expect("exists"));
+    }
+    let kept: Vec<AuditEvent> = all
+        .into_iter()
+        .filter(|e| e.id.as_str() >= "0000000000000026")
+        .collect();
+    assert_eq!(ids(&everything(&store).await), ids(&kept));
+    check_against_model(&store, &kept, 4).await;
+    let report = store.verify(true).await.expect("verify");
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.verified_count, 15);
+
+    // Everything, the hot partition included: the store is empty and still takes events.
+    let now = Utc::now() + Duration::seconds(1);
+    assert_eq!(
+        store.delete_received_before(now).await.expect("retention"),
+        15
+    );
+    assert!(everything(&store).await.is_empty());
+    append(&store, &clef(&mut rng, 3, |i| i as i64)).await;
+    let report = store.verify(true).await.expect("verify");
+    assert!(report.ok, "{report:?}");
+    assert_eq!(report.verified_count, 3);
+    assert_eq!(everything(&store).await.len(), 3);
+}
+
+/// A store made before partitions: its single table is partition 0; new events go to new
+/// partitions; pages, the chain and retention work across both.
+#[tokio::test]
+async fn a_store_from_before_partitions_migrates_and_retention_removes_its_old_table() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let mut rng = StdRng::seed_from_u64(3);
+    {
+        let store = SqliteStore::open_with(&path, small(1000, false)).expect("store");
+        append(&store, &clef(&mut rng, 12, |i| i as i64 * 2)).await;
+    }
+    super::schema::tests::into_single_table_layout(&path);
+    let store = SqliteStore::open_with(&path, small(5, true)).expect("migrated");
+    let migrated = catalog(&path);
+    assert_eq!(migrated.len(), 1);
+    assert_eq!(
+        (migrated[0].id, migrated[0].first_seq, migrated[0].last_seq),
+        (0, 1, 12)
+    );
+    assert!(migrated[0].is_sealed());
+    tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    for batch in 0..3 {
+        append(&store, &clef(&mut rng, 4, |i| 7 + batch * 4 + i as i64)).await;
+    }
+    let all = everything(&store).await;
+    assert_eq!(all.len(), 24);
+    check_filters_against_model(&store, &all, 5, filters_for_old_text_index()).await;
+    assert!(store.verify(true).await.expect("verify").ok);
+
+    let cutoff = received_of(&path, 13);
+    assert_eq!(
+        store
+            .delete_received_before(cutoff)
+            .await
+            .expect("retention"),
+        12
+    );
+    let conn = Connection::open(&path).expect("open");
+    assert!(!partitions::exists(&conn, "events").expect("exists"));
+    let kept: Vec<AuditEvent> = all
+        .into_iter()
+        .filter(|e| e.id.as_str() >= "0000000000000013")
+        .collect();
+    check_against_model(&store, &kept, 5).await;
+    let report = store.verify(true).await.expect("verify");
+    assert!(report.ok, "{report:?}");
+    drop(store);
+    // Opening it again does not bring the old table back.
+    let store = SqliteStore::open_with(&path, small(5, true)).expect("reopen");
+    assert_eq!(everything(&store).await.len(), 12);
+}
+
+/// The same free text through the text index (sealed) and through `witness_text_match`
+/// (unsealed) for words with diacritics, mixed case and prefixes.
+#[test]
+fn the_sql_text_matcher_agrees_with_the_text_index() {
+    let conn = Connection::open_in_memory().expect("db");
+    super::schema::configure(&conn).expect("configure");
+    conn.execute_batch(&super::schema::text_table_sql("t"))
+        .expect("fts");
+    let texts = [
+        "Café au lait",
+        "naïve approach",
+        "ROLLBACK of deploy-42",
+        "tokens: alice@example.com",
+    ];
+    for (i, text) in texts.iter().enumerate() {
+        conn.execute(
+            "INSERT INTO t_fts (rowid, body) VALUES (?1, ?2)",
+            rusqlite::params![i as i64 + 1, text],
+        )
+        .expect("insert");
+    }
+    for q in [
+        "café",
+        "cafe",
+        "CAFÉ",
+        "naïve",
+        "naive",
+        "rollback",
+        "deploy",
+        "42",
+        "tok*",
+        "token",
+        "alice example",
+        "com",
+        "lait café",
+    ] {
+        let fts = super::filter_sql::fts_query(q).expect("words");
+        let indexed: Vec<i64> = conn
+            .prepare("SELECT rowid FROM t_fts WHERE t_fts MATCH ?1 ORDER BY rowid")
+            .expect("prepare")
+            .query_map([&fts], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("rows");
+        let scanned: Vec<i64> = texts
+            .iter()
+            .enumerate()
+            .filter(|(_, text)| {
+                conn.query_row("SELECT witness_text_match(?1, ?2)", [q, text], |row| {
+                    row.get::<_, bool>(0)
+                })
+                .expect("match")
+            })
+            .map(|(i, _)| i as i64 + 1)
+            .collect();
+        assert_eq!(indexed, scanned, "{q}");
+    }
+}
