@@ -38,6 +38,7 @@ use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
 use witness_server::model::{EventSource, NewEvent};
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
+use witness_server::store::sqlite::partitions::{Partition, PartitionState};
 use witness_server::store::sqlite::row::{EventRow, insert_sql};
 use witness_server::store::sqlite::summaries::Summaries;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
@@ -1850,6 +1851,17 @@ fn raw_baseline(
             conn.execute_batch(&schema::index_sql("events", index))?;
         }
     }
+    // Its summaries are those of a store made before partitions (the store-wide tables).
+    let single_table = Partition {
+        id: 0,
+        state: PartitionState::Sealed,
+        first_seq: 1,
+        last_seq: 0,
+        min_ts: None,
+        max_ts: None,
+        day: 0,
+        text_seq: 0,
+    };
     let mut prev = GENESIS_HASH;
     let mut seq = 0i64;
     let mut last_received = 0i64;
@@ -1879,7 +1891,7 @@ fn raw_baseline(
                 summaries.add(&row);
                 prev = hash;
             }
-            summaries.write(&tx)?;
+            summaries.write(&tx, &single_table)?;
             tx.execute(
                 "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
                 params![seq, prev.to_vec()],

@@ -4,8 +4,8 @@ use rusqlite::{Connection, OptionalExtension, params};
 use witness_api::Settings;
 
 use super::accounts;
+use super::keys::{API_KEY_COLUMNS, read_api_key};
 use super::row::micros;
-use super::{API_KEY_COLUMNS, read_api_key};
 use crate::store::{ApiKeyWithHash, ConfigSnapshot, StoreError, StoreResult};
 
 pub fn read_settings(conn: &Connection) -> StoreResult<Option<Settings>> {

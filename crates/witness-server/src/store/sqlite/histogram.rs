@@ -116,10 +116,15 @@ pub fn histogram(
         .transpose()
         .map_err(|error| StoreError::Backend(error.to_string()))?;
     let summed = match action_list {
-        Some(list) => Some(("action_minutes", Some(list))),
-        None if only_time && whole_minutes => Some(("minute_counts", None)),
+        Some(list) => Some((true, Some(list))),
+        None if only_time && whole_minutes => Some((false, None)),
         None => None,
     };
+    let range_from = first * width_micros;
+    let overlapping: Vec<partitions::Partition> = partitions::load(conn)?
+        .into_iter()
+        .filter(|p| !p.is_empty() && p.overlaps(Some(range_from), Some(micros(to))))
+        .collect();
     let mut total = 0;
     let mut add = |bucket: i64, count: i64| {
         if let Some(slot) = usize::try_from(bucket - first)
@@ -130,39 +135,43 @@ pub fn histogram(
             total += count as u64;
         }
     };
-    if let Some((table, list)) = summed {
+    if let Some((per_action, list)) = summed {
         let per_bucket = width_micros / 60_000_000;
-        let mut sql =
-            format!("SELECT minute / ?1, SUM(n) FROM {table} WHERE minute >= ?2 AND minute < ?3");
-        let mut params: Vec<rusqlite::types::Value> = vec![
-            per_bucket.into(),
-            (first * per_bucket).into(),
-            ((last + 1) * per_bucket).into(),
-        ];
-        if let Some(list) = list {
-            sql.push_str(" AND action IN (SELECT value FROM json_each(?4))");
-            params.push(list.into());
+        for partition in &overlapping {
+            let table = if per_action {
+                partition.action_minutes_table()
+            } else {
+                partition.minutes_table()
+            };
+            let mut sql = format!(
+                "SELECT minute / ?1, SUM(n) FROM {table} WHERE minute >= ?2 AND minute < ?3"
+            );
+            let mut params: Vec<rusqlite::types::Value> = vec![
+                per_bucket.into(),
+                (first * per_bucket).into(),
+                ((last + 1) * per_bucket).into(),
+            ];
+            if let Some(list) = &list {
+                sql.push_str(" AND action IN (SELECT value FROM json_each(?4))");
+                params.push(list.clone().into());
+            }
+            sql.push_str(" GROUP BY 1");
+            count_rows(conn, &sql, &params, &mut add)?;
         }
-        sql.push_str(" GROUP BY 1");
-        count_rows(conn, &sql, &params, &mut add)?;
     } else {
-        let range_from = first * width_micros;
         let counted = EventFilter {
             from: Some(from_micros(range_from)),
             to: Some(to),
             ..filter.clone()
         };
-        for partition in partitions::load(conn)? {
-            if partition.is_empty() || !partition.overlaps(Some(range_from), Some(micros(to))) {
-                continue;
-            }
-            let probe = query::column_probe(conn, &partition);
+        for partition in &overlapping {
+            let probe = query::column_probe(conn, partition);
             let text_table = partition.text_table();
             let mut condition = filter_sql::condition(
                 &counted,
                 &probe,
                 // Counting visits every match whatever the order.
-                TextPlan::for_partition(&partition, TextPlan::Lookup),
+                TextPlan::for_partition(partition, TextPlan::Lookup),
                 &text_table,
             );
             condition.params.push(width_micros.into());

@@ -4,6 +4,7 @@ mod accounts;
 mod config;
 mod filter_sql;
 mod histogram;
+mod keys;
 #[cfg(test)]
 mod partition_tests;
 pub mod partitions;
@@ -148,23 +149,6 @@ impl SqliteStore {
     }
 }
 
-fn read_api_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
-    let permissions: String = row.get(2)?;
-    Ok(ApiKeyRecord {
-        id: row.get(0)?,
-        title: row.get(1)?,
-        permissions: permissions
-            .split(',')
-            .filter_map(Permission::parse)
-            .collect(),
-        token_prefix: row.get(3)?,
-        created_at: from_micros(row.get(4)?),
-        revoked_at: row.get::<_, Option<i64>>(5)?.map(from_micros),
-    })
-}
-
-const API_KEY_COLUMNS: &str = "id, title, permissions, token_prefix, created_at, revoked_at";
-
 #[async_trait]
 impl Store for SqliteStore {
     async fn append(
@@ -276,69 +260,24 @@ impl Store for SqliteStore {
             token_prefix: token_prefix.to_string(),
         };
         let stored = record.clone();
-        self.write(move |conn, _head| {
-            let permissions: Vec<&str> = stored.permissions.iter().map(|p| p.as_str()).collect();
-            conn.execute(
-                "INSERT INTO api_keys (id, title, permissions, token_hash, token_prefix, \
-                 created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-                params![
-                    stored.id,
-                    stored.title,
-                    permissions.join(","),
-                    token_hash.to_vec(),
-                    stored.token_prefix,
-                    micros(stored.created_at)
-                ],
-            )?;
-            Ok(())
-        })
-        .await?;
+        self.write(move |conn, _head| keys::insert(conn, &stored, token_hash))
+            .await?;
         Ok(record)
     }
 
     async fn list_api_keys(&self) -> StoreResult<Vec<ApiKeyRecord>> {
-        self.read(|conn| {
-            let mut statement = conn.prepare_cached(&format!(
-                "SELECT {API_KEY_COLUMNS} FROM api_keys ORDER BY created_at, id"
-            ))?;
-            let keys = statement
-                .query_map([], read_api_key)?
-                .collect::<Result<_, _>>()?;
-            Ok(keys)
-        })
-        .await
+        self.read(keys::list).await
     }
 
     async fn revoke_api_key(&self, id: &str) -> StoreResult<bool> {
         let id = id.to_string();
         let now = micros(Utc::now());
-        self.write(move |conn, _head| {
-            let exists = conn
-                .query_row("SELECT 1 FROM api_keys WHERE id = ?1", params![id], |_| {
-                    Ok(())
-                })
-                .optional()?
-                .is_some();
-            conn.execute(
-                "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
-                params![id, now],
-            )?;
-            Ok(exists)
-        })
-        .await
+        self.write(move |conn, _head| keys::revoke(conn, &id, now))
+            .await
     }
 
     async fn find_api_key(&self, token_hash: [u8; 32]) -> StoreResult<Option<ApiKeyRecord>> {
-        self.read(move |conn| {
-            let key = conn
-                .prepare_cached(&format!(
-                    "SELECT {API_KEY_COLUMNS} FROM api_keys WHERE token_hash = ?1"
-                ))?
-                .query_row(params![token_hash.to_vec()], read_api_key)
-                .optional()?;
-            Ok(key)
-        })
-        .await
+        self.read(move |conn| keys::find(conn, token_hash)).await
     }
 
     async fn create_user(&self, record: UserRecord) -> StoreResult<()> {

@@ -128,6 +128,34 @@ impl Partition {
         format!("{}_fts", self.table())
     }
 
+    /// Its events per minute of event time (partition 0: the store-wide table it always had).
+    pub fn minutes_table(&self) -> String {
+        if self.id == 0 {
+            "minute_counts".to_string()
+        } else {
+            format!("{}_minutes", self.table())
+        }
+    }
+
+    /// Its events per action per minute of event time.
+    pub fn action_minutes_table(&self) -> String {
+        if self.id == 0 {
+            "action_minutes".to_string()
+        } else {
+            format!("{}_action_minutes", self.table())
+        }
+    }
+
+    /// Every table it owns, text index first: what retention drops.
+    pub fn tables(&self) -> [String; 4] {
+        [
+            self.text_table(),
+            self.minutes_table(),
+            self.action_minutes_table(),
+            self.table(),
+        ]
+    }
+
     pub fn is_empty(&self) -> bool {
         self.last_seq < self.first_seq
     }
@@ -245,6 +273,10 @@ pub fn hot_for(
         params![id, partition.first_seq, partition.last_seq, day],
     )?;
     conn.execute_batch(&schema::events_table_sql(&partition.table()))?;
+    conn.execute_batch(&schema::summary_tables_sql(
+        &partition.minutes_table(),
+        &partition.action_minutes_table(),
+    ))?;
     Ok(partition)
 }
 
@@ -328,37 +360,34 @@ pub fn seal_step(conn: &mut Connection) -> StoreResult<bool> {
 
 /// The newest stored row's arrival time (0 when the store holds no event).
 pub fn last_received(conn: &Connection) -> StoreResult<i64> {
-    for partition in load(conn)?.iter().rev() {
-        if partition.is_empty() {
-            continue;
-        }
-        let received: Option<i64> = conn
-            .query_row(
-                &format!(
-                    "SELECT received FROM {} ORDER BY seq DESC LIMIT 1",
-                    partition.table()
-                ),
-                [],
-                |row| row.get(0),
-            )
-            .optional()?;
-        if let Some(received) = received {
-            return Ok(received);
-        }
-    }
-    Ok(0)
+    Ok(end_received(conn, End::Newest)?.unwrap_or(0))
 }
 
 /// The oldest stored row's arrival time.
 pub fn first_received(conn: &Connection) -> StoreResult<Option<i64>> {
-    for partition in load(conn)? {
-        if partition.is_empty() {
-            continue;
+    end_received(conn, End::Oldest)
+}
+
+enum End {
+    Oldest,
+    Newest,
+}
+
+/// The arrival time of the row at one end of the chain (`received` grows with seq).
+fn end_received(conn: &Connection, end: End) -> StoreResult<Option<i64>> {
+    let mut all = load(conn)?;
+    let order = match end {
+        End::Oldest => "",
+        End::Newest => {
+            all.reverse();
+            "DESC"
         }
+    };
+    for partition in all.iter().filter(|p| !p.is_empty()) {
         let received: Option<i64> = conn
             .query_row(
                 &format!(
-                    "SELECT received FROM {} ORDER BY seq LIMIT 1",
+                    "SELECT received FROM {} ORDER BY seq {order} LIMIT 1",
                     partition.table()
                 ),
                 [],

@@ -62,19 +62,15 @@ fn text_plan(conn: &Connection, partition: &Partition, filter: &EventFilter) -> 
     }
 }
 
-/// The stored actions starting with `prefix`, one seek each in the per-action counts (which
-/// hold every action stored); `None` when there are more than `MAX_EXPANDED_ACTIONS` (or on
+/// The stored actions starting with `prefix`, one seek each in the list of every action ever
+/// stored (a superset only adds empty walks); `None` when there are more than `MAX_EXPANDED_ACTIONS` (or on
 /// an error: the prefix then stays a GLOB range).
 pub fn actions_with_prefix(conn: &Connection, prefix: &str) -> Option<Vec<String>> {
     let mut first = conn
-        .prepare_cached(
-            "SELECT action FROM action_minutes WHERE action >= ?1 ORDER BY action LIMIT 1",
-        )
+        .prepare_cached("SELECT action FROM actions WHERE action >= ?1 ORDER BY action LIMIT 1")
         .ok()?;
     let mut next = conn
-        .prepare_cached(
-            "SELECT action FROM action_minutes WHERE action > ?1 ORDER BY action LIMIT 1",
-        )
+        .prepare_cached("SELECT action FROM actions WHERE action > ?1 ORDER BY action LIMIT 1")
         .ok()?;
     let mut actions: Vec<String> = Vec::new();
     let mut current: Option<String> = first

@@ -2,10 +2,12 @@
 //! time (their tables are dropped) and at most one partition trimmed row by row, in one
 //! transaction that also moves the anchor and keeps the summaries right.
 
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::partitions::{self, Partition, PartitionState};
-use super::schema::{self, MINUTE_OF_TS as MINUTE};
+use super::schema;
 use crate::store::StoreResult;
 
 /// Deletes the chain's prefix received before `cutoff` and moves the anchor past it. Returns
@@ -47,12 +49,11 @@ pub fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult
         return Ok(0);
     };
     let mut deleted = 0u64;
+    // A whole partition goes with its summaries: nothing to count, nothing else to touch.
     for partition in &whole {
-        forget_summaries(&tx, partition, partition.last_seq)?;
-        let table = partition.table();
-        tx.execute_batch(&format!(
-            "DROP TABLE IF EXISTS {table}_fts; DROP TABLE {table};"
-        ))?;
+        for table in partition.tables() {
+            tx.execute_batch(&format!("DROP TABLE IF EXISTS {table};"))?;
+        }
         tx.execute(
             "DELETE FROM partitions WHERE id = ?1",
             params![partition.id],
@@ -95,30 +96,67 @@ pub fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult
     Ok(deleted)
 }
 
-/// Takes the partition's rows up to `through` out of the per-minute counts (minutes as in
-/// `schema::minute_of`: rounded down).
+/// Takes the partition's rows up to `through` out of its per-minute counts.
 fn forget_summaries(conn: &Connection, partition: &Partition, through: i64) -> StoreResult<()> {
-    let table = partition.table();
+    let mut minutes: HashMap<i64, i64> = HashMap::new();
+    let mut action_minutes: HashMap<(String, i64), i64> = HashMap::new();
+    {
+        let mut statement = conn.prepare(&format!(
+            "SELECT action, ts FROM {} WHERE seq <= ?1",
+            partition.table()
+        ))?;
+        let mut rows = statement.query(params![through])?;
+        let mut current: Option<String> = None;
+        while let Some(row) = rows.next()? {
+            let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let minute = schema::minute_of(row.get(1)?);
+            *minutes.entry(minute).or_default() += 1;
+            if current.as_deref() != Some(action) {
+                current = Some(action.to_string());
+            }
+            if let Some(action) = &current {
+                *action_minutes.entry((action.clone(), minute)).or_default() += 1;
+            }
+        }
+    }
+    // Each touched count goes down, and goes away at zero, one statement per table.
+    let minutes: Vec<(i64, i64)> = minutes.into_iter().collect();
+    let action_minutes: Vec<(String, i64, i64)> = action_minutes
+        .into_iter()
+        .map(|((action, minute), n)| (action, minute, n))
+        .collect();
+    let json = |error: serde_json::Error| crate::store::StoreError::Backend(error.to_string());
+    let minutes = serde_json::to_string(&minutes).map_err(json)?;
+    let action_minutes = serde_json::to_string(&action_minutes).map_err(json)?;
     conn.execute(
         &format!(
-            "UPDATE minute_counts SET n = minute_counts.n - gone.count \
-             FROM (SELECT {MINUTE} AS at_minute, COUNT(*) AS count FROM {table} \
-                   WHERE seq <= ?1 GROUP BY 1) AS gone \
-             WHERE minute_counts.minute = gone.at_minute"
+            "UPDATE {m} SET n = {m}.n - gone.n FROM \
+             (SELECT value ->> 0 AS minute, value ->> 1 AS n FROM json_each(?1)) AS gone \
+             WHERE {m}.minute = gone.minute",
+            m = partition.minutes_table()
         ),
-        params![through],
+        params![minutes],
     )?;
-    conn.execute("DELETE FROM minute_counts WHERE n <= 0", [])?;
+    conn.execute(
+        &format!("DELETE FROM {} WHERE n <= 0", partition.minutes_table()),
+        [],
+    )?;
     conn.execute(
         &format!(
-            "UPDATE action_minutes SET n = action_minutes.n - gone.count \
-             FROM (SELECT action AS of_action, {MINUTE} AS at_minute, COUNT(*) AS count \
-                   FROM {table} WHERE seq <= ?1 GROUP BY 1, 2) AS gone \
-             WHERE action_minutes.action = gone.of_action \
-             AND action_minutes.minute = gone.at_minute"
+            "UPDATE {a} SET n = {a}.n - gone.n FROM \
+             (SELECT value ->> 0 AS action, value ->> 1 AS minute, value ->> 2 AS n \
+              FROM json_each(?1)) AS gone \
+             WHERE {a}.action = gone.action AND {a}.minute = gone.minute",
+            a = partition.action_minutes_table()
         ),
-        params![through],
+        params![action_minutes],
     )?;
-    conn.execute("DELETE FROM action_minutes WHERE n <= 0", [])?;
+    conn.execute(
+        &format!(
+            "DELETE FROM {} WHERE n <= 0",
+            partition.action_minutes_table()
+        ),
+        [],
+    )?;
     Ok(())
 }

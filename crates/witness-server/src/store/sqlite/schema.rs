@@ -54,6 +54,25 @@ pub fn events_table_sql(table: &str) -> String {
     format!("CREATE TABLE IF NOT EXISTS {table} ({EVENT_COLUMNS_DDL});")
 }
 
+/// A partition's summaries, written in the same transaction as its events: events per minute
+/// of event time (the unfiltered histogram without scanning events) and per action per minute
+/// (histograms filtered by action). Dropped with the partition, so retention never has to
+/// count what it removes.
+pub fn summary_tables_sql(minutes: &str, action_minutes: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {minutes} (
+             minute INTEGER PRIMARY KEY,   -- ts / 60 000 000, rounded down
+             n      INTEGER NOT NULL
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS {action_minutes} (
+             action TEXT NOT NULL,
+             minute INTEGER NOT NULL,
+             n      INTEGER NOT NULL,
+             PRIMARY KEY (action, minute)
+         ) WITHOUT ROWID;"
+    )
+}
+
 /// The indexed columns of a sealed partition, each as `(name suffix, columns, partial)`.
 /// Every filter has an index that also orders by time, so a first page is an index range scan.
 pub const PARTITION_INDEXES: [(&str, &str, bool); 14] = [
@@ -110,19 +129,22 @@ CREATE TABLE IF NOT EXISTS partitions (
     text_seq  INTEGER NOT NULL      -- while sealing: rows up to here are in its text index
 );
 
--- Events per minute of event time: the unfiltered histogram without scanning events.
+-- Partition 0's summaries (a store made before partitions); every other partition has its own
+-- (summary_tables_sql).
 CREATE TABLE IF NOT EXISTS minute_counts (
     minute INTEGER PRIMARY KEY,   -- ts / 60 000 000
     n      INTEGER NOT NULL
 ) WITHOUT ROWID;
-
--- Events per action per minute of event time: histograms filtered by action without
--- scanning events.
 CREATE TABLE IF NOT EXISTS action_minutes (
     action TEXT NOT NULL,
     minute INTEGER NOT NULL,      -- ts / 60 000 000, rounded down
     n      INTEGER NOT NULL,
     PRIMARY KEY (action, minute)
+) WITHOUT ROWID;
+
+-- Every action ever stored (never shrinks): what an action prefix expands to.
+CREATE TABLE IF NOT EXISTS actions (
+    action TEXT PRIMARY KEY
 ) WITHOUT ROWID;
 
 -- The range of event times in each block of 4096 consecutive seqs. Events arrive roughly in
@@ -192,7 +214,7 @@ pub fn block_of(seq: i64) -> i64 {
     seq >> BLOCK_SHIFT
 }
 
-/// The minute of `action_minutes` and `minute_counts` that holds `ts`.
+/// The minute of the per-minute summaries that holds `ts`.
 pub fn minute_of(ts: i64) -> i64 {
     ts.div_euclid(60_000_000)
 }
@@ -258,6 +280,9 @@ fn migrate_single_table(conn: &Connection, version: i64) -> StoreResult<()> {
              COMMIT;"
         ))?;
     }
+    conn.execute_batch(
+        "INSERT OR IGNORE INTO actions (action) SELECT DISTINCT action FROM action_minutes;",
+    )?;
     // The indexes of partition 0 are those the single table always had (and the source index
     // just made), so it is sealed as it stands.
     conn.execute_batch(&format!(
@@ -289,8 +314,13 @@ pub mod tests {
     /// before partitions: one `events` table with its indexes and its text index.
     pub fn into_single_table_layout(path: &std::path::Path) {
         let conn = Connection::open(path).expect("open");
-        conn.execute_batch("ALTER TABLE events_1 RENAME TO events;")
-            .expect("rename");
+        conn.execute_batch(
+            "ALTER TABLE events_1 RENAME TO events; \
+             DROP TABLE minute_counts; DROP TABLE action_minutes; DELETE FROM actions; \
+             ALTER TABLE events_1_minutes RENAME TO minute_counts; \
+             ALTER TABLE events_1_action_minutes RENAME TO action_minutes;",
+        )
+        .expect("rename");
         for index in PARTITION_INDEXES {
             conn.execute_batch(&index_sql("events", index))
                 .expect("index");

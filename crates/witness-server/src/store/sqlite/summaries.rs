@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::{Transaction, params};
 
+use super::partitions::Partition;
 use super::row::EventRow;
 use super::schema::{block_of, minute_of};
 use crate::store::StoreResult;
@@ -33,20 +34,30 @@ impl Summaries {
         range.1 = range.1.max(row.ts);
     }
 
-    pub fn write(self, tx: &Transaction<'_>) -> StoreResult<()> {
-        let mut count_minute = tx.prepare_cached(
-            "INSERT INTO minute_counts (minute, n) VALUES (?1, ?2) \
+    /// Adds the counts to `partition`'s summaries (and new actions to the store's list).
+    pub fn write(self, tx: &Transaction<'_>, partition: &Partition) -> StoreResult<()> {
+        let mut count_minute = tx.prepare_cached(&format!(
+            "INSERT INTO {} (minute, n) VALUES (?1, ?2) \
              ON CONFLICT (minute) DO UPDATE SET n = n + excluded.n",
-        )?;
+            partition.minutes_table()
+        ))?;
         for (minute, n) in self.minutes {
             count_minute.execute(params![minute, n])?;
         }
-        let mut count_action_minute = tx.prepare_cached(
-            "INSERT INTO action_minutes (action, minute, n) VALUES (?1, ?2, ?3) \
+        let mut count_action_minute = tx.prepare_cached(&format!(
+            "INSERT INTO {} (action, minute, n) VALUES (?1, ?2, ?3) \
              ON CONFLICT (action, minute) DO UPDATE SET n = n + excluded.n",
-        )?;
-        for ((action, minute), n) in self.action_minutes {
+            partition.action_minutes_table()
+        ))?;
+        let mut known_action =
+            tx.prepare_cached("INSERT OR IGNORE INTO actions (action) VALUES (?1)")?;
+        let mut last_action: Option<&str> = None;
+        for ((action, minute), n) in &self.action_minutes {
             count_action_minute.execute(params![action, minute, n])?;
+            if last_action != Some(action.as_str()) {
+                known_action.execute(params![action])?;
+                last_action = Some(action.as_str());
+            }
         }
         let mut widen_block = tx.prepare_cached(
             "INSERT INTO seq_blocks (block, min_ts, max_ts) VALUES (?1, ?2, ?3) \

@@ -244,7 +244,7 @@ fn insert_group(
             };
             replies.push((reply, receipt));
         }
-        summaries.write(&tx)?;
+        summaries.write(&tx, &partition)?;
         partitions::record_append(&tx, &partition, head.seq, min_ts, max_ts)?;
         tx.execute(
             "UPDATE chain_state SET head_seq = ?1, head_hash = ?2 WHERE id = 1",
