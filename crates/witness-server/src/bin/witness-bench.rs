@@ -2187,6 +2187,24 @@ fn cases(picks: Arc<Picks>) -> Vec<Case> {
         }),
     );
     add(
+        "q = common word + actor",
+        P,
+        Box::new(|p, rng| EventFilter {
+            q: COMMON_WORDS.choose(rng).map(|w| w.to_string()),
+            actor: vec![is(&p.actor(rng))],
+            ..EventFilter::default()
+        }),
+    );
+    add(
+        "q = common word + failure",
+        P,
+        Box::new(|_, rng| EventFilter {
+            q: COMMON_WORDS.choose(rng).map(|w| w.to_string()),
+            result: Some(AuditResult::Failure),
+            ..EventFilter::default()
+        }),
+    );
+    add(
         "histogram 30 d, no filter",
         H,
         Box::new(|p, _| EventFilter {

@@ -13,8 +13,6 @@ use crate::store::StoreResult;
 /// Deletes the chain's prefix received before `cutoff` and moves the anchor past it. Returns
 /// how many events were deleted.
 pub fn delete_received_before(conn: &mut Connection, cutoff: i64) -> StoreResult<u64> {
-    // The retention job runs hourly: a good moment to refresh the planner's statistics.
-    conn.execute_batch("PRAGMA optimize;")?;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Arrival order is seq order: the partitions before the cutoff come first, oldest first.
     let mut whole: Vec<Partition> = Vec::new();
