@@ -1447,21 +1447,10 @@ async fn sustained_ingest(
     }
     // Let sealing finish, then verify and time retention of the oldest events.
     eprintln!("[ingest] waiting for the writer to seal every full partition…");
-    let seal_wait = Instant::now();
-    loop {
-        let pending: i64 = catalog.query_row(
-            "SELECT COUNT(*) FROM partitions WHERE state = 'full'",
-            [],
-            |row| row.get(0),
-        )?;
-        if pending == 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let seal_wait = wait_for_sealing(&db_path).await?;
     say!(
         "Sealing after the last event: {:.1} s; partitions {}",
-        seal_wait.elapsed().as_secs_f64(),
+        seal_wait.as_secs_f64(),
         partitions()
     );
     let verify_started = Instant::now();
@@ -2408,6 +2397,11 @@ async fn query_part(
         }
     };
     let db_path = data_dir.join(DATABASE_FILE);
+    let waited = wait_for_sealing(&db_path).await?;
+    say!(
+        "Waited {:.1} s for the writer to seal every full partition before the queries",
+        waited.as_secs_f64()
+    );
     let picks = Arc::new(Picks {
         world: world.clone(),
         start,
@@ -2426,6 +2420,24 @@ async fn query_part(
     }
 
     queries(args, picks, &cases, &store, address, &db_path, n).await
+}
+
+/// Waits until no partition waits to be sealed; how long that took.
+async fn wait_for_sealing(db_path: &Path) -> anyhow::Result<Duration> {
+    let catalog = Connection::open(db_path)?;
+    schema::configure(&catalog)?;
+    let started = Instant::now();
+    loop {
+        let pending: i64 = catalog.query_row(
+            "SELECT COUNT(*) FROM partitions WHERE state = 'full'",
+            [],
+            |row| row.get(0),
+        )?;
+        if pending == 0 {
+            return Ok(started.elapsed());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// Loads `args.events` generated events: a thread generates and parses batches while the store

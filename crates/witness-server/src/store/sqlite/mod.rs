@@ -69,6 +69,7 @@ impl SqliteStore {
         // Planner statistics: without them SQLite picks a range scan plus a sort for prefix
         // filters where walking the time index is 400× faster (BENCHMARKS.md).
         conn.execute_batch("PRAGMA optimize=0x10002;")?;
+        partitions::index_hot(&conn)?;
         let head = ChainHead::load(&conn)?;
         let (sender, receiver) = mpsc::channel();
         let (live, _) = broadcast::channel(1024);

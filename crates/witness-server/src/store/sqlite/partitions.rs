@@ -1,12 +1,15 @@
 //! Partitions: events are stored in one table per range of arrival, so that the table taking
 //! writes stays small and lean while the store grows.
 //!
-//! - **Hot**: the one partition that takes writes. Its table has no secondary index and no text
-//!   index, so an insert appends to a single B-tree whatever the size of the store; queries
-//!   scan it (it holds at most about `events_per_partition` events).
+//! - **Hot**: the one partition that takes writes. Its table has one secondary index, event
+//!   time (appended to at its right edge, since events arrive roughly in time order), and no
+//!   text index, so an insert touches two B-trees whatever the size of the store; filtered
+//!   queries scan it (it holds at most about `events_per_partition` events).
 //! - **Full**: no longer written. The writer builds its indexes between group commits, one
-//!   index (or one chunk of the text index) per step, each step its own transaction; a restart
-//!   resumes where the last committed step stopped. Until the last step it is queried like a
+//!   index (or one chunk of the text index) per step, each step its own transaction, taking
+//!   as many steps after each group commit as the events it just stored will need, so that
+//!   sealing keeps pace with ingestion; a restart resumes where the last committed step
+//!   stopped. Until the last step it is queried like a
 //!   hot partition (indexes that exist only make that faster, and its text index is not used).
 //! - **Sealed**: every index is built (a sorted build of a finished table is far cheaper than
 //!   maintaining the indexes one random insert at a time: BENCHMARKS.md); queried through them.
@@ -273,11 +276,37 @@ pub fn hot_for(
         params![id, partition.first_seq, partition.last_seq, day],
     )?;
     conn.execute_batch(&schema::events_table_sql(&partition.table()))?;
+    conn.execute_batch(&hot_index_sql(&partition.table()))?;
     conn.execute_batch(&schema::summary_tables_sql(
         &partition.minutes_table(),
         &partition.action_minutes_table(),
     ))?;
     Ok(partition)
+}
+
+/// The one index a hot partition has: event time. Events arrive roughly in time order, so its
+/// inserts append at its right edge (cheap), and the first page without a filter, or of a
+/// time range, is a walk of it instead of a sort of the whole partition.
+pub fn hot_index_sql(table: &str) -> String {
+    schema::index_sql(table, PARTITION_INDEXES[0])
+}
+
+/// Makes sure the hot partition has its index (partitions opened before it had one).
+pub fn index_hot(conn: &Connection) -> StoreResult<()> {
+    for partition in load(conn)? {
+        if partition.state == PartitionState::Hot {
+            conn.execute_batch(&hot_index_sql(&partition.table()))?;
+        }
+    }
+    Ok(())
+}
+
+/// Sealing steps a partition of `options.events_per_partition` events takes at most: one per
+/// index, one per chunk of the text index, and the last.
+pub fn steps_per_partition(options: &PartitionOptions) -> i64 {
+    PARTITION_INDEXES.len() as i64
+        + (options.events_per_partition + TEXT_CHUNK - 1) / TEXT_CHUNK
+        + 1
 }
 
 /// Records rows `..=last_seq` with event times `min_ts..=max_ts` as stored in `partition`.
@@ -298,9 +327,14 @@ pub fn record_append(
 
 /// Whether a partition is waiting to be sealed.
 pub fn sealing_pending(conn: &Connection) -> StoreResult<bool> {
+    Ok(full_count(conn)? > 0)
+}
+
+/// How many partitions wait to be sealed.
+pub fn full_count(conn: &Connection) -> StoreResult<i64> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM partitions WHERE state = 'full'")?
-        .exists([])?)
+        .prepare_cached("SELECT COUNT(*) FROM partitions WHERE state = 'full'")?
+        .query_row([], |row| row.get(0))?)
 }
 
 /// One step of sealing the oldest full partition, in its own transaction: builds one missing

@@ -120,13 +120,29 @@ pub fn run(
                 if commit_group(&mut conn, &mut head, &options, group, &live) {
                     sealing = options.seal;
                 }
+                // The sealing this group's events will cost, paid now: sealing keeps pace
+                // with ingestion however large the groups are.
+                let per_partition = options.events_per_partition.max(1);
+                let mut steps =
+                    (queued as i64 * partitions::steps_per_partition(&options) + per_partition - 1)
+                        / per_partition;
+                while sealing && steps > 1 {
+                    sealing = seal_step(&mut conn);
+                    steps -= 1;
+                }
+                // Behind by more than one partition (a burst larger than the budget, or a
+                // restart): catch up before taking more, so queries never scan many
+                // unsealed partitions.
+                while sealing && partitions::full_count(&conn).unwrap_or(0) > 1 {
+                    sealing = seal_step(&mut conn);
+                }
                 if let Some(job) = after {
                     job(&mut conn, &mut head);
                 }
             }
         }
-        // Under a steady stream of writes, one step per group commit, so that sealing keeps
-        // up instead of waiting for a pause that may never come.
+        // At least one step per command under a steady stream of writes, so that sealing
+        // never waits for a pause that may never come.
         if sealing {
             sealing = seal_step(&mut conn);
         }
