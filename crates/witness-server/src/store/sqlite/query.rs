@@ -183,7 +183,7 @@ fn partition_page(
     let text_table = partition.text_table();
     let max_seq = bounds.max_seq.min(partition.last_seq);
     let probe = column_probe(conn, partition);
-    let plan = text_plan(conn, partition, filter);
+    let mut plan = text_plan(conn, partition, filter);
     // Besides the text, only a time range and exclusions: most matches are on the page, so
     // the walk in storage order stops early.
     let text_and_exclusions_only =
@@ -210,6 +210,13 @@ fn partition_page(
             limit: bounds.wanted,
         }
         .rows(conn);
+    }
+    if plan == TextPlan::Scan {
+        // A common word with a filter that selects rows (an actor, a result…): that filter's
+        // index drives the page and each of its rows is matched as it is read, instead of
+        // gathering every match of the word first (tens of thousands per partition, for a
+        // page that may need only the actor's few rows: BENCHMARKS.md).
+        plan = TextPlan::Unindexed;
     }
     let branches = if partition.is_sealed() {
         filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))

@@ -8,6 +8,9 @@ use crate::store::StoreResult;
 /// so that a commit returns only after the WAL is fsynced (acknowledged means durable).
 pub fn configure(conn: &Connection) -> StoreResult<()> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    // Statements are per partition (their tables' names differ): room for a few shapes per
+    // partition, so that pages do not prepare the same statements again.
+    conn.set_prepared_statement_cache_capacity(1024);
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
