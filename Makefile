@@ -13,12 +13,21 @@ export RUSTC_BOOTSTRAP := 1
 # std for wasm32 is compiled from Debian's rust-web-src. Only for the wasm builds: in
 # .cargo/config.toml it would rebuild std for native builds too.
 WASM_ENV := CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+# The panel's release build only (not the wasm tests, never the server), for size
+# (BENCHMARKS.md, "Panel size"): a panic stops the program without formatting or unwinding
+# (`immediate-abort`: cargo's unstable flag, and in Cargo.toml it would break every other
+# build), std built with `optimize_for_size`, no source locations, no `{:?}` formatting (the
+# panel shows nothing through Debug), and Leptos components type-erased (`erase_components`).
+PANEL_ENV := $(WASM_ENV) CARGO_UNSTABLE_PANIC_IMMEDIATE_ABORT=true \
+	CARGO_PROFILE_WASM_RELEASE_PANIC=immediate-abort \
+	CARGO_UNSTABLE_BUILD_STD_FEATURES=optimize_for_size \
+	CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="-Zlocation-detail=none -Zfmt-debug=none --cfg erase_components"
 
 WITNESS_LISTEN ?= 127.0.0.1:5341
 WITNESS_DATA_DIR ?= ./data
 
 PANEL_INPUTS := $(shell find src style crates/witness-api/src -type f 2>/dev/null) \
-	index.html Trunk.toml Cargo.toml Cargo.lock crates/witness-api/Cargo.toml
+	index.html Trunk.toml Cargo.toml Cargo.lock crates/witness-api/Cargo.toml Makefile
 
 .PHONY: run test toolchain browser-toolchain panel server fmt-check clippy native-test wasm-test e2e-prereqs panel-report fuzz
 
@@ -36,10 +45,11 @@ toolchain:
 browser-toolchain:
 	@bash scripts/toolchain.sh --browser
 
-# The panel in release mode; rebuilt only when one of its inputs changed.
+# The panel in release mode; rebuilt only when one of its inputs changed. The server writes
+# each file's .br and .gz next to it when it starts (crates/witness-server/src/panel.rs).
 panel: dist/index.html
 dist/index.html: $(PANEL_INPUTS)
-	$(WASM_ENV) trunk build --release --skip-version-check
+	$(PANEL_ENV) trunk build --release --skip-version-check
 	@touch dist/index.html
 
 fmt-check:
@@ -66,6 +76,8 @@ panel-report: browser-toolchain panel
 	@for f in dist/*.wasm dist/*.js dist/*.css; do \
 		printf '%-60s %8d bytes gzipped\n' "$$f" "$$(gzip -9 -c "$$f" | wc -c)"; done
 	@printf 'total %d bytes gzipped\n' "$$(cat dist/*.wasm dist/*.js dist/*.css | gzip -9 -c | wc -c)"
+	@if command -v brotli >/dev/null; then for f in dist/*.wasm dist/*.js dist/*.css; do \
+		printf '%-60s %8d bytes brotli\n' "$$f" "$$(brotli -q 11 -c "$$f" | wc -c)"; done; fi
 	WITNESS_BIN=target/release/witness cargo test -p witness-panel --test e2e -- \
 		--ignored --nocapture panel_speed_report
 

@@ -113,14 +113,15 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Api
         .map_err(|error| ApiError::Network(error.to_string()))
 }
 
+// Every call below goes through the same two non-generic async functions (`send`,
+// `fetch_text`); only the serializing and parsing around them is per type, so the panel carries
+// one copy of the request-and-answer state machine instead of one per wire type.
+
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let response = send(
-        Request::get(path)
-            .header("Accept", "application/json")
-            .build(),
-    )
-    .await?;
-    read_json(response, true).await
+    let request = Request::get(path)
+        .header("Accept", "application/json")
+        .build();
+    parse_json(&fetch_text(request, true).await?)
 }
 
 async fn send_json<B: Serialize, T: DeserializeOwned>(
@@ -128,8 +129,33 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     body: &B,
     redirect_on_401: bool,
 ) -> Result<T, ApiError> {
-    let response = send(with_csrf(builder.header("Accept", "application/json")).json(body)).await?;
-    read_json(response, redirect_on_401).await
+    let request = serde_json::to_string(body)
+        .map_err(|error| ApiError::Network(error.to_string()))
+        .map(|body| {
+            with_csrf(builder.header("Accept", "application/json"))
+                .header("Content-Type", "application/json")
+                .body(body)
+        })?;
+    parse_json(&fetch_text(request, redirect_on_401).await?)
+}
+
+/// The body of a successful answer, or the error the answer stands for.
+async fn fetch_text(
+    request: Result<Request, gloo_net::Error>,
+    redirect_on_401: bool,
+) -> Result<String, ApiError> {
+    let response = send(request).await?;
+    if !response.ok() {
+        return Err(error_from(response, redirect_on_401).await);
+    }
+    response
+        .text()
+        .await
+        .map_err(|error| ApiError::Decode(error.to_string()))
+}
+
+fn parse_json<T: DeserializeOwned>(text: &str) -> Result<T, ApiError> {
+    serde_json::from_str(text).map_err(|error| ApiError::Decode(error.to_string()))
 }
 
 async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
@@ -138,8 +164,10 @@ async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
         redirect_to_login();
     }
     let status_text = response.status_text();
+    // An unreadable body reads as an empty one: neither parses, so the status is the message.
+    let text = response.text().await.unwrap_or_default();
     if status == 422 {
-        if let Ok(body) = response.json::<witness_api::ValidationErrorBody>().await {
+        if let Ok(body) = serde_json::from_str::<witness_api::ValidationErrorBody>(&text) {
             return ApiError::Invalid {
                 message: body.message,
                 fields: body.fields,
@@ -151,7 +179,7 @@ async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
             message: format!("The server answered {status} {status_text}."),
         };
     }
-    match response.json::<ApiErrorBody>().await {
+    match serde_json::from_str::<ApiErrorBody>(&text) {
         Ok(body) => ApiError::Server {
             status,
             code: body.code,
@@ -163,19 +191,6 @@ async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
             message: format!("The server answered {status} {status_text}."),
         },
     }
-}
-
-async fn read_json<T: DeserializeOwned>(
-    response: Response,
-    redirect_on_401: bool,
-) -> Result<T, ApiError> {
-    if !response.ok() {
-        return Err(error_from(response, redirect_on_401).await);
-    }
-    response
-        .json::<T>()
-        .await
-        .map_err(|error| ApiError::Decode(error.to_string()))
 }
 
 /// `POST /api/auth/login`.

@@ -48,7 +48,7 @@ pub fn App() -> impl IntoView {
             </header>
             <main id="main" tabindex="-1">
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=|| view! { <Redirect path="/audit" /> } />
+                    <Route path=path!("/") view=|| view! { <Redirect path="/audit" /> }.into_any() />
                     <Route path=path!("/login") view=LoginPage />
                     <Route path=path!("/audit") view=AuditPage />
                     <Route path=path!("/audit/:id") view=EventPage />

@@ -1,15 +1,12 @@
 use leptos::prelude::*;
 use witness_api::Diagnostics;
 
-use crate::format;
+use crate::format::{self, Precision};
 
 /// The server's live status as a definition list. Every value is rendered as text.
 #[component]
 pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
-    let started = diagnostics
-        .started_at
-        .format("%Y-%m-%d %H:%M:%S UTC")
-        .to_string();
+    let started = format::utc(diagnostics.started_at, Precision::Second);
     view! {
         <dl class="facts">
             <dt>"Version"</dt>
@@ -36,14 +33,14 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
             <dd data-field="last_backup">
                 {diagnostics
                     .last_backup_at
-                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .map(|at| format::utc(at, Precision::Minute))
                     .unwrap_or_else(|| "none yet".to_string())}
             </dd>
             <dt>"Next backup"</dt>
             <dd data-field="next_backup">
                 {diagnostics
                     .next_backup_at
-                    .map(|at| at.format("%Y-%m-%d %H:%M UTC").to_string())
+                    .map(|at| format::utc(at, Precision::Minute))
                     .unwrap_or_else(|| "not scheduled".to_string())}
             </dd>
             <dt>"Storage"</dt>
@@ -53,8 +50,8 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                         let span = match (storage.oldest_event, storage.newest_event) {
                             (Some(oldest), Some(newest)) => format!(
                                 ", from {} to {}",
-                                oldest.format("%Y-%m-%d %H:%M UTC"),
-                                newest.format("%Y-%m-%d %H:%M UTC")
+                                format::utc(oldest, Precision::Minute),
+                                format::utc(newest, Precision::Minute)
                             ),
                             _ => String::new(),
                         };
@@ -82,7 +79,7 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                         format!(
                             "{} at {}: {} events, {} signed checkpoints compared",
                             verdict,
-                            report.checked_at.format("%Y-%m-%d %H:%M:%S UTC"),
+                            format::utc(report.checked_at, Precision::Second),
                             report.verified_count,
                             report.checkpoints_compared,
                         )

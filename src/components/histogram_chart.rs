@@ -4,6 +4,8 @@ use leptos::wasm_bindgen::JsCast;
 use leptos::web_sys;
 use witness_api::Histogram;
 
+use crate::format::{self, Precision};
+
 /// The buckets a drag from `a` to `b` covers (either direction), as a time range.
 fn span(
     starts: &[DateTime<Utc>],
@@ -56,7 +58,7 @@ pub fn HistogramChart(
             let label = format!(
                 "{} events from {}",
                 bucket.count,
-                start.format("%Y-%m-%d %H:%M UTC")
+                format::utc(start, Precision::Minute)
             );
             let aria_label = label.clone();
             let class = move || match drag.get() {
@@ -65,10 +67,10 @@ pub fn HistogramChart(
             };
             view! {
                 <rect
-                    x=format!("{:.3}", index as f64 * width)
-                    y=format!("{:.3}", 100.0 - height)
-                    width=format!("{:.3}", (width * 0.9).max(0.05))
-                    height=format!("{:.3}", height)
+                    x=format::fixed(index as f64 * width, 3)
+                    y=format::fixed(100.0 - height, 3)
+                    width=format::fixed((width * 0.9).max(0.05), 3)
+                    height=format::fixed(height, 3)
                     class=class
                     tabindex=if index == 0 { "0" } else { "-1" }
                     role="button"

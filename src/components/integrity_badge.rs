@@ -1,6 +1,7 @@
 use leptos::prelude::*;
 
 use crate::api;
+use crate::format::{self, Precision};
 
 /// The result of `GET /api/audit/verify` as a badge; a broken chain is announced as an alert.
 #[component]
@@ -18,7 +19,7 @@ pub fn IntegrityBadge(
                                     "Integrity verified: {} events (full check with {} signed checkpoints at {})",
                                     report.verified_count,
                                     report.checkpoints_compared,
-                                    at.format("%Y-%m-%d %H:%M UTC"),
+                                    format::utc(at, Precision::Minute),
                                 ),
                                 None => format!("Integrity verified: {} events", report.verified_count),
                             }}

@@ -87,4 +87,5 @@ pub fn AccountPage() -> impl IntoView {
             </form>
         </section>
     }
+    .into_any()
 }

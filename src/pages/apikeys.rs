@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use witness_api::{ApiKeyPermission, CreatedApiKey, NewApiKey};
 
 use crate::api;
-use crate::components::ErrorList;
+use crate::components::{Alert, ErrorList, FieldError};
+use crate::format::{self, Precision};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -67,14 +68,14 @@ pub fn ApiKeysPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Create an API key">
                 <label for="key-title">"Title"</label>
                 <input id="key-title" bind:value=title placeholder="billing service" />
-                {move || field_error("title").map(|m| view! { <p class="field-error">{m}</p> })}
+                <FieldError text=Signal::derive(move || field_error("title")) />
                 <fieldset>
                     <legend>"Permissions"</legend>
                     <label><input type="checkbox" bind:checked=ingest /> " ingest (send events)"</label>
                     <label><input type="checkbox" bind:checked=read /> " read (query audit logs)"</label>
                 </fieldset>
-                {move || field_error("permissions").map(|m| view! { <p class="field-error">{m}</p> })}
-                {move || form_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                <FieldError text=Signal::derive(move || field_error("permissions")) />
+                <Alert text=Signal::derive(form_error) />
                 <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
             </form>
             {move || created.get().map(|created| {
@@ -129,8 +130,8 @@ pub fn ApiKeysPage() -> impl IntoView {
                                                     <td>{key.title.clone()}</td>
                                                     <td><code>{format!("{}…", key.token_prefix)}</code></td>
                                                     <td>{permissions.join(", ")}</td>
-                                                    <td>{key.created_at.format("%Y-%m-%d %H:%M").to_string()}</td>
-                                                    <td>{key.revoked_at.map(|at| format!("revoked {}", at.format("%Y-%m-%d %H:%M"))).unwrap_or_else(|| "active".to_string())}</td>
+                                                    <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
+                                                    <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
                                                     <td>
                                                         <Show when=move || !revoked>
                                                             <button
@@ -163,4 +164,5 @@ pub fn ApiKeysPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }

@@ -7,10 +7,11 @@ use leptos_router::hooks::{use_location, use_navigate};
 use witness_api::{AuditEvent, EventFilter};
 
 use crate::api;
-use crate::components::{ErrorList, EventTable, HistogramChart, IntegrityBadge};
+use crate::components::{Alert, ErrorList, EventTable, HistogramChart, IntegrityBadge};
 use crate::filters::{
     QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
+use crate::format::{self, Precision};
 
 const PAGE_SIZE: usize = 100;
 /// The live tail keeps this many of the newest arrivals on screen.
@@ -201,17 +202,17 @@ pub fn AuditPage() -> impl IntoView {
                     " Live tail"
                 </label>
             </div>
-            {move || search_error.get().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+            <Alert text=search_error />
 
             <ul class="chips" aria-label="Active filters">
                 {move || {
                     let filter = current();
                     let mut items = Vec::new();
                     if let Some(from) = filter.from {
-                        items.push(("range".to_string(), format!("from {}", from.format("%Y-%m-%d %H:%M UTC")), None));
+                        items.push(("range".to_string(), format!("from {}", format::utc(from, Precision::Minute)), None));
                     }
                     if let Some(to) = filter.to {
-                        items.push(("range".to_string(), format!("before {}", to.format("%Y-%m-%d %H:%M UTC")), None));
+                        items.push(("range".to_string(), format!("before {}", format::utc(to, Precision::Minute)), None));
                     }
                     for chip in chips(&filter) {
                         items.push((chip.field.to_string(), chip.label.clone(), Some(chip)));
@@ -342,4 +343,5 @@ pub fn AuditPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 
 use crate::api;
 use crate::components::ErrorList;
-use crate::format;
+use crate::format::{self, Precision};
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
@@ -61,7 +61,7 @@ pub fn BackupsPage() -> impl IntoView {
                                     <tbody>
                                         {list.into_iter().map(|backup| view! {
                                             <tr>
-                                                <td>{backup.created_at.format("%Y-%m-%d %H:%M:%S").to_string()}</td>
+                                                <td>{format::wall(backup.created_at.naive_utc(), Precision::Second)}</td>
                                                 <td>{format::bytes(backup.size_bytes)}</td>
                                                 <td><code>{backup.file_name.clone()}</code></td>
                                                 <td>
@@ -85,4 +85,5 @@ pub fn BackupsPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }

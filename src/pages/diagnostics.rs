@@ -41,4 +41,5 @@ pub fn DiagnosticsPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }

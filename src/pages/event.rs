@@ -8,6 +8,7 @@ use witness_api::AuditEvent;
 
 use crate::api;
 use crate::components::ErrorList;
+use crate::format::{self, Precision};
 
 /// `details` entries shaped `{"old": …, "new": …}`: the changes of the event.
 fn changes(event: &AuditEvent) -> Vec<(String, String, String)> {
@@ -56,6 +57,7 @@ pub fn EventPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -110,7 +112,7 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
         <p class="message">{event.message.clone()}</p>
         <dl class="facts">
             <dt>"Time (UTC)"</dt>
-            <dd>{event.timestamp.format("%Y-%m-%d %H:%M:%S%.6f").to_string()}</dd>
+            <dd>{format::wall(event.timestamp.naive_utc(), Precision::Micro)}</dd>
             <dt>"Actor"</dt>
             <dd data-field="actor">{actor}</dd>
             <dt>"Target"</dt>
@@ -176,4 +178,5 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
         <h2>"Other properties"</h2>
         <pre class="json">{pretty(&event.properties)}</pre>
     }
+    .into_any()
 }

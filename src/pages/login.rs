@@ -4,6 +4,7 @@ use witness_api::LoginRequest;
 
 use crate::api;
 use crate::app::SessionContext;
+use crate::components::Alert;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -58,11 +59,12 @@ pub fn LoginPage() -> impl IntoView {
                     required
                     bind:value=password
                 />
-                {move || error().map(|message| view! { <p class="error" role="alert">{message}</p> })}
+                <Alert text=Signal::derive(error) />
                 <button type="submit" disabled=move || login.pending().get()>
                     {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>
         </section>
     }
+    .into_any()
 }

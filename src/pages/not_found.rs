@@ -9,4 +9,5 @@ pub fn NotFound() -> impl IntoView {
             <p>"There is no page at this address. " <A href="/audit">"Go to the audit logs"</A> "."</p>
         </section>
     }
+    .into_any()
 }

@@ -22,6 +22,7 @@ pub fn SettingsPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }
 
 #[component]
@@ -105,4 +106,5 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
             </button>
         </form>
     }
+    .into_any()
 }

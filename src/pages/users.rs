@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use witness_api::{NewUser, Role, User, UserUpdate};
 
 use crate::api;
-use crate::components::ErrorList;
+use crate::components::{Alert, ErrorList, FieldError};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -76,19 +76,19 @@ pub fn UsersPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Add a user">
                 <label for="user-name">"Username"</label>
                 <input id="user-name" autocomplete="off" bind:value=username />
-                {move || field_error("username").map(|m| view! { <p class="field-error">{m}</p> })}
+                <FieldError text=Signal::derive(move || field_error("username")) />
                 <label for="user-password">"Password"</label>
                 <input id="user-password" type="password" autocomplete="new-password" bind:value=password />
-                {move || field_error("password").map(|m| view! { <p class="field-error">{m}</p> })}
+                <FieldError text=Signal::derive(move || field_error("password")) />
                 <label for="user-role">"Role"</label>
                 <select id="user-role" bind:value=role>
                     <option value="auditor">"auditor: reads audit logs"</option>
                     <option value="admin">"admin: also manages Witness"</option>
                 </select>
-                {move || form_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+                <Alert text=Signal::derive(form_error) />
                 <button type="submit" disabled=move || add.pending().get()>"Add user"</button>
             </form>
-            {move || action_error().map(|m| view! { <p class="error" role="alert">{m}</p> })}
+            <Alert text=Signal::derive(action_error) />
             <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
                 <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="users" /> }>
                     {move || Suspend::new(async move {
@@ -161,4 +161,5 @@ pub fn UsersPage() -> impl IntoView {
             </Transition>
         </section>
     }
+    .into_any()
 }

@@ -13,6 +13,7 @@ pub mod files;
 pub mod ingest;
 pub mod integrity;
 pub mod model;
+pub mod panel;
 pub mod passwords;
 pub mod retention;
 pub mod routes;

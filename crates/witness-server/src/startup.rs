@@ -13,7 +13,6 @@ use sha2::Digest;
 use tokio::net::TcpListener;
 use tower::limit::GlobalConcurrencyLimitLayer;
 use tower_http::compression::CompressionLayer;
-use tower_http::services::{ServeDir, ServeFile};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -26,7 +25,7 @@ use crate::passwords::{generate_password, hash_password, password_problem};
 use crate::secret_key::{self, KeySource};
 use crate::state::{AppState, StateParts};
 use crate::store::{SqliteStore, Store, UserRecord};
-use crate::{retention, routes};
+use crate::{panel, retention, routes};
 use witness_api::{Role, User};
 
 /// Requests handled at once; more wait their turn instead of exhausting memory or file handles.
@@ -36,11 +35,13 @@ pub const MAX_CONCURRENT_REQUESTS: usize = 512;
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(120);
 
 /// The whole HTTP surface: API, health, and the panel with a fallback to `index.html` so that
-/// client routes such as `/audit` load the app.
+/// client routes such as `/audit` load the app. The panel's files go out precompressed when
+/// [`panel::precompress`] has written their `.br` and `.gz`; the compression layer then leaves
+/// them alone and compresses only what is made per request (API answers).
 pub fn app(state: AppState, panel_dir: &Path) -> Router {
     let index = panel_dir.join("index.html");
     let policy = content_security_policy(&std::fs::read_to_string(&index).unwrap_or_default());
-    let panel = ServeDir::new(panel_dir).fallback(ServeFile::new(index));
+    let panel = panel::service(panel_dir);
 
     Router::new()
         .merge(routes::root())
@@ -147,6 +148,27 @@ fn inline_scripts(html: &str) -> Vec<&str> {
     scripts
 }
 
+/// Writes the panel's missing or stale `.br` and `.gz` files (seconds after a new build,
+/// nothing to do after that). A panel directory Witness cannot write to is served as it is,
+/// compressed per request.
+async fn precompress_panel(panel_dir: PathBuf) {
+    let dir = panel_dir.clone();
+    match tokio::task::spawn_blocking(move || panel::precompress(&dir)).await {
+        Ok(Ok(done)) => tracing::info!(
+            panel_dir = %panel_dir.display(),
+            written = done.written,
+            up_to_date = done.fresh,
+            "panel files precompressed (brotli, gzip)"
+        ),
+        Ok(Err(error)) => tracing::warn!(
+            panel_dir = %panel_dir.display(),
+            %error,
+            "cannot precompress the panel's files; they will be compressed per request"
+        ),
+        Err(error) => tracing::warn!(%error, "the panel precompression task failed"),
+    }
+}
+
 fn security_header(name: HeaderName, value: &'static str) -> SetResponseHeaderLayer<HeaderValue> {
     SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value))
 }
@@ -167,7 +189,9 @@ impl Application {
         if let KeySource::Generated(path) = &key_source {
             println!("{}", secret_key::generated_warning(path));
         }
-        if !config.panel_dir.join("index.html").is_file() {
+        if config.panel_dir.join("index.html").is_file() {
+            precompress_panel(config.panel_dir.clone()).await;
+        } else {
             tracing::warn!(
                 panel_dir = %config.panel_dir.display(),
                 "the built panel is missing (no index.html); build it with `make panel`"
