@@ -218,6 +218,18 @@ fn partition_page(
         // page that may need only the actor's few rows: BENCHMARKS.md).
         plan = TextPlan::Unindexed;
     }
+    // An unsealed partition has only its event-time index. For a filter that selects rows,
+    // walking that index newest first and testing every row costs a random read per row until
+    // the page fills, which for a rare value is the whole partition (a 6 s page at 10 M:
+    // BENCHMARKS.md); reading the table in storage order and sorting the matches is ~30 ms.
+    let selecting = filter_sql::selects_besides_action(filter)
+        || filter.action.iter().any(|m| !m.negated)
+        || filter.q.is_some();
+    let source = if !partition.is_sealed() && selecting {
+        format!("{table} NOT INDEXED")
+    } else {
+        table.clone()
+    };
     let branches = if partition.is_sealed() {
         filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))
     } else {
@@ -240,7 +252,7 @@ fn partition_page(
         }
         let limit = c.param(bounds.wanted as i64);
         selects.push(format!(
-            "SELECT {COLUMNS} FROM {table} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
+            "SELECT {COLUMNS} FROM {source} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
             c.sql
         ));
         params = c.params;
