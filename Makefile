@@ -8,11 +8,11 @@ TOOLS_DIR ?= $(HOME)/.local/share/witness-tools
 export WITNESS_TOOLS_DIR := $(TOOLS_DIR)
 # Debian's Rust 1.96 (rustc-web) for everything, never rustup's shims; pinned tools first.
 export PATH := $(TOOLS_DIR)/bin:$(TOOLS_DIR)/npm/node_modules/.bin:/usr/bin:$(PATH)
-# Debian's rustc is a stable compiler; build-std needs its -Z options.
-export RUSTC_BOOTSTRAP := 1
-# std for wasm32 is compiled from Debian's rust-web-src. Only for the wasm builds: in
-# .cargo/config.toml it would rebuild std for native builds too.
-WASM_ENV := CARGO_UNSTABLE_BUILD_STD=std,panic_abort
+# std for wasm32 is compiled from Debian's rust-web-src with cargo's build-std, whose -Z
+# options a stable compiler (Debian's rustc) takes only with RUSTC_BOOTSTRAP=1. Only for the
+# wasm builds: the server, the native tests and clippy build as on any stable compiler (and
+# in .cargo/config.toml build-std would rebuild std for native builds too).
+WASM_ENV := RUSTC_BOOTSTRAP=1 CARGO_UNSTABLE_BUILD_STD=std,panic_abort
 # The panel's release build only (not the wasm tests, never the server), for size
 # (BENCHMARKS.md, "Panel size"): a panic stops the program without formatting or unwinding
 # (`immediate-abort`: cargo's unstable flag, and in Cargo.toml it would break every other
@@ -91,7 +91,7 @@ fuzz: toolchain
 	@for target in $(FUZZ_TARGETS); do \
 		mkdir -p target/fuzz-corpus/$$target; \
 		echo "==> fuzzing $$target for $(FUZZ_RUNS) executions"; \
-		cargo fuzz run --sanitizer none --release $$target \
+		RUSTC_BOOTSTRAP=1 cargo fuzz run --sanitizer none --release $$target \
 			target/fuzz-corpus/$$target fuzz/corpus/$$target -- \
 			-runs=$(FUZZ_RUNS) -max_len=4096 -print_final_stats=1 || exit 1; \
 	done
