@@ -275,16 +275,22 @@ async fn a_restart_in_the_middle_of_sealing_resumes_it() {
 
     // A store that seals finishes the job by itself.
     let store = SqliteStore::open_with(&path, small(10, true)).expect("reopen sealing");
+    // (Counts of partitions are not fixed: a UTC midnight during the test opens one more.)
+    let all_but_hot_sealed = |catalog: &[partitions::Partition]| {
+        catalog
+            .iter()
+            .all(|p| p.is_sealed() || p.state == partitions::PartitionState::Hot)
+    };
     for _ in 0..500 {
-        if catalog(&path).iter().filter(|p| p.is_sealed()).count() == 3 {
+        if all_but_hot_sealed(&catalog(&path)) {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     let sealed = catalog(&path);
-    assert_eq!(
-        sealed.iter().filter(|p| p.is_sealed()).count(),
-        3,
+    assert!(all_but_hot_sealed(&sealed), "{sealed:?}");
+    assert!(
+        sealed.iter().filter(|p| p.is_sealed()).count() >= 3,
         "{sealed:?}"
     );
     check_against_model(&store, &all, 6).await;
@@ -323,7 +329,8 @@ async fn retention_drops_whole_partitions_and_trims_one() {
     }
     seal_all(&path);
     let before = catalog(&path);
-    assert_eq!(before.len(), 4, "{before:?}");
+    // Four partitions, or more if a UTC midnight fell during the test.
+    assert!(before.len() >= 4, "{before:?}");
     let all = everything(&store).await;
 
     // Everything before event 26: partitions 1 and 2 go whole, partition 3 loses 21..=25.
@@ -336,8 +343,8 @@ async fn retention_drops_whole_partitions_and_trims_one() {
         25
     );
     let after = catalog(&path);
-    assert_eq!(after.len(), 2, "{after:?}");
-    assert_eq!(after[0].first_seq, 26);
+    assert_eq!(after[0].first_seq, 26, "{after:?}");
+    assert_eq!(after.iter().map(|p| p.len()).sum::<i64>(), 15, "{after:?}");
     let conn = Connection::open(&path).expect("open");
     for gone in &before[..2] {
         assert!(!partitions::exists(&conn, &gone.table()).expect("exists"));
