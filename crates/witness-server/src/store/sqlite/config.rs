@@ -4,8 +4,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use witness_api::Settings;
 
 use super::accounts;
-use super::keys::{API_KEY_COLUMNS, read_api_key};
-use super::row::micros;
+use super::keys::{self, API_KEY_COLUMNS, read_api_key};
 use crate::store::{ApiKeyWithHash, ConfigSnapshot, StoreError, StoreResult};
 
 pub fn read_settings(conn: &Connection) -> StoreResult<Option<Settings>> {
@@ -124,20 +123,7 @@ pub fn import(conn: &mut Connection, snapshot: &ConfigSnapshot) -> StoreResult<(
         accounts::insert_user(&tx, user)?;
     }
     for ApiKeyWithHash { key, token_hash } in &snapshot.api_keys {
-        let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
-        tx.execute(
-            "INSERT INTO api_keys (id, title, permissions, token_hash, token_prefix, created_at, \
-             revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            params![
-                key.id,
-                key.title,
-                permissions.join(","),
-                token_hash.to_vec(),
-                key.token_prefix,
-                micros(key.created_at),
-                key.revoked_at.map(micros)
-            ],
-        )?;
+        keys::insert(&tx, key, *token_hash)?;
     }
     match &snapshot.settings {
         Some(settings) => write_settings(&tx, settings)?,

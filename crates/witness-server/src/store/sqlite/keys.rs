@@ -22,18 +22,20 @@ pub fn read_api_key(row: &rusqlite::Row<'_>) -> rusqlite::Result<ApiKeyRecord> {
 
 pub const API_KEY_COLUMNS: &str = "id, title, permissions, token_prefix, created_at, revoked_at";
 
+/// Stores a key as it is (a new one, or one restored from a backup, revoked or not).
 pub fn insert(conn: &Connection, key: &ApiKeyRecord, token_hash: [u8; 32]) -> StoreResult<()> {
     let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
     conn.execute(
-        "INSERT INTO api_keys (id, title, permissions, token_hash, token_prefix, created_at) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO api_keys (id, title, permissions, token_hash, token_prefix, created_at, \
+         revoked_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         params![
             key.id,
             key.title,
             permissions.join(","),
             token_hash.to_vec(),
             key.token_prefix,
-            micros(key.created_at)
+            micros(key.created_at),
+            key.revoked_at.map(micros)
         ],
     )?;
     Ok(())

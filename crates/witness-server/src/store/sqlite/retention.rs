@@ -104,17 +104,11 @@ fn forget_summaries(conn: &Connection, partition: &Partition, through: i64) -> S
             partition.table()
         ))?;
         let mut rows = statement.query(params![through])?;
-        let mut current: Option<String> = None;
         while let Some(row) = rows.next()? {
-            let action = row.get_ref(0)?.as_str().map_err(rusqlite::Error::from)?;
+            let action: String = row.get(0)?;
             let minute = schema::minute_of(row.get(1)?);
             *minutes.entry(minute).or_default() += 1;
-            if current.as_deref() != Some(action) {
-                current = Some(action.to_string());
-            }
-            if let Some(action) = &current {
-                *action_minutes.entry((action.clone(), minute)).or_default() += 1;
-            }
+            *action_minutes.entry((action, minute)).or_default() += 1;
         }
     }
     // Each touched count goes down, and goes away at zero, one statement per table.
