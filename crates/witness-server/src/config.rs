@@ -12,6 +12,12 @@ pub struct DataDirArg {
     /// Directory for the store, backups and keys; created when missing.
     #[arg(long, env = "WITNESS_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
+
+    /// Keep events, users, keys and settings in this PostgreSQL database
+    /// (`postgres://user:password@host:port/database`) instead of SQLite in the data
+    /// directory; several servers may share one. Backups and keys stay in the data directory.
+    #[arg(long, env = "WITNESS_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
 }
 
 /// The storage secret key, for the commands that use it.
@@ -175,7 +181,10 @@ impl ServeConfig {
     pub fn new(listen: SocketAddr, data_dir: PathBuf, panel_dir: PathBuf) -> Self {
         ServeConfig {
             listen,
-            data: DataDirArg { data_dir },
+            data: DataDirArg {
+                data_dir,
+                database_url: None,
+            },
             secret: SecretKeyArg {
                 secret_key: None,
                 secret_key_file: None,
