@@ -1,7 +1,10 @@
 //! The storage interface. SQLite is the embedded default; the interface is what a PostgreSQL
 //! implementation fills in without callers changing.
 
+pub mod buckets;
 pub mod canonical;
+pub mod chain_walk;
+pub mod event_row;
 pub mod sqlite;
 
 use std::sync::Arc;

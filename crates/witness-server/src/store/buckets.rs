@@ -1,0 +1,149 @@
+//! The histogram's time buckets, whatever stores the events: the range and width chosen from
+//! the filter, and the counts added up per bucket.
+
+use chrono::{DateTime, Utc};
+use witness_api::{EventFilter, Histogram, HistogramBucket};
+
+use crate::store::event_row::{from_micros, micros};
+use crate::store::{StoreError, StoreResult};
+
+/// Bucket widths the histogram chooses from, smallest first.
+const BUCKET_WIDTHS: [i64; 12] = [
+    1,
+    10,
+    60,
+    5 * 60,
+    15 * 60,
+    30 * 60,
+    3600,
+    3 * 3600,
+    6 * 3600,
+    12 * 3600,
+    86_400,
+    7 * 86_400,
+];
+const TARGET_BUCKETS: i64 = 120;
+pub const MAX_BUCKETS: i64 = 10_000;
+
+/// Buckets `first..=last` of `width_micros` each (bucket `b` starts at `b * width_micros`),
+/// up to `to`, with a count each.
+pub struct Buckets {
+    pub first: i64,
+    pub last: i64,
+    pub width_micros: i64,
+    width: i64,
+    to: DateTime<Utc>,
+    counts: Vec<u64>,
+    total: u64,
+}
+
+impl Buckets {
+    /// The buckets for `filter`'s range; without a start, from `oldest` (the oldest stored
+    /// event time, asked only then) or the last 24 hours.
+    pub fn plan(
+        filter: &EventFilter,
+        bucket_seconds: Option<u64>,
+        oldest: impl FnOnce() -> StoreResult<Option<i64>>,
+    ) -> StoreResult<Self> {
+        let to = filter.to.unwrap_or_else(Utc::now);
+        let from = match filter.from {
+            Some(from) => from,
+            None => match oldest()? {
+                Some(oldest) if oldest < micros(to) => from_micros(oldest),
+                _ => to - chrono::Duration::hours(24),
+            },
+        };
+        let span = ((micros(to) - micros(from)) / 1_000_000).max(1);
+        let width = match bucket_seconds {
+            Some(width) => {
+                let width = i64::try_from(width).unwrap_or(i64::MAX);
+                if width < 1 || span / width > MAX_BUCKETS {
+                    return Err(StoreError::Invalid {
+                        parameter: "bucket".to_string(),
+                        message: format!(
+                            "{width} seconds would make more than {MAX_BUCKETS} buckets for this \
+                             range"
+                        ),
+                    });
+                }
+                width
+            }
+            None => BUCKET_WIDTHS
+                .iter()
+                .copied()
+                .find(|width| span / width <= TARGET_BUCKETS)
+                // Beyond the widest listed width (ranges of decades): whole days, still few
+                // buckets.
+                .unwrap_or_else(|| {
+                    let days = (span / TARGET_BUCKETS) / 86_400 + 1;
+                    days * 86_400
+                }),
+        };
+        let width_micros = width.saturating_mul(1_000_000);
+        let first = micros(from).div_euclid(width_micros);
+        let last = (micros(to) - 1).div_euclid(width_micros);
+        let buckets = last.saturating_sub(first).saturating_add(1).max(0);
+        // The filter bounds times to years 0000-9999 and the width is checked above; this
+        // guards the allocation itself, whatever a future caller passes.
+        if buckets > MAX_BUCKETS + 1 {
+            return Err(StoreError::Invalid {
+                parameter: "bucket".to_string(),
+                message: format!("{buckets} buckets are more than the {MAX_BUCKETS} allowed"),
+            });
+        }
+        Ok(Buckets {
+            first,
+            last,
+            width_micros,
+            width,
+            to,
+            counts: vec![0; buckets as usize],
+            total: 0,
+        })
+    }
+
+    /// Where the first bucket starts (µs).
+    pub fn range_from(&self) -> i64 {
+        self.first * self.width_micros
+    }
+
+    pub fn to(&self) -> DateTime<Utc> {
+        self.to
+    }
+
+    /// Whether each bucket is a whole number of minutes (so per-minute summaries can fill it).
+    pub fn whole_minutes(&self) -> bool {
+        self.width_micros % 60_000_000 == 0
+    }
+
+    /// Adds `count` events to bucket number `bucket`; outside the range, nothing.
+    pub fn add(&mut self, bucket: i64, count: i64) {
+        if let Some(slot) = usize::try_from(bucket - self.first)
+            .ok()
+            .and_then(|index| self.counts.get_mut(index))
+        {
+            let count = u64::try_from(count).unwrap_or(0);
+            *slot += count;
+            self.total += count;
+        }
+    }
+
+    pub fn into_histogram(self) -> Histogram {
+        let (first, width_micros) = (self.first, self.width_micros);
+        Histogram {
+            from: from_micros(first * width_micros),
+            to: self.to,
+            bucket_seconds: self.width as u64,
+            buckets: self
+                .counts
+                .into_iter()
+                .enumerate()
+                .map(|(index, count)| HistogramBucket {
+                    start: from_micros((first + index as i64) * width_micros),
+                    count,
+                })
+                .collect(),
+            total: self.total,
+        }
+    }
+}
