@@ -472,6 +472,18 @@ impl TextMatcher {
     }
 }
 
+/// The distinct words of `text` as free text matches them (lowercase, split at anything but
+/// letters and digits), sorted: what a search index keeps for an event, so that an index and
+/// [`TextMatcher`] always agree.
+pub fn index_words(text: &str) -> Vec<String> {
+    let mut words: Vec<String> = split_words(text)
+        .map(|word| word.chars().flat_map(char::to_lowercase).collect())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words
+}
+
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|word| !word.is_empty())

@@ -21,7 +21,8 @@ pub use events::{
     IngestError, IngestResponse, SELF_AUDIT_SOURCE, Target, Tenant, VerifyReport,
 };
 pub use filter::{
-    EventFilter, FILTER_PARAMETERS, FilterError, TextMatcher, TextTerm, ValueMatch, text_terms,
+    EventFilter, FILTER_PARAMETERS, FilterError, TextMatcher, TextTerm, ValueMatch, index_words,
+    text_terms,
 };
 pub use health::Health;
 pub use settings::{Settings, SettingsUpdate};

@@ -17,7 +17,7 @@ use crate::integrity::compare_with_checkpoints;
 use crate::passwords::{hash_password_off_thread, password_problem};
 use crate::secret_key::{self, SecretKey};
 use crate::startup::{Application, prepare_data_dir};
-use crate::store::{Permission, SqliteStore, Store, UserChanges, UserRecord};
+use crate::store::{Permission, Store, UserChanges, UserRecord};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -214,13 +214,21 @@ async fn serve(config: ServeConfig) -> anyhow::Result<()> {
         .context("the HTTP server stopped with an error")
 }
 
-fn open_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
+async fn open_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
     let dir = prepare_data_dir(&data.data_dir)?;
-    let store = SqliteStore::open_in(&dir)
-        .with_context(|| format!("cannot open the store in {}", dir.display()))?;
+    let store = crate::store::open(
+        data.database_url.as_deref(),
+        &dir,
+        crate::store::sqlite::PartitionOptions::default(),
+    )
+    .await
+    .with_context(|| match &data.database_url {
+        Some(_) => "cannot open the PostgreSQL store (WITNESS_DATABASE_URL)".to_string(),
+        None => format!("cannot open the store in {}", dir.display()),
+    })?;
     crate::files::make_private(&dir)
         .with_context(|| format!("cannot restrict {}", dir.display()))?;
-    Ok(Arc::new(store))
+    Ok(store)
 }
 
 /// The command line audits itself like the API: Begin before an operation, then Complete or
@@ -305,7 +313,7 @@ async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
             if parsed.is_empty() {
                 bail!("--permissions: give at least one of ingest, read");
             }
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "apikey create")?;
             let token = generate_token();
             let names: Vec<&str> = parsed.iter().map(|p| p.as_str()).collect();
@@ -329,7 +337,7 @@ async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
             println!("Token (shown only now; store it safely): {token}");
         }
         ApiKeyCommand::List { data, audit } => {
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "apikey list")?;
             let keys = audit
                 .run("apikey.listed", details! {}, async {
@@ -357,7 +365,7 @@ async fn apikey(command: ApiKeyCommand) -> anyhow::Result<()> {
             }
         }
         ApiKeyCommand::Revoke { data, audit, id } => {
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "apikey revoke")?;
             audit
                 .run("apikey.revoked", details! {"key_id" => id}, async {
@@ -379,7 +387,7 @@ async fn verify(
     secret: SecretKeyArg,
     audit: AuditArgs,
 ) -> anyhow::Result<()> {
-    let store = open_store(&data)?;
+    let store = open_store(&data).await?;
     let cli_audit = CliAudit::new(&store, &audit, "verify")?;
     let key = if full {
         let Some((key, _)) = secret_key::load(&data.data_dir, secret.given())? else {
@@ -494,7 +502,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
                 bail!("the username {problem}");
             }
             let password = read_password(password)?;
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "user add")?;
             let user = witness_api::User {
                 id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
@@ -533,7 +541,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             password,
         } => {
             let password = read_password(password)?;
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "user set-password")?;
             audit
                 .run(
@@ -558,7 +566,7 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             role,
         } => {
             let role = parse_role(&role)?;
-            let store = open_store(&data)?;
+            let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "user set-role")?;
             audit
                 .run(
@@ -604,7 +612,10 @@ fn show_key(data: DataDirArg, secret: SecretKeyArg, generate: bool) -> anyhow::R
     }
 }
 
-fn existing_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
+async fn existing_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
+    if data.database_url.is_some() {
+        return open_store(data).await;
+    }
     let database = data.data_dir.join(crate::store::sqlite::DATABASE_FILE);
     if !database.is_file() {
         bail!(
@@ -613,7 +624,7 @@ fn existing_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
             crate::store::sqlite::DATABASE_FILE
         );
     }
-    open_store(data)
+    open_store(data).await
 }
 
 async fn make_backup(
@@ -621,7 +632,7 @@ async fn make_backup(
     secret: SecretKeyArg,
     audit: AuditArgs,
 ) -> anyhow::Result<()> {
-    let store = existing_store(&data)?;
+    let store = existing_store(&data).await?;
     let audit = CliAudit::new(&store, &audit, "backup")?;
     let dir = prepare_data_dir(&data.data_dir)?;
     let Some((key, _)) = secret_key::load(&dir, secret.given())? else {
@@ -707,7 +718,7 @@ async fn restore(
         ))?;
     }
     let dir = prepare_data_dir(&data.data_dir)?;
-    let store = open_store(&data)?;
+    let store = open_store(&data).await?;
     let audit = CliAudit::new(&store, &audit, "restore")?;
     let details = details! {
         "backup" => path.display().to_string(),

@@ -24,7 +24,7 @@ use crate::integrity::{self, Integrity};
 use crate::passwords::{generate_password, hash_password, password_problem};
 use crate::secret_key::{self, KeySource};
 use crate::state::{AppState, StateParts};
-use crate::store::{SqliteStore, Store, UserRecord};
+use crate::store::{Store, UserRecord};
 use crate::{panel, retention, routes};
 use witness_api::{Role, User};
 
@@ -200,16 +200,19 @@ impl Application {
         let listener = TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
-        let store: Arc<dyn Store> = Arc::new(
-            SqliteStore::open_in_with(
-                &data_dir,
-                crate::store::sqlite::PartitionOptions {
-                    events_per_partition: config.partition_events,
-                    seal: true,
-                },
-            )
-            .with_context(|| format!("cannot open the store in {}", data_dir.display()))?,
-        );
+        let store: Arc<dyn Store> = crate::store::open(
+            config.data.database_url.as_deref(),
+            &data_dir,
+            crate::store::sqlite::PartitionOptions {
+                events_per_partition: config.partition_events,
+                seal: true,
+            },
+        )
+        .await
+        .with_context(|| match &config.data.database_url {
+            Some(_) => "cannot open the PostgreSQL store (WITNESS_DATABASE_URL)".to_string(),
+            None => format!("cannot open the store in {}", data_dir.display()),
+        })?;
         // Again now that the store's files exist (SQLite gives its WAL the database's mode).
         crate::files::make_private(&data_dir)
             .with_context(|| format!("cannot restrict {}", data_dir.display()))?;

@@ -117,7 +117,7 @@ pub fn to_event(event: SeqEvent) -> Result<NewEvent, PropertyProblem> {
         put_aside(&mut properties, "Exception", "@x", Value::String(exception));
     }
 
-    Ok(NewEvent {
+    let event = NewEvent {
         timestamp,
         action: action.unwrap_or_else(|| DEFAULT_ACTION.to_owned()),
         actor,
@@ -131,7 +131,14 @@ pub fn to_event(event: SeqEvent) -> Result<NewEvent, PropertyProblem> {
         message,
         level: level.unwrap_or_else(|| DEFAULT_LEVEL.to_owned()),
         properties,
-    })
+    };
+    match event.field_with_nul() {
+        Some(property) => Err(PropertyProblem {
+            property,
+            problem: "contains a NUL character (U+0000), which Witness does not store".to_string(),
+        }),
+        None => Ok(event),
+    }
 }
 
 /// Stores a value the wire format carries outside the properties (an exception, a trace id)
@@ -773,6 +780,17 @@ mod tests {
             json!({"value": {"old": 0, "new": 1}})
         );
         assert_eq!(props(&mapped), json!({"OldValue": 1, "NewValue": 2}));
+    }
+
+    #[test]
+    fn a_nul_character_in_a_text_field_is_refused_naming_the_field() {
+        let problem =
+            to_event(event(json!({"Action": "a", "Actor": "bad\u{0}actor"}))).expect_err("refused");
+        assert_eq!(problem.property, "Actor");
+        assert!(problem.problem.contains("NUL"), "{}", problem.problem);
+        // In properties (stored as JSON text, which escapes it) it is kept.
+        let kept = map(json!({"Action": "a", "Note": "x\u{0}y"}));
+        assert_eq!(props(&kept)["Note"], "x\u{0}y");
     }
 
     #[test]

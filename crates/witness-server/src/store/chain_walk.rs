@@ -111,16 +111,18 @@ impl ChainWalk {
             ));
         }
         if row.prev_hash != self.expected_prev {
-            return Some(self.outcome(
-                false,
-                self.last_seq,
-                self.last_hash,
-                broken(
-                    "its prev_hash is not the hash of the event before it: events were \
+            return Some(
+                self.outcome(
+                    false,
+                    self.last_seq,
+                    self.last_hash,
+                    broken(
+                        "its prev_hash is not the hash of the event before it: events were \
                      reordered, replaced or deleted"
-                        .to_string(),
+                            .to_string(),
+                    ),
                 ),
-            ));
+            );
         }
         let recomputed = row.canonical().hash(&self.expected_prev);
         if row.hash != recomputed {

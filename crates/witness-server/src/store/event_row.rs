@@ -9,6 +9,11 @@ use crate::model::{EventSource, NewEvent};
 use crate::store::canonical::{CanonicalFields, canonical_json};
 use crate::store::event_id;
 
+/// The columns of an events table in table order, for SELECTs.
+pub const COLUMNS: &str = "seq, ts, received, action, actor_type, actor_id, actor_name, \
+    actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
+    org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash, source";
+
 #[derive(Debug, Clone)]
 pub struct EventRow {
     pub seq: i64,

@@ -5,6 +5,7 @@ pub mod buckets;
 pub mod canonical;
 pub mod chain_walk;
 pub mod event_row;
+pub mod postgres;
 pub mod sqlite;
 
 use std::sync::Arc;
@@ -18,6 +19,7 @@ use witness_api::{
 
 use crate::model::{EventSource, NewEvent};
 
+pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,19 @@ impl From<rusqlite::Error> for StoreError {
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Opens the store the configuration names: PostgreSQL when `database_url` is given, else
+/// SQLite in `data_dir` (which must exist).
+pub async fn open(
+    database_url: Option<&str>,
+    data_dir: &std::path::Path,
+    options: sqlite::PartitionOptions,
+) -> StoreResult<Arc<dyn Store>> {
+    match database_url.filter(|url| !url.trim().is_empty()) {
+        Some(url) => Ok(Arc::new(PostgresStore::connect(url).await?)),
+        None => Ok(Arc::new(SqliteStore::open_in_with(data_dir, options)?)),
+    }
+}
 
 /// Where a page of events starts: strictly older than (`ts`, `seq`), and never newer than the
 /// snapshot `max_seq` taken on the first page, so that paging while ingestion continues gives

@@ -8,8 +8,8 @@ use super::filter_sql::{self, TextPlan};
 use super::partitions;
 use super::query;
 use super::row::{from_micros, micros};
-use crate::store::{StoreError, StoreResult};
 use crate::store::buckets::Buckets;
+use crate::store::{StoreError, StoreResult};
 
 pub fn histogram(
     conn: &Connection,

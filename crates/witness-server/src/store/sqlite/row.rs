@@ -3,12 +3,7 @@
 
 use rusqlite::Row;
 
-pub use crate::store::event_row::{EventRow, from_micros, micros};
-
-/// The columns of `events` in table order, for SELECTs.
-pub const COLUMNS: &str = "seq, ts, received, action, actor_type, actor_id, actor_name, \
-    actor_email, target_type, target_id, target_name, result, status, client_ip, org_id, \
-    org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash, source";
+pub use crate::store::event_row::{COLUMNS, EventRow, from_micros, micros};
 
 /// Inserts one row into `table`; bind with [`EventRow::insert`].
 pub fn insert_sql(table: &str) -> String {

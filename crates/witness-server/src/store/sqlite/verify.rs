@@ -60,8 +60,7 @@ pub fn verify(conn: &Connection, full: bool) -> StoreResult<VerifyOutcome> {
     // Partitions in chain order; a table the catalog names but the file lacks holds nothing,
     // so its events show up as missing.
     for partition in partitions::load(&tx)? {
-        if partition.last_seq <= walk.after_seq() || !partitions::exists(&tx, &partition.table())?
-        {
+        if partition.last_seq <= walk.after_seq() || !partitions::exists(&tx, &partition.table())? {
             continue;
         }
         let mut statement = tx.prepare(&format!(

@@ -1,0 +1,331 @@
+//! Reading events: pages, one event, histograms, verify, retention and the live tail's poll.
+
+use std::collections::HashMap;
+
+use deadpool_postgres::GenericClient;
+use futures_util::{TryStreamExt, pin_mut};
+use tokio_postgres::Row;
+use witness_api::{EventFilter, EventPage, Histogram};
+
+use super::filter::{self, Condition};
+use super::schema::{self, day_of};
+use super::{pg_error, to_hash};
+use crate::store::buckets::Buckets;
+use crate::store::chain_walk::{ChainState, ChainWalk, VerifyOutcome};
+use crate::store::event_row::{COLUMNS, EventRow};
+use crate::store::{Cursor, EventQuery, StoreResult};
+
+pub fn read_row(row: &Row) -> Result<EventRow, tokio_postgres::Error> {
+    Ok(EventRow {
+        seq: row.try_get(0)?,
+        ts: row.try_get(1)?,
+        received: row.try_get(2)?,
+        action: row.try_get(3)?,
+        actor_type: row.try_get(4)?,
+        actor_id: row.try_get(5)?,
+        actor_name: row.try_get(6)?,
+        actor_email: row.try_get(7)?,
+        target_type: row.try_get(8)?,
+        target_id: row.try_get(9)?,
+        target_name: row.try_get(10)?,
+        result: row.try_get(11)?,
+        status: row.try_get(12)?,
+        client_ip: row.try_get(13)?,
+        org_id: row.try_get(14)?,
+        org_name: row.try_get(15)?,
+        ws_id: row.try_get(16)?,
+        ws_name: row.try_get(17)?,
+        level: row.try_get(18)?,
+        message: row.try_get(19)?,
+        details: row.try_get(20)?,
+        properties: row.try_get(21)?,
+        prev_hash: row.try_get(22)?,
+        hash: row.try_get(23)?,
+        source: row.try_get(24)?,
+    })
+}
+
+fn read_rows(rows: &[Row]) -> StoreResult<Vec<EventRow>> {
+    rows.iter()
+        .map(|row| read_row(row).map_err(pg_error))
+        .collect()
+}
+
+/// A page of events, newest first; the first page fixes the snapshot (`max_seq`) that the
+/// following pages keep, as on SQLite.
+pub async fn page(client: &impl GenericClient, query: &EventQuery) -> StoreResult<EventPage> {
+    let max_seq: i64 = match query.cursor {
+        Some(cursor) => cursor.max_seq,
+        None => client
+            .query_one("SELECT head_seq FROM chain_state WHERE id = 1", &[])
+            .await
+            .map_err(pg_error)?
+            .get(0),
+    };
+    let mut c = filter::condition(&query.filter);
+    let max = c.param(max_seq);
+    c.and(&format!("seq <= {max}"));
+    if let Some(cursor) = query.cursor {
+        let (ts, seq) = (c.param(cursor.ts_micros), c.param(cursor.seq));
+        c.and(&format!("(ts, seq) < ({ts}, {seq})"));
+    }
+    let limit = c.param(query.limit as i64 + 1);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM events WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
+        c.sql
+    );
+    let rows = client.query(&sql, &c.values()).await.map_err(pg_error)?;
+    let mut rows = read_rows(&rows)?;
+    let next_cursor = if rows.len() > query.limit {
+        rows.truncate(query.limit);
+        rows.last().map(|last| {
+            Cursor {
+                ts_micros: last.ts,
+                seq: last.seq,
+                max_seq,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(EventPage {
+        events: rows.into_iter().map(EventRow::into_event).collect(),
+        next_cursor,
+    })
+}
+
+pub async fn get(client: &impl GenericClient, seq: i64) -> StoreResult<Option<EventRow>> {
+    let rows = client
+        .query(
+            &format!("SELECT {COLUMNS} FROM events WHERE seq = $1"),
+            &[&seq],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(read_rows(&rows)?.into_iter().next())
+}
+
+/// Events stored after `after_seq` (arrived at `received_from` or later), oldest first, at
+/// most `limit`: what the live tail has not shown yet.
+pub async fn since(
+    client: &impl GenericClient,
+    after_seq: i64,
+    received_from: i64,
+    limit: i64,
+) -> StoreResult<Vec<EventRow>> {
+    let rows = client
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM events WHERE seq > $1 AND received >= $2 \
+                 ORDER BY seq LIMIT $3"
+            ),
+            &[&after_seq, &received_from, &limit],
+        )
+        .await
+        .map_err(pg_error)?;
+    read_rows(&rows)
+}
+
+pub async fn histogram(
+    client: &impl GenericClient,
+    filter: &EventFilter,
+    bucket_seconds: Option<u64>,
+) -> StoreResult<Histogram> {
+    let oldest: Option<i64> = client
+        .query_one("SELECT min(ts) FROM events", &[])
+        .await
+        .map_err(pg_error)?
+        .get(0);
+    let mut buckets = Buckets::plan(filter, bucket_seconds, || Ok(oldest))?;
+    let only_actions_or_time = EventFilter {
+        from: None,
+        to: None,
+        action: Vec::new(),
+        ..filter.clone()
+    }
+    .is_empty();
+    let first = buckets.first;
+    let rows = if only_actions_or_time && buckets.whole_minutes() {
+        // Sums of the per-minute counts.
+        let per_bucket = buckets.width_micros / 60_000_000;
+        let mut c = Condition::new();
+        filter::value_matches(&mut c, &filter.action, &["action"]);
+        let (from, to) = (
+            c.param(first * per_bucket),
+            c.param((buckets.last + 1) * per_bucket),
+        );
+        let (per, base) = (c.param(per_bucket), c.param(first));
+        let sql = format!(
+            "SELECT (minute - {from}) / {per} + {base}, sum(n)::bigint \
+             FROM event_minutes WHERE {} AND minute >= {from} AND minute < {to} GROUP BY 1",
+            c.sql
+        );
+        client.query(&sql, &c.values()).await.map_err(pg_error)?
+    } else {
+        let counted = EventFilter {
+            from: Some(crate::store::event_row::from_micros(buckets.range_from())),
+            to: Some(buckets.to()),
+            ..filter.clone()
+        };
+        let mut c = filter::condition(&counted);
+        let (base, width, first_param) = (
+            c.param(buckets.range_from()),
+            c.param(buckets.width_micros),
+            c.param(first),
+        );
+        // ts >= the range's start, so the division rounds down.
+        let sql = format!(
+            "SELECT (ts - {base}) / {width} + {first_param}, count(*) FROM events WHERE {} \
+             GROUP BY 1",
+            c.sql
+        );
+        client.query(&sql, &c.values()).await.map_err(pg_error)?
+    };
+    for row in rows {
+        buckets.add(row.get(0), row.get(1));
+    }
+    Ok(buckets.into_histogram())
+}
+
+async fn chain_state(client: &impl GenericClient) -> StoreResult<ChainState> {
+    let row = client
+        .query_one(
+            "SELECT head_seq, head_hash, anchor_seq, anchor_hash, verified_seq, verified_hash \
+             FROM chain_state WHERE id = 1",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(ChainState {
+        head_seq: row.get(0),
+        head_hash: to_hash(row.get(1))?,
+        anchor_seq: row.get(2),
+        anchor_hash: to_hash(row.get(3))?,
+        verified_seq: row.get(4),
+        verified_hash: to_hash(row.get(5))?,
+    })
+}
+
+/// Walks the chain in one snapshot (the caller's repeatable-read transaction), streaming the
+/// rows instead of loading them.
+pub async fn verify(client: &impl GenericClient, full: bool) -> StoreResult<VerifyOutcome> {
+    let mut walk = ChainWalk::new(chain_state(client).await?, full);
+    if let Some(seq) = walk.resume_point() {
+        let stored: Option<Vec<u8>> = client
+            .query_opt("SELECT hash FROM events WHERE seq = $1", &[&seq])
+            .await
+            .map_err(pg_error)?
+            .map(|row| row.get(0));
+        if let Some(outcome) = walk.check_resume_point(stored.as_deref()) {
+            return Ok(outcome);
+        }
+    }
+    let after = walk.after_seq();
+    let rows = client
+        .query_raw(
+            &format!("SELECT {COLUMNS} FROM events WHERE seq > $1 ORDER BY seq"),
+            [after],
+        )
+        .await
+        .map_err(pg_error)?;
+    pin_mut!(rows);
+    while let Some(row) = rows.try_next().await.map_err(pg_error)? {
+        if let Some(outcome) = walk.feed(&read_row(&row).map_err(pg_error)?) {
+            return Ok(outcome);
+        }
+    }
+    Ok(walk.finish())
+}
+
+/// Deletes the events received before `cutoff` (a prefix of the chain): whole days of arrival
+/// are dropped as partitions, the day the cutoff falls in loses its rows before it. The caller
+/// runs this in a transaction.
+pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) -> StoreResult<u64> {
+    // Appends wait until this commits: the prefix and the anchor move together.
+    let anchor: i64 = client
+        .query_one(
+            "SELECT anchor_seq FROM chain_state WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?
+        .get(0);
+    let Some(last) = client
+        .query_opt(
+            "SELECT seq, hash FROM events WHERE received < $1 ORDER BY received DESC, seq DESC \
+             LIMIT 1",
+            &[&cutoff],
+        )
+        .await
+        .map_err(pg_error)?
+    else {
+        return Ok(0);
+    };
+    let (last_seq, last_hash): (i64, Vec<u8>) = (last.get(0), last.get(1));
+    let cutoff_day = day_of(cutoff);
+    for (day, table) in schema::partitions(client).await? {
+        if day < cutoff_day {
+            client
+                .batch_execute(&format!("DROP TABLE IF EXISTS {table}"))
+                .await
+                .map_err(pg_error)?;
+            client
+                .execute("DELETE FROM event_minutes WHERE day = $1", &[&day])
+                .await
+                .map_err(pg_error)?;
+        } else if day == cutoff_day {
+            let gone = client
+                .query(
+                    &format!(
+                        "WITH gone AS (DELETE FROM {table} WHERE received < $1 \
+                         RETURNING ts, action) \
+                         SELECT floor(ts / 60000000.0)::bigint, action, count(*) FROM gone \
+                         GROUP BY 1, 2"
+                    ),
+                    &[&cutoff],
+                )
+                .await
+                .map_err(pg_error)?;
+            let mut counts: HashMap<(i64, String), i64> = HashMap::new();
+            for row in gone {
+                counts.insert((row.get(0), row.get(1)), row.get(2));
+            }
+            let (mut minutes, mut actions, mut ns) = (Vec::new(), Vec::new(), Vec::new());
+            for ((minute, action), n) in counts {
+                minutes.push(minute);
+                actions.push(action);
+                ns.push(n);
+            }
+            client
+                .execute(
+                    "UPDATE event_minutes SET n = event_minutes.n - g.n \
+                     FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS g(minute, action, n) \
+                     WHERE event_minutes.minute = g.minute AND event_minutes.action = g.action \
+                     AND event_minutes.day = $4",
+                    &[&minutes, &actions, &ns, &day],
+                )
+                .await
+                .map_err(pg_error)?;
+        }
+    }
+    client
+        .execute(
+            "UPDATE chain_state SET anchor_seq = $1, anchor_hash = $2, \
+             verified_hash = CASE WHEN verified_seq < $1 THEN $2 ELSE verified_hash END, \
+             verified_seq = GREATEST(verified_seq, $1) WHERE id = 1",
+            &[&last_seq, &last_hash],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(u64::try_from(last_seq - anchor).unwrap_or(0))
+}
+
+/// The newest event time and the oldest, as stored.
+pub async fn time_bounds(client: &impl GenericClient) -> StoreResult<(Option<i64>, Option<i64>)> {
+    let row = client
+        .query_one("SELECT min(ts), max(ts) FROM events", &[])
+        .await
+        .map_err(pg_error)?;
+    Ok((row.get(0), row.get(1)))
+}

@@ -1,0 +1,188 @@
+//! An `EventFilter` as a PostgreSQL condition on `events`, with its parameters.
+
+use tokio_postgres::types::ToSql;
+use witness_api::{EventFilter, ValueMatch, text_terms};
+
+use crate::store::event_row::micros;
+
+pub type Param = Box<dyn ToSql + Sync + Send>;
+
+#[derive(Default)]
+pub struct Condition {
+    pub sql: String,
+    pub params: Vec<Param>,
+}
+
+impl Condition {
+    pub fn new() -> Self {
+        Condition {
+            sql: "TRUE".to_string(),
+            params: Vec::new(),
+        }
+    }
+
+    pub fn and(&mut self, clause: &str) {
+        self.sql.push_str(" AND ");
+        self.sql.push_str(clause);
+    }
+
+    /// Adds a parameter and returns its placeholder.
+    pub fn param(&mut self, value: impl ToSql + Sync + Send + 'static) -> String {
+        self.params.push(Box::new(value));
+        format!("${}", self.params.len())
+    }
+
+    /// The parameters as tokio-postgres takes them.
+    pub fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params
+            .iter()
+            .map(|param| param.as_ref() as &(dyn ToSql + Sync))
+            .collect()
+    }
+}
+
+/// The filter's clauses, on the columns of `events`.
+pub fn condition(filter: &EventFilter) -> Condition {
+    let mut c = Condition::new();
+    if let Some(from) = filter.from {
+        let p = c.param(micros(from));
+        c.and(&format!("ts >= {p}"));
+    }
+    if let Some(to) = filter.to {
+        let p = c.param(micros(to));
+        c.and(&format!("ts < {p}"));
+    }
+    value_matches(
+        &mut c,
+        &filter.actor,
+        &["actor_id", "actor_name", "actor_email"],
+    );
+    value_matches(&mut c, &filter.action, &["action"]);
+    value_matches(&mut c, &filter.target, &["target_id", "target_name"]);
+    let exact = |c: &mut Condition, column: &str, value: &str| {
+        if value.contains('\0') {
+            c.and("FALSE");
+        } else {
+            let p = c.param(value.to_string());
+            c.and(&format!("{column} = {p}"));
+        }
+    };
+    if let Some(result) = filter.result {
+        let p = c.param(result.as_str().to_string());
+        c.and(&format!("result = {p}"));
+    }
+    if let Some(ip) = &filter.ip {
+        exact(&mut c, "client_ip", ip);
+    }
+    if let Some(source) = &filter.source {
+        exact(&mut c, "source", source);
+    }
+    for (value, columns) in [
+        (&filter.organization, ["org_id", "org_name"]),
+        (&filter.workspace, ["ws_id", "ws_name"]),
+    ] {
+        if let Some(value) = value {
+            let m = ValueMatch {
+                value: value.clone(),
+                negated: false,
+                prefix: false,
+            };
+            value_matches(&mut c, std::slice::from_ref(&m), &columns);
+        }
+    }
+    if let Some(query) = filter.q.as_deref().and_then(text_query) {
+        let p = c.param(query);
+        // The same expression as the index `events_words`, so that the index serves it.
+        c.and(&format!("array_to_tsvector(words) @@ ({p}::text)::tsquery"));
+    }
+    c
+}
+
+/// Matches on one field (any of `columns`): at least one of the included values, none of the
+/// excluded ones — as `EventFilter::matches` decides.
+pub fn value_matches(c: &mut Condition, matches: &[ValueMatch], columns: &[&str]) {
+    let mut included = Vec::new();
+    for m in matches {
+        let clause = one_match(c, m, columns);
+        if m.negated {
+            // A NULL column is "not this value", never "unknown".
+            c.and(&format!("NOT COALESCE({clause}, FALSE)"));
+        } else {
+            included.push(clause);
+        }
+    }
+    if !included.is_empty() {
+        c.and(&format!("({})", included.join(" OR ")));
+    }
+}
+
+fn one_match(c: &mut Condition, m: &ValueMatch, columns: &[&str]) -> String {
+    if m.value.contains('\0') {
+        // No stored text holds NUL (ingestion refuses it), and PostgreSQL refuses it as a
+        // parameter: such a value matches nothing.
+        return "FALSE".to_string();
+    }
+    let clauses: Vec<String> = if m.prefix {
+        let p = c.param(like_prefix(&m.value));
+        columns
+            .iter()
+            .map(|column| format!("{column} LIKE {p}"))
+            .collect()
+    } else {
+        let p = c.param(m.value.clone());
+        columns
+            .iter()
+            .map(|column| format!("{column} = {p}"))
+            .collect()
+    };
+    format!("({})", clauses.join(" OR "))
+}
+
+/// `value%` with LIKE's special characters escaped (backslash is LIKE's default escape).
+fn like_prefix(value: &str) -> String {
+    let mut pattern = String::with_capacity(value.len() + 1);
+    for c in value.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+/// Free text `q` as a `tsquery` over the words `witness_api::index_words` keeps: every term
+/// must occur, `word*` as a prefix. Words hold letters and digits only, so quoting each one
+/// is enough; `None` when `q` has no words (it then matches every event, as in memory).
+pub fn text_query(q: &str) -> Option<String> {
+    let terms: Vec<String> = text_terms(q)
+        .into_iter()
+        .map(|term| {
+            format!(
+                "'{}'{}",
+                term.word.replace('\'', "''"),
+                if term.prefix { ":*" } else { "" }
+            )
+        })
+        .collect();
+    (!terms.is_empty()).then(|| terms.join(" & "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefixes_escape_like_wildcards() {
+        assert_eq!(like_prefix("a_b%c\\"), "a\\_b\\%c\\\\%");
+    }
+
+    #[test]
+    fn free_text_is_one_quoted_lexeme_per_word() {
+        assert_eq!(
+            text_query("Role_changed sign* alice@example.com").as_deref(),
+            Some("'role' & 'changed' & 'sign':* & 'alice' & 'example' & 'com'")
+        );
+        assert_eq!(text_query("-- !"), None);
+    }
+}
