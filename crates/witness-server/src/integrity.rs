@@ -147,6 +147,15 @@ impl Integrity {
             ticker.tick().await;
             loop {
                 ticker.tick().await;
+                if !crate::store::claim_scheduled_run(
+                    this.store.as_ref(),
+                    "checkpoint",
+                    checkpoint_every.as_secs(),
+                )
+                .await
+                {
+                    continue;
+                }
                 if let Err(error) = this.checkpoint(false).await {
                     tracing::error!(
                         error = format!("{error:#}"),
@@ -162,7 +171,15 @@ impl Integrity {
             ticker.tick().await;
             loop {
                 ticker.tick().await;
-                this.scheduled_verify().await;
+                if crate::store::claim_scheduled_run(
+                    this.store.as_ref(),
+                    "verify",
+                    verify_every.as_secs(),
+                )
+                .await
+                {
+                    this.scheduled_verify().await;
+                }
             }
         });
     }

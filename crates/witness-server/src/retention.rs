@@ -23,7 +23,11 @@ pub fn spawn(store: Arc<dyn Store>, auditor: Arc<Auditor>, fallback_days: u32, m
         let mut ticker = tokio::time::interval(PERIOD);
         loop {
             ticker.tick().await;
-            run_audited(store.as_ref(), &auditor, fallback_days, min_days).await;
+            if crate::store::claim_scheduled_run(store.as_ref(), "retention", PERIOD.as_secs())
+                .await
+            {
+                run_audited(store.as_ref(), &auditor, fallback_days, min_days).await;
+            }
         }
     });
 }

@@ -326,7 +326,7 @@ async fn bootstrap_admin(store: &dyn Store, password: Option<&str>) -> anyhow::R
         }
         None => (generate_password(), true),
     };
-    store
+    let created = store
         .create_user(UserRecord {
             user: User {
                 id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
@@ -338,7 +338,13 @@ async fn bootstrap_admin(store: &dyn Store, password: Option<&str>) -> anyhow::R
             },
             password_hash: hash_password(&password)?,
         })
-        .await?;
+        .await;
+    match created {
+        Ok(()) => {}
+        // Another server sharing the database made the first admin at the same moment.
+        Err(crate::store::StoreError::Conflict(_)) => return Ok(()),
+        Err(error) => return Err(error.into()),
+    }
     if generated {
         println!(
             "Created the first user `admin` with the password {password} (shown only now; change it with `witness user set-password admin`)."

@@ -75,7 +75,16 @@ pub fn spawn_with_clock(
                     }
                 }
             }
-            if let Err(error) = backups.create(store.as_ref()).await {
+            // Every server sharing a database has this schedule; the first to claim the
+            // occurrence backs up.
+            let claimed = match store.claim_job("backup", next.timestamp()).await {
+                Ok(claimed) => claimed,
+                Err(error) => {
+                    tracing::error!(%error, "cannot claim the scheduled backup; skipped");
+                    false
+                }
+            };
+            if claimed && let Err(error) = backups.create(store.as_ref()).await {
                 tracing::error!(error = format!("{error:#}"), "the scheduled backup failed");
             }
         }

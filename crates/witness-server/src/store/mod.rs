@@ -287,6 +287,32 @@ pub trait Store: Send + Sync + 'static {
     async fn import_config(&self, snapshot: ConfigSnapshot) -> StoreResult<()>;
 
     async fn stats(&self) -> StoreResult<StoreStats>;
+
+    /// Claims the run of scheduled job `job` for time slot `slot` (its period's number):
+    /// true for exactly one caller per job and slot among every server sharing the store, so
+    /// that a job scheduled on each of them runs once. A store only one server uses always
+    /// answers true.
+    async fn claim_job(&self, job: &str, slot: i64) -> StoreResult<bool>;
+}
+
+/// Whether this server runs scheduled job `job` for its current period (`period_seconds`
+/// long): see [`Store::claim_job`]. When the claim cannot be made the run is skipped (the
+/// job would need the same store).
+pub async fn claim_scheduled_run(store: &dyn Store, job: &str, period_seconds: u64) -> bool {
+    let period = i64::try_from(period_seconds.max(1)).unwrap_or(i64::MAX);
+    let slot = chrono::Utc::now().timestamp().div_euclid(period);
+    match store.claim_job(job, slot).await {
+        Ok(claimed) => {
+            if !claimed {
+                tracing::debug!(job, slot, "another server runs this job this time");
+            }
+            claimed
+        }
+        Err(error) => {
+            tracing::error!(%error, job, "cannot claim the scheduled job; skipped");
+            false
+        }
+    }
 }
 
 /// The id the API shows for a storage sequence number: fixed width, so it sorts by arrival.

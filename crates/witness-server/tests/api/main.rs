@@ -13,6 +13,7 @@ mod management;
 mod panel;
 mod query;
 mod restore;
+mod scale_out;
 mod selfaudit;
 mod settings;
 mod trust;

@@ -156,33 +156,6 @@ impl PostgresStore {
     async fn client(&self) -> StoreResult<deadpool_postgres::Client> {
         self.pool.get().await.map_err(pool_error)
     }
-
-    /// Runs `job` only if no other server sharing the database runs the job `name` right now
-    /// (a session-level advisory lock held while it runs); `None` when another one does.
-    pub async fn run_exclusive<T, F>(&self, name: &str, job: F) -> StoreResult<Option<T>>
-    where
-        F: std::future::Future<Output = T>,
-    {
-        let key = schema::JOB_LOCK_BASE
-            + i64::from(name.bytes().fold(0u32, |hash, byte| {
-                hash.wrapping_mul(31).wrapping_add(byte.into())
-            }));
-        let client = self.client().await?;
-        let locked: bool = client
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&key])
-            .await
-            .map_err(pg_error)?
-            .get(0);
-        if !locked {
-            return Ok(None);
-        }
-        let result = job.await;
-        client
-            .execute("SELECT pg_advisory_unlock($1)", &[&key])
-            .await
-            .map_err(pg_error)?;
-        Ok(Some(result))
-    }
 }
 
 async fn make_partitions_ahead(pool: &Pool) -> StoreResult<()> {
@@ -576,5 +549,26 @@ impl Store for PostgresStore {
             oldest_event: oldest.map(from_micros),
             newest_event: newest.map(from_micros),
         })
+    }
+
+    async fn claim_job(&self, job: &str, slot: i64) -> StoreResult<bool> {
+        let client = self.client().await?;
+        let claimed = client
+            .execute(
+                "INSERT INTO job_claims (job, slot, claimed_at) VALUES ($1, $2, $3) \
+                 ON CONFLICT DO NOTHING",
+                &[&job, &slot, &micros(Utc::now())],
+            )
+            .await
+            .map_err(pg_error)?;
+        // Claims older than 30 days tell nothing any more.
+        client
+            .execute(
+                "DELETE FROM job_claims WHERE job = $1 AND claimed_at < $2",
+                &[&job, &micros(Utc::now() - chrono::Duration::days(30))],
+            )
+            .await
+            .map_err(pg_error)?;
+        Ok(claimed == 1)
     }
 }

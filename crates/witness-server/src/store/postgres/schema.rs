@@ -14,8 +14,6 @@ use super::pg_error;
 
 /// Serialises migrations and partition creation between servers starting at once.
 pub const SCHEMA_LOCK: i64 = 0x5749_544e_0001;
-/// Serialises the scheduled jobs of a name across servers (see `PostgresStore::run_exclusive`).
-pub const JOB_LOCK_BASE: i64 = 0x5749_544e_1000;
 
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
@@ -125,6 +123,14 @@ CREATE TABLE api_keys (
     token_prefix text NOT NULL,
     created_at   bigint NOT NULL,
     revoked_at   bigint
+);
+
+-- One row per scheduled job run: whichever server inserts it runs the job (Store::claim_job).
+CREATE TABLE job_claims (
+    job        text NOT NULL,
+    slot       bigint NOT NULL,
+    claimed_at bigint NOT NULL,
+    PRIMARY KEY (job, slot)
 );
 
 CREATE TABLE settings (

@@ -437,4 +437,9 @@ impl Store for SqliteStore {
         })
         .await
     }
+
+    async fn claim_job(&self, _job: &str, _slot: i64) -> StoreResult<bool> {
+        // One server per SQLite store: its own schedule is the only one.
+        Ok(true)
+    }
 }
