@@ -321,3 +321,21 @@ pub fn events_table(conn: &rusqlite::Connection, seq: i64) -> String {
         .expect("the partition that holds the event");
     witness_server::store::sqlite::partitions::table_name(id)
 }
+
+/// A fresh database on the test cluster when the suite runs on PostgreSQL.
+pub async fn fresh_postgres_database() -> Option<String> {
+    if std::env::var("WITNESS_TEST_BACKEND").as_deref() != Ok("postgres") {
+        return None;
+    }
+    let base = std::env::var("WITNESS_TEST_POSTGRES_URL").expect("url");
+    let (client, connection) = tokio_postgres::connect(&base, tokio_postgres::NoTls)
+        .await
+        .expect("connect");
+    tokio::spawn(connection);
+    let name = format!("witness_{}", hex::encode(rand::random::<[u8; 6]>()));
+    client
+        .batch_execute(&format!("CREATE DATABASE {name}"))
+        .await
+        .expect("create db");
+    Some(format!("{}/{name}", base.rsplit_once('/').expect("db").0))
+}
