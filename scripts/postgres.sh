@@ -98,8 +98,8 @@ start() {
   fi
   # DIR holds the socket (reachable by the user who runs the tests), the log and data/ (the
   # cluster's files, which initdb makes 0700).
-  as_root chown postgres: "$dir"
-  as_root chmod 0755 "$dir"
+  [ "$(stat -c %U "$dir")" = postgres ] || as_root chown postgres: "$dir"
+  as_postgres chmod 0755 "$dir"
   as_postgres test -w "$dir" || die "the postgres user cannot write to $dir (check its parents)"
   as_postgres touch "$dir/$MARKER"
 
@@ -156,8 +156,10 @@ run() {
   # In /tmp, not $TMPDIR: the socket's path has to stay short.
   local dir url status
   dir=$(mktemp -d /tmp/witness-pg.XXXXXXXX)
-  # The cluster goes whatever happens to CMD or to this script (a signal ends it through exit,
-  # which runs the EXIT trap).
+  # The cluster goes whatever happens to CMD or to this script: a signal ends the script
+  # through exit, which runs the EXIT trap. Ctrl-C reaches CMD and the script together; a
+  # TERM sent to the script alone takes effect once CMD (run in the foreground, so that it
+  # keeps the terminal) has ended.
   # shellcheck disable=SC2064 # expand $dir now
   trap "cleanup '$dir'" EXIT
   trap 'exit 130' INT
