@@ -62,8 +62,13 @@ clippy:
 e2e-prereqs:
 	cargo build -p witness-server --bin witness
 
+# The native tests of every crate (the server's on SQLite), then the server's API suite again
+# against PostgreSQL 15: a private cluster (Unix socket only, one database per test) that
+# scripts/postgres.sh installs when missing, starts for this run and removes afterwards.
 native-test:
-	cargo test --workspace
+	bash scripts/postgres.sh run bash -euo pipefail -c ' \
+		WITNESS_TEST_BACKEND=sqlite cargo test --workspace; \
+		WITNESS_TEST_BACKEND=postgres cargo test -p witness-server --test api'
 
 wasm-test:
 	$(WASM_ENV) CHROMEDRIVER=/usr/bin/chromedriver \

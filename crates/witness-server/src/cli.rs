@@ -613,7 +613,17 @@ fn show_key(data: DataDirArg, secret: SecretKeyArg, generate: bool) -> anyhow::R
 }
 
 async fn existing_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
-    if data.database_url.is_some() {
+    if let Some(url) = &data.database_url {
+        let found = crate::store::PostgresStore::exists(url)
+            .await
+            .context("cannot reach the PostgreSQL database (WITNESS_DATABASE_URL)")?;
+        if !found {
+            bail!(
+                "there is no Witness store in the PostgreSQL database {} (no witness_schema \
+                 table); check WITNESS_DATABASE_URL",
+                crate::store::postgres::describe_url(url)
+            );
+        }
         return open_store(data).await;
     }
     let database = data.data_dir.join(crate::store::sqlite::DATABASE_FILE);

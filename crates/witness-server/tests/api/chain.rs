@@ -1,9 +1,8 @@
-use rusqlite::Connection;
 use witness_api::{EventPage, VerifyReport};
 
 use witness_server::store::EventQuery;
 
-use crate::helpers::{TestApp, clef_line, events_table, spawn_app_auditing_to_a_file};
+use crate::helpers::{TestApp, clef_line, spawn_app_auditing_to_a_file};
 
 async fn with_events(n: usize) -> (TestApp, String) {
     let app = spawn_app_auditing_to_a_file().await;
@@ -22,13 +21,6 @@ async fn with_events(n: usize) -> (TestApp, String) {
     assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
     let read = app.read_key().await;
     (app, read)
-}
-
-fn database(app: &TestApp) -> Connection {
-    let conn = Connection::open(app.data_dir.join("witness.db")).expect("open the store directly");
-    conn.busy_timeout(std::time::Duration::from_secs(5))
-        .expect("busy timeout");
-    conn
 }
 
 async fn full_verify(app: &TestApp, key: &str) -> VerifyReport {
@@ -90,13 +82,7 @@ async fn verify_is_incremental_from_the_last_verified_point() {
 #[tokio::test]
 async fn a_changed_field_is_detected_and_named() {
     let (app, key) = with_events(10).await;
-    let conn = database(&app);
-    let table = events_table(&conn, 3);
-    conn.execute(
-        &format!("UPDATE {table} SET actor_id = 'mallory' WHERE seq = 3"),
-        [],
-    )
-    .expect("tamper");
+    app.tamper_event(3, "actor_id", "mallory").await;
     let (event, reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000003");
     assert!(reason.contains("changed"), "{reason}");
@@ -110,13 +96,7 @@ async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
     let ingest = app.ingest_key().await;
     let body = clef_line("2026-11-21T00:00:00Z", "more", "x", "t", "success");
     assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
-    let conn = database(&app);
-    let table = events_table(&conn, 11);
-    conn.execute(
-        &format!("UPDATE {table} SET message = 'nothing happened' WHERE seq = 11"),
-        [],
-    )
-    .expect("tamper");
+    app.tamper_event(11, "message", "nothing happened").await;
     let report: VerifyReport = app.get_json(&key, "/api/audit/verify").await;
     let (event, _) = broken_at(&report);
     assert_eq!(event, "0000000000000011");
@@ -125,10 +105,7 @@ async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
 #[tokio::test]
 async fn a_deleted_row_is_detected_and_named() {
     let (app, key) = with_events(10).await;
-    let conn = database(&app);
-    let table = events_table(&conn, 4);
-    conn.execute(&format!("DELETE FROM {table} WHERE seq = 4"), [])
-        .expect("tamper");
+    app.delete_event(4).await;
     let (event, reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000005");
     assert!(
@@ -140,15 +117,8 @@ async fn a_deleted_row_is_detected_and_named() {
 #[tokio::test]
 async fn swapped_rows_are_detected_and_named() {
     let (app, key) = with_events(10).await;
-    let conn = database(&app);
     // Swap everything but the sequence number between events 3 and 4.
-    let table = events_table(&conn, 3);
-    conn.execute_batch(&format!(
-        "UPDATE {table} SET seq = -3 WHERE seq = 3;
-         UPDATE {table} SET seq = 3 WHERE seq = 4;
-         UPDATE {table} SET seq = 4 WHERE seq = -3;"
-    ))
-    .expect("tamper");
+    app.swap_events(3, 4).await;
     let (event, _reason) = broken_at(&full_verify(&app, &key).await);
     assert_eq!(event, "0000000000000003");
 }
@@ -156,10 +126,7 @@ async fn swapped_rows_are_detected_and_named() {
 #[tokio::test]
 async fn a_cut_tail_is_detected_and_named() {
     let (app, key) = with_events(10).await;
-    let conn = database(&app);
-    let table = events_table(&conn, 9);
-    conn.execute(&format!("DELETE FROM {table} WHERE seq > 8"), [])
-        .expect("tamper");
+    assert_eq!(app.delete_events_after(8).await, 2);
     let report = full_verify(&app, &key).await;
     let (event, reason) = broken_at(&report);
     assert_eq!(event, "0000000000000008");

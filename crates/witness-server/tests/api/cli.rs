@@ -1,13 +1,15 @@
 //! The `witness` command line, run as a real process.
 
-use std::process::Command;
+use crate::helpers::{clef_line, test_database_url, witness_command};
 
-use crate::helpers::clef_line;
-
-fn witness(data_dir: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_witness"))
+/// `witness` on the store in `data_dir`, or on PostgreSQL in the database at `database_url`.
+fn witness(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+    args: &[&str],
+) -> std::process::Output {
+    witness_command(data_dir, database_url)
         .args(args)
-        .env("WITNESS_DATA_DIR", data_dir)
         .env("RUST_LOG", "warn")
         .output()
         .expect("run witness")
@@ -17,20 +19,19 @@ fn stdout(output: &std::process::Output) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-#[test]
-fn apikey_create_list_revoke() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apikey_create_list_revoke() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let created = witness(
-        dir.path(),
-        &[
-            "apikey",
-            "create",
-            "--title",
-            "billing app",
-            "--permissions",
-            "ingest,read",
-        ],
-    );
+    let database = test_database_url().await;
+    let witness = |args: &[&str]| witness(dir.path(), database.as_deref(), args);
+    let created = witness(&[
+        "apikey",
+        "create",
+        "--title",
+        "billing app",
+        "--permissions",
+        "ingest,read",
+    ]);
     assert!(created.status.success(), "{created:?}");
     let text = stdout(&created);
     let token = text
@@ -45,7 +46,7 @@ fn apikey_create_list_revoke() {
         .expect("the key id is printed")
         .to_string();
 
-    let listed = stdout(&witness(dir.path(), &["apikey", "list"]));
+    let listed = stdout(&witness(&["apikey", "list"]));
     assert!(
         listed.contains(&id) && listed.contains("billing app"),
         "{listed}"
@@ -56,29 +57,25 @@ fn apikey_create_list_revoke() {
     );
     assert!(!listed.contains(&token), "list never shows tokens");
 
-    let revoked = witness(dir.path(), &["apikey", "revoke", &id]);
+    let revoked = witness(&["apikey", "revoke", &id]);
     assert!(revoked.status.success(), "{revoked:?}");
-    assert!(stdout(&witness(dir.path(), &["apikey", "list"])).contains("revoked"));
+    assert!(stdout(&witness(&["apikey", "list"])).contains("revoked"));
 
-    let missing = witness(dir.path(), &["apikey", "revoke", "key-nope"]);
+    let missing = witness(&["apikey", "revoke", "key-nope"]);
     assert!(!missing.status.success());
     assert!(String::from_utf8_lossy(&missing.stderr).contains("key-nope"));
 
-    let bad = witness(
-        dir.path(),
-        &["apikey", "create", "--title", "x", "--permissions", "admin"],
-    );
+    let bad = witness(&["apikey", "create", "--title", "x", "--permissions", "admin"]);
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("admin"));
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn verify_command_reports_the_head_and_names_a_break() {
     let app = crate::helpers::spawn_app_auditing_to_a_file().await;
     let audit_to_file = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_witness"))
+        app.witness_command()
             .args(args)
-            .env("WITNESS_DATA_DIR", &app.data_dir)
             .env(
                 "WITNESS_AUDIT_TARGETS",
                 format!("file:{}", app.data_dir.with_file_name("audit").display()),
@@ -110,73 +107,57 @@ async fn verify_command_reports_the_head_and_names_a_break() {
         "{text}"
     );
 
-    let conn = rusqlite::Connection::open(app.data_dir.join("witness.db")).expect("open");
-    let table = crate::helpers::events_table(&conn, 2);
-    conn.execute(
-        &format!("UPDATE {table} SET action = 'forged' WHERE seq = 2"),
-        [],
-    )
-    .expect("tamper");
+    app.tamper_event(2, "action", "forged").await;
     let broken = audit_to_file(&["verify", "--full"]);
     assert!(!broken.status.success());
     let error = String::from_utf8_lossy(&broken.stderr);
     assert!(error.contains("0000000000000002"), "{error}");
 }
 
-#[test]
-fn user_add_set_password_and_set_role() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn user_add_set_password_and_set_role() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let added = witness(
-        dir.path(),
-        &[
-            "user",
-            "add",
-            "frank",
-            "--role",
-            "auditor",
-            "--password",
-            "frank-password-1",
-        ],
-    );
+    let database = test_database_url().await;
+    let witness = |args: &[&str]| witness(dir.path(), database.as_deref(), args);
+    let added = witness(&[
+        "user",
+        "add",
+        "frank",
+        "--role",
+        "auditor",
+        "--password",
+        "frank-password-1",
+    ]);
     assert!(added.status.success(), "{added:?}");
     assert!(stdout(&added).contains("auditor `frank`"));
-    let short = witness(dir.path(), &["user", "add", "gina", "--password", "short"]);
+    let short = witness(&["user", "add", "gina", "--password", "short"]);
     assert!(!short.status.success());
     assert!(String::from_utf8_lossy(&short.stderr).contains("at least 10"));
-    let duplicate = witness(
-        dir.path(),
-        &["user", "add", "frank", "--password", "frank-password-2"],
-    );
+    let duplicate = witness(&["user", "add", "frank", "--password", "frank-password-2"]);
     assert!(!duplicate.status.success());
-    let promoted = witness(dir.path(), &["user", "set-role", "frank", "admin"]);
+    let promoted = witness(&["user", "set-role", "frank", "admin"]);
     assert!(promoted.status.success(), "{promoted:?}");
-    let bad_role = witness(dir.path(), &["user", "set-role", "frank", "root"]);
+    let bad_role = witness(&["user", "set-role", "frank", "root"]);
     assert!(!bad_role.status.success());
-    let demoted = witness(dir.path(), &["user", "set-role", "frank", "auditor"]);
+    let demoted = witness(&["user", "set-role", "frank", "auditor"]);
     assert!(
         !demoted.status.success(),
         "the last admin cannot be demoted"
     );
-    let changed = witness(
-        dir.path(),
-        &[
-            "user",
-            "set-password",
-            "frank",
-            "--password",
-            "frank-password-3",
-        ],
-    );
+    let changed = witness(&[
+        "user",
+        "set-password",
+        "frank",
+        "--password",
+        "frank-password-3",
+    ]);
     assert!(changed.status.success(), "{changed:?}");
-    let missing = witness(
-        dir.path(),
-        &[
-            "user",
-            "set-password",
-            "nobody",
-            "--password",
-            "whatever-123",
-        ],
-    );
+    let missing = witness(&[
+        "user",
+        "set-password",
+        "nobody",
+        "--password",
+        "whatever-123",
+    ]);
     assert!(!missing.status.success());
 }

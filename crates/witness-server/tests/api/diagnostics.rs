@@ -151,7 +151,11 @@ mod report {
         }
         assert!(report.contains("Auditing is enabled"), "{report}");
         assert!(report.contains("Targets: local"), "{report}");
-        assert!(report.contains("Backend: SQLite"), "{report}");
+        let backend = match app.backend {
+            crate::helpers::Backend::Sqlite => "Backend: SQLite",
+            crate::helpers::Backend::Postgres => "Backend: PostgreSQL",
+        };
+        assert!(report.contains(backend), "{report}");
         assert!(report.contains("Events stored: "), "{report}");
         assert!(
             report.contains("Oldest event: 2026-11-20T10:00:00Z"),

@@ -2,9 +2,10 @@
 //! `witness restore`, run as real processes; a full round trip into a fresh directory; every
 //! kind of bad file refused with nothing changed.
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Output, Stdio};
 
 use serde_json::json;
 use witness_api::{ApiKey, BackupInfo, CreatedApiKey, Settings, User};
@@ -12,12 +13,15 @@ use witness_server::config::ServeConfig;
 use witness_server::startup::Application;
 use witness_server::store::{ConfigSnapshot, SqliteStore, Store};
 
-use crate::helpers::{ADMIN_PASSWORD, TestApp, clef_line, spawn_app, spawn_app_with};
+use crate::helpers::{
+    ADMIN_PASSWORD, TestApp, clef_line, connect_postgres, spawn_app, spawn_app_with,
+    test_database_url, witness_command,
+};
 
-fn witness(data_dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_witness"))
+/// `witness` on the store in `data_dir`, or on PostgreSQL in the database at `database_url`.
+fn witness(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+    witness_command(data_dir, database_url)
         .args(args)
-        .env("WITNESS_DATA_DIR", data_dir)
         .env_remove("WITNESS_STORAGE_SECRETKEY")
         .env("RUST_LOG", "warn")
         .stdin(Stdio::null())
@@ -62,7 +66,7 @@ async fn configuration(app: &TestApp) -> (Vec<User>, Vec<ApiKey>, Settings) {
     (users, keys, settings)
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn round_trip_into_a_fresh_directory() {
     // The source: users, keys (one revoked), changed settings.
     let source = spawn_app().await;
@@ -112,15 +116,21 @@ async fn round_trip_into_a_fresh_directory() {
     let backup = back_up_now(&source).await;
 
     // The key, as an admin would save it.
-    let shown = witness(&source.data_dir, &["show-key"]);
+    let shown = witness(
+        &source.data_dir,
+        source.database_url.as_deref(),
+        &["show-key"],
+    );
     assert!(shown.status.success(), "{shown:?}");
     let key = stdout(&shown).trim().to_string();
     assert_eq!(key, file_key(&source.data_dir));
 
     let target_root = tempfile::tempdir().expect("dir");
     let target = target_root.path().join("restored");
+    let target_database = test_database_url().await;
     let restored = witness(
         &target,
+        target_database.as_deref(),
         &[
             "restore",
             "-y",
@@ -139,7 +149,11 @@ async fn round_trip_into_a_fresh_directory() {
         "the key is kept with the restored data"
     );
 
-    let app = spawn_app_with(|config| config.data.data_dir = target.clone()).await;
+    let app = spawn_app_with(|config| {
+        config.data.data_dir = target.clone();
+        config.data.database_url = target_database.clone();
+    })
+    .await;
     let after = configuration(&app).await;
     assert_eq!(after, before, "the same users, keys and settings");
     for (name, _) in [("carol", ""), ("dave", "")] {
@@ -185,7 +199,7 @@ async fn round_trip_into_a_fresh_directory() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn from_latest_restores_the_newest_backup_with_the_key_file() {
     let app = spawn_app().await;
     let admin = app.admin().await;
@@ -206,7 +220,11 @@ async fn from_latest_restores_the_newest_backup_with_the_key_file() {
         .await;
     assert_eq!(response.status(), 201);
 
-    let restored = witness(&app.data_dir, &["restore", "-y", "--from-latest"]);
+    let restored = witness(
+        &app.data_dir,
+        app.database_url.as_deref(),
+        &["restore", "-y", "--from-latest"],
+    );
     assert!(restored.status.success(), "{restored:?}");
     let text = stdout(&restored);
     assert!(
@@ -228,10 +246,11 @@ async fn from_latest_restores_the_newest_backup_with_the_key_file() {
     assert_eq!(admin.get("/api/users").await.status(), 401);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_command_and_show_key() {
     let app = spawn_app().await;
-    let made = witness(&app.data_dir, &["backup"]);
+    let witness_on_app = |args: &[&str]| witness(&app.data_dir, app.database_url.as_deref(), args);
+    let made = witness_on_app(&["backup"]);
     assert!(made.status.success(), "{made:?}");
     assert!(
         stdout(&made).contains("Created backup witness-backup-"),
@@ -248,29 +267,32 @@ async fn backup_command_and_show_key() {
     assert_eq!(listed.len(), 1);
 
     // The key from the environment wins over the file.
-    let generated = witness(&app.data_dir, &["show-key", "--generate"]);
+    let generated = witness_on_app(&["show-key", "--generate"]);
     assert!(generated.status.success());
     let fresh = stdout(&generated).trim().to_string();
     assert_eq!(fresh.len(), 44);
     assert_ne!(fresh, file_key(&app.data_dir), "--generate changes nothing");
-    let again = stdout(&witness(&app.data_dir, &["show-key", "--generate"]));
+    let again = stdout(&witness_on_app(&["show-key", "--generate"]));
     assert_ne!(again.trim(), fresh, "random every time");
-    let from_env = Command::new(env!("CARGO_BIN_EXE_witness"))
+    let from_env = app
+        .witness_command()
         .args(["show-key"])
-        .env("WITNESS_DATA_DIR", &app.data_dir)
         .env("WITNESS_STORAGE_SECRETKEY", &fresh)
         .output()
         .expect("run");
     assert_eq!(stdout(&from_env).trim(), fresh);
 
+    // An empty data directory (and on PostgreSQL an empty database): no key, no store.
     let empty = tempfile::tempdir().expect("dir");
-    let none = witness(empty.path(), &["show-key"]);
+    let empty_database = test_database_url().await;
+    let witness = |args: &[&str]| witness(empty.path(), empty_database.as_deref(), args);
+    let none = witness(&["show-key"]);
     assert!(!none.status.success());
     assert!(stderr(&none).contains("no secret key yet"), "{none:?}");
-    let generated = witness(empty.path(), &["show-key", "--generate"]);
+    let generated = witness(&["show-key", "--generate"]);
     assert!(generated.status.success());
     assert!(!empty.path().join("secret.key").exists(), "nothing written");
-    let no_store = witness(empty.path(), &["backup"]);
+    let no_store = witness(&["backup"]);
     assert!(!no_store.status.success());
     assert!(
         stderr(&no_store).contains("no Witness store"),
@@ -278,8 +300,9 @@ async fn backup_command_and_show_key() {
     );
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_key_is_a_clear_startup_error() {
+    let database = test_database_url().await;
     for (bad, expected) in [
         ("not base64 at all!", "not valid base64"),
         ("c2hvcnQ=", "decodes to 5 bytes"),
@@ -290,6 +313,7 @@ async fn a_bad_key_is_a_clear_startup_error() {
             dir.path().join("data"),
             dir.path().join("dist"),
         );
+        config.data.database_url = database.clone();
         config.secret.secret_key = Some(bad.to_string());
         let error = Application::build(config)
             .await
@@ -304,9 +328,8 @@ async fn a_bad_key_is_a_clear_startup_error() {
     }
     // The real binary says so and exits.
     let dir = tempfile::tempdir().expect("dir");
-    let output = Command::new(env!("CARGO_BIN_EXE_witness"))
+    let output = witness_command(dir.path(), database.as_deref())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WITNESS_DATA_DIR", dir.path())
         .env("WITNESS_PANEL_DIR", dir.path())
         .env("WITNESS_STORAGE_SECRETKEY", "c2hvcnQ=")
         .env("RUST_LOG", "error")
@@ -316,12 +339,12 @@ async fn a_bad_key_is_a_clear_startup_error() {
     assert!(stderr(&output).contains("decodes to 5 bytes"), "{output:?}");
 }
 
-#[test]
-fn first_start_generates_the_key_and_says_to_save_it() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn first_start_generates_the_key_and_says_to_save_it() {
     let dir = tempfile::tempdir().expect("dir");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_witness"))
+    let database = test_database_url().await;
+    let mut child = witness_command(dir.path(), database.as_deref())
         .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("WITNESS_DATA_DIR", dir.path())
         .env("WITNESS_PANEL_DIR", dir.path())
         .env("WITNESS_ADMIN_PASSWORD", ADMIN_PASSWORD)
         .env_remove("WITNESS_STORAGE_SECRETKEY")
@@ -364,48 +387,110 @@ fn first_start_generates_the_key_and_says_to_save_it() {
     }
 }
 
-/// A data directory with one admin and one API key, made by the command line.
-fn target_with_data() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().expect("dir");
-    let added = witness(
-        dir.path(),
-        &[
-            "user",
-            "add",
-            "zoe",
-            "--role",
-            "admin",
-            "--password",
-            "zoe-password-1",
-        ],
-    );
+/// A store to restore into: a data directory and, on PostgreSQL, a database.
+struct Target {
+    dir: tempfile::TempDir,
+    database_url: Option<String>,
+}
+
+impl Target {
+    fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn witness(&self, args: &[&str]) -> Output {
+        witness(self.path(), self.database_url.as_deref(), args)
+    }
+}
+
+/// A store with one admin and one API key, made by the command line.
+async fn target_with_data() -> Target {
+    let target = Target {
+        dir: tempfile::tempdir().expect("dir"),
+        database_url: test_database_url().await,
+    };
+    let added = target.witness(&[
+        "user",
+        "add",
+        "zoe",
+        "--role",
+        "admin",
+        "--password",
+        "zoe-password-1",
+    ]);
     assert!(added.status.success(), "{added:?}");
-    let key = witness(dir.path(), &["apikey", "create", "--title", "target key"]);
+    let key = target.witness(&["apikey", "create", "--title", "target key"]);
     assert!(key.status.success(), "{key:?}");
-    dir
+    target
 }
 
-async fn snapshot(dir: &Path) -> ConfigSnapshot {
-    SqliteStore::open_in(dir)
-        .expect("store")
-        .export_config()
-        .await
-        .expect("export")
+/// The users, API keys and settings a target's store holds.
+#[derive(Debug, PartialEq)]
+enum Snapshot {
+    /// As the SQLite store exports them.
+    Sqlite(ConfigSnapshot),
+    /// The rows of those tables in PostgreSQL, as JSON, by table.
+    Postgres(BTreeMap<&'static str, Vec<String>>),
 }
 
-#[tokio::test]
+impl Snapshot {
+    fn users(&self) -> usize {
+        match self {
+            Snapshot::Sqlite(snapshot) => snapshot.users.len(),
+            Snapshot::Postgres(tables) => tables["users"].len(),
+        }
+    }
+}
+
+async fn snapshot(target: &Target) -> Snapshot {
+    match &target.database_url {
+        None => Snapshot::Sqlite(
+            SqliteStore::open_in(target.path())
+                .expect("store")
+                .export_config()
+                .await
+                .expect("export"),
+        ),
+        Some(url) => {
+            // What a backup holds (ConfigSnapshot), read without a store: every row of each
+            // table, so that any change shows.
+            let client = connect_postgres(url).await;
+            let mut tables = BTreeMap::new();
+            for table in ["users", "api_keys", "settings"] {
+                let rows = client
+                    .query(
+                        &format!(
+                            "SELECT row_to_json(t)::text FROM {table} AS t \
+                             ORDER BY row_to_json(t)::text"
+                        ),
+                        &[],
+                    )
+                    .await
+                    .unwrap_or_else(|error| panic!("read {table}: {error:?}"));
+                tables.insert(table, rows.iter().map(|row| row.get(0)).collect());
+            }
+            Snapshot::Postgres(tables)
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_bad_file_is_refused_by_name_and_nothing_changes() {
     let source = spawn_app().await;
     let good_path = back_up_now(&source).await;
     let good = std::fs::read(&good_path).expect("backup");
     let key = file_key(&source.data_dir);
-    let other_key = stdout(&witness(&source.data_dir, &["show-key", "--generate"]))
-        .trim()
-        .to_string();
+    let other_key = stdout(&witness(
+        &source.data_dir,
+        source.database_url.as_deref(),
+        &["show-key", "--generate"],
+    ))
+    .trim()
+    .to_string();
 
-    let target = target_with_data();
-    let before = snapshot(target.path()).await;
-    assert_eq!(before.users.len(), 1);
+    let target = target_with_data().await;
+    let before = snapshot(&target).await;
+    assert_eq!(before.users(), 1);
     let files = tempfile::tempdir().expect("dir");
     let write = |name: &str, bytes: &[u8]| {
         let path = files.path().join(name);
@@ -497,30 +582,25 @@ async fn every_bad_file_is_refused_by_name_and_nothing_changes() {
         ),
     ];
     for (what, path, key, expected) in cases {
-        let output = witness(
-            target.path(),
-            &[
-                "restore",
-                "-y",
-                "--backup",
-                path.to_str().expect("path"),
-                "--secret-key",
-                key,
-            ],
-        );
+        let output = target.witness(&[
+            "restore",
+            "-y",
+            "--backup",
+            path.to_str().expect("path"),
+            "--secret-key",
+            key,
+        ]);
         assert!(!output.status.success(), "{what}: {output:?}");
         let error = stderr(&output);
         assert!(error.contains(expected), "{what}: {error}");
-        assert_eq!(
-            snapshot(target.path()).await,
-            before,
-            "{what}: nothing changed"
-        );
+        assert_eq!(snapshot(&target).await, before, "{what}: nothing changed");
     }
     // A fresh directory is not even created by a failed restore.
     let fresh = files.path().join("fresh");
+    let fresh_database = test_database_url().await;
     let output = witness(
         &fresh,
+        fresh_database.as_deref(),
         &[
             "restore",
             "-y",
@@ -534,43 +614,34 @@ async fn every_bad_file_is_refused_by_name_and_nothing_changes() {
     assert!(!fresh.exists(), "nothing written");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_yes_and_without_a_terminal_restore_refuses() {
     let source = spawn_app().await;
     let backup = back_up_now(&source).await;
     let key = file_key(&source.data_dir);
-    let target = target_with_data();
-    let before = snapshot(target.path()).await;
-    let output = witness(
-        target.path(),
-        &[
-            "restore",
-            "--backup",
-            backup.to_str().expect("path"),
-            "--secret-key",
-            &key,
-        ],
-    );
+    let target = target_with_data().await;
+    let before = snapshot(&target).await;
+    let output = target.witness(&[
+        "restore",
+        "--backup",
+        backup.to_str().expect("path"),
+        "--secret-key",
+        &key,
+    ]);
     assert!(!output.status.success());
     let error = stderr(&output);
     assert!(
         error.contains("not a terminal") && error.contains("-y"),
         "{error}"
     );
-    assert_eq!(snapshot(target.path()).await, before);
+    assert_eq!(snapshot(&target).await, before);
 
-    let neither = witness(target.path(), &["restore", "-y"]);
+    let neither = target.witness(&["restore", "-y"]);
     assert!(!neither.status.success());
-    let both = witness(
-        target.path(),
-        &["restore", "-y", "--from-latest", "--backup", "x.wbk"],
-    );
+    let both = target.witness(&["restore", "-y", "--from-latest", "--backup", "x.wbk"]);
     assert!(!both.status.success());
-    let none = witness(
-        target.path(),
-        &["restore", "-y", "--from-latest", "--secret-key", &key],
-    );
+    let none = target.witness(&["restore", "-y", "--from-latest", "--secret-key", &key]);
     assert!(!none.status.success());
     assert!(stderr(&none).contains("there is no backup"), "{none:?}");
-    assert_eq!(snapshot(target.path()).await, before);
+    assert_eq!(snapshot(&target).await, before);
 }

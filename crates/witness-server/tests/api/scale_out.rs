@@ -10,7 +10,7 @@ use witness_api::{EventPage, VerifyReport};
 use witness_server::apikeys::{generate_token, hash_token, token_prefix};
 use witness_server::store::{Permission, PostgresStore, Store};
 
-use crate::helpers::{ADMIN_PASSWORD, clef_line, fresh_postgres_database};
+use crate::helpers::{ADMIN_PASSWORD, clef_line, test_database_url};
 
 /// A `witness serve` process of its own, on a port it chose and printed.
 struct Server {
@@ -152,7 +152,7 @@ async fn full_verify(client: &reqwest::Client, server: &Server, key: &str) -> Ve
 
 #[tokio::test]
 async fn two_servers_share_one_chain_and_one_survives_the_other_killed() {
-    let Some(url) = fresh_postgres_database().await else {
+    let Some(url) = test_database_url().await else {
         eprintln!("not on the PostgreSQL backend: nothing to scale out");
         return;
     };
@@ -251,7 +251,7 @@ async fn two_servers_share_one_chain_and_one_survives_the_other_killed() {
 
 #[tokio::test]
 async fn a_scheduled_job_runs_on_one_server_per_period() {
-    let Some(url) = fresh_postgres_database().await else {
+    let Some(url) = test_database_url().await else {
         eprintln!("not on the PostgreSQL backend: nothing to scale out");
         return;
     };

@@ -511,7 +511,7 @@ async fn a_live_tail_closes_when_its_session_ends() {
 }
 
 #[cfg(unix)]
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_data_directory_is_readable_only_by_its_owner() {
     use std::os::unix::fs::PermissionsExt;
     let app = spawn_app().await;
@@ -543,14 +543,10 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     found
 }
 
-fn witness_cli(
-    data_dir: &std::path::Path,
-    args: &[&str],
-    envs: &[(&str, &str)],
-) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_witness"))
+/// `witness` on the store of `app`.
+fn witness_cli(app: &TestApp, args: &[&str], envs: &[(&str, &str)]) -> std::process::Output {
+    app.witness_command()
         .args(args)
-        .env("WITNESS_DATA_DIR", data_dir)
         .env("RUST_LOG", "warn")
         .envs(envs.iter().copied())
         .output()
@@ -565,7 +561,7 @@ async fn the_command_line_audits_itself_into_the_running_servers_chain() {
     let read = app.read_key().await;
     let envs = [("WITNESS_AUDIT_TARGETS", spec.as_str())];
     let added = witness_cli(
-        &app.data_dir,
+        &app,
         &[
             "user",
             "add",
@@ -578,14 +574,10 @@ async fn the_command_line_audits_itself_into_the_running_servers_chain() {
         &envs,
     );
     assert!(added.status.success(), "{added:?}");
-    let created = witness_cli(
-        &app.data_dir,
-        &["apikey", "create", "--title", "cli"],
-        &envs,
-    );
+    let created = witness_cli(&app, &["apikey", "create", "--title", "cli"], &envs);
     assert!(created.status.success(), "{created:?}");
     // A failed operation is on record as a failure.
-    let missing = witness_cli(&app.data_dir, &["apikey", "revoke", "key-nope"], &envs);
+    let missing = witness_cli(&app, &["apikey", "revoke", "key-nope"], &envs);
     assert!(!missing.status.success());
 
     for (action, phases) in [
@@ -682,14 +674,6 @@ async fn checkpointed_app(n: usize) -> (TestApp, tempfile::TempDir, String) {
     (app, audit_dir, read)
 }
 
-fn database(app: &TestApp) -> rusqlite::Connection {
-    rusqlite::Connection::open(
-        app.data_dir
-            .join(witness_server::store::sqlite::DATABASE_FILE),
-    )
-    .expect("open the database")
-}
-
 #[tokio::test]
 async fn a_full_verify_names_a_tail_cut_by_someone_who_can_write_the_database() {
     let (app, audit_dir, read) = checkpointed_app(6).await;
@@ -699,26 +683,10 @@ async fn a_full_verify_names_a_tail_cut_by_someone_who_can_write_the_database() 
 
     // Delete everything after event 3 and rewind the recorded head: the chain alone is
     // consistent again, and the store's own checkpoint records are gone with the tail.
-    let conn = database(&app);
-    let table = crate::helpers::events_table(&conn, 3);
-    let hash: Vec<u8> = conn
-        .query_row(
-            &format!("SELECT hash FROM {table} WHERE seq = 3"),
-            [],
-            |row| row.get(0),
-        )
-        .expect("hash of 3");
-    conn.execute_batch(&format!(
-        "DELETE FROM {table} WHERE seq > 3; \
-         UPDATE chain_state SET verified_seq = 0, verified_hash = zeroblob(32);"
-    ))
-    .expect("cut");
-    conn.execute(
-        "UPDATE chain_state SET head_seq = 3, head_hash = ?1",
-        [hash],
-    )
-    .expect("rewind");
-    drop(conn);
+    let hash = app.event_hash(3).await;
+    app.delete_events_after(3).await;
+    app.forget_verified_point().await;
+    app.set_chain_head(3, &hash).await;
 
     let report: witness_api::VerifyReport =
         app.get_json(&read, "/api/audit/verify?full=true").await;
@@ -728,7 +696,7 @@ async fn a_full_verify_names_a_tail_cut_by_someone_who_can_write_the_database() 
 
     // The command line says the same, with the key from the data directory.
     let cli = witness_cli(
-        &app.data_dir,
+        &app,
         &["verify", "--full"],
         &[(
             "WITNESS_AUDIT_TARGETS",
@@ -745,38 +713,23 @@ async fn a_full_verify_names_a_tail_cut_by_someone_who_can_write_the_database() 
 #[tokio::test]
 async fn a_full_verify_names_history_rewritten_with_recomputed_hashes() {
     use witness_server::store::canonical::GENESIS_HASH;
-    use witness_server::store::sqlite::row::{COLUMNS, EventRow};
     let (app, audit_dir, read) = checkpointed_app(4).await;
     wait_for_checkpoint(audit_dir.path(), 4).await;
 
     // Change event 2 and recompute every hash after it, as someone with the database (but
     // not the secret key) could.
-    let conn = database(&app);
-    let table = crate::helpers::events_table(&conn, 1);
-    let mut rows: Vec<EventRow> = conn
-        .prepare(&format!("SELECT {COLUMNS} FROM {table} ORDER BY seq"))
-        .expect("select")
-        .query_map([], EventRow::read)
-        .expect("rows")
-        .collect::<Result<_, _>>()
-        .expect("read");
+    let mut rows = app.event_rows().await;
     rows[1].message = "nothing happened here".to_string();
     let mut prev = GENESIS_HASH;
-    for row in &rows {
+    for row in &mut rows {
         let hash = row.canonical().hash(&prev);
-        conn.execute(
-            &format!("UPDATE {table} SET message = ?1, prev_hash = ?2, hash = ?3 WHERE seq = ?4"),
-            rusqlite::params![row.message, prev.to_vec(), hash.to_vec(), row.seq],
-        )
-        .expect("rewrite");
+        row.prev_hash = prev.to_vec();
+        row.hash = hash.to_vec();
+        app.overwrite_event(row).await;
         prev = hash;
     }
-    conn.execute(
-        "UPDATE chain_state SET head_hash = ?1, verified_seq = 0, verified_hash = zeroblob(32)",
-        [prev.to_vec()],
-    )
-    .expect("head");
-    drop(conn);
+    app.set_chain_head_hash(&prev).await;
+    app.forget_verified_point().await;
 
     let report: witness_api::VerifyReport =
         app.get_json(&read, "/api/audit/verify?full=true").await;

@@ -66,6 +66,14 @@ pub struct PostgresStore {
     location: String,
 }
 
+/// The database `url` names, without its password.
+pub fn describe_url(url: &str) -> String {
+    match url.parse::<tokio_postgres::Config>() {
+        Ok(config) => describe(&config),
+        Err(_) => "(an unreadable URL)".to_string(),
+    }
+}
+
 /// The database a URL names, without its password.
 pub fn describe(config: &tokio_postgres::Config) -> String {
     let hosts: Vec<String> = config
@@ -123,6 +131,8 @@ impl PostgresStore {
         let maintenance = pool.clone();
         tokio::spawn(async move {
             let mut ticker = tokio::time::interval(PARTITION_AHEAD);
+            // The first tick is now, and the partitions were just made.
+            ticker.tick().await;
             loop {
                 ticker.tick().await;
                 if let Err(error) = make_partitions_ahead(&maintenance).await {
@@ -151,6 +161,23 @@ impl PostgresStore {
             live,
             location,
         })
+    }
+
+    /// Whether the database at `url` holds a Witness store (commands that need one say so
+    /// instead of creating an empty one).
+    pub async fn exists(url: &str) -> StoreResult<bool> {
+        let (client, connection) = tokio_postgres::connect(url, NoTls)
+            .await
+            .map_err(pg_error)?;
+        let driver = tokio::spawn(connection);
+        let found: bool = client
+            .query_one("SELECT to_regclass('witness_schema') IS NOT NULL", &[])
+            .await
+            .map_err(pg_error)?
+            .get(0);
+        drop(client);
+        let _ = driver.await;
+        Ok(found)
     }
 
     async fn client(&self) -> StoreResult<deadpool_postgres::Client> {
