@@ -497,21 +497,14 @@ async fn user(command: UserCommand) -> anyhow::Result<()> {
             email,
         } => {
             let role = parse_role(&role)?;
-            let username = username.trim().to_string();
-            if let Some(problem) = crate::routes::username_problem(&username) {
-                bail!("the username {problem}");
-            }
+            let username = crate::accounts::Username::parse(&username)
+                .map_err(|problem| anyhow::anyhow!("the username {problem}"))?;
+            let email = crate::accounts::Email::parse_optional(email.as_deref())
+                .map_err(|problem| anyhow::anyhow!("the email {problem}"))?;
             let password = read_password(password)?;
             let store = open_store(&data).await?;
             let audit = CliAudit::new(&store, &audit, "user add")?;
-            let user = witness_api::User {
-                id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
-                username,
-                display_name,
-                email,
-                role,
-                created_at: chrono::Utc::now(),
-            };
+            let user = crate::accounts::new_user(username, display_name, email, role);
             audit
                 .run(
                     "user.created",

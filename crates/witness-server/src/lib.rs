@@ -1,5 +1,6 @@
 //! The Witness server: HTTP API, served panel, and the command line behind `witness`.
 
+pub mod accounts;
 pub mod apikeys;
 pub mod audit;
 pub mod auth;

@@ -26,7 +26,7 @@ use crate::secret_key::{self, KeySource};
 use crate::state::{AppState, StateParts};
 use crate::store::{Store, UserRecord};
 use crate::{panel, retention, routes};
-use witness_api::{Role, User};
+use witness_api::Role;
 
 /// Requests handled at once; more wait their turn instead of exhausting memory or file handles.
 pub const MAX_CONCURRENT_REQUESTS: usize = 512;
@@ -328,14 +328,13 @@ async fn bootstrap_admin(store: &dyn Store, password: Option<&str>) -> anyhow::R
     };
     let created = store
         .create_user(UserRecord {
-            user: User {
-                id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
-                username: "admin".to_string(),
-                display_name: Some("Administrator".to_string()),
-                email: None,
-                role: Role::Admin,
-                created_at: chrono::Utc::now(),
-            },
+            user: crate::accounts::new_user(
+                crate::accounts::Username::parse("admin")
+                    .map_err(|problem| anyhow::anyhow!("the first admin's username {problem}"))?,
+                Some("Administrator".to_string()),
+                None,
+                Role::Admin,
+            ),
             password_hash: hash_password(&password)?,
         })
         .await;

@@ -134,8 +134,15 @@ impl BackupPayload {
             if user.id.is_empty() || !ids.insert(user.id.clone()) {
                 return Err(format!("user id `{}` is empty or repeated", user.id));
             }
-            if let Some(problem) = crate::routes::username_problem(&user.username) {
-                return Err(format!("username `{}` {problem}", user.username));
+            match crate::accounts::Username::parse(&user.username) {
+                Ok(parsed) if parsed.as_str() == user.username => {}
+                Ok(_) => {
+                    return Err(format!("username `{}` has spaces around it", user.username));
+                }
+                Err(problem) => return Err(format!("username `{}` {problem}", user.username)),
+            }
+            if let Err(problem) = crate::accounts::Email::parse_optional(user.email.as_deref()) {
+                return Err(format!("the email of user `{}` {problem}", user.username));
             }
             if !usernames.insert(user.username.clone()) {
                 return Err(format!("username `{}` is repeated", user.username));

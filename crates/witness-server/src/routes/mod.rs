@@ -21,7 +21,6 @@ use crate::state::AppState;
 pub use audit::CSV_HEADER;
 pub use diagnostics::auditing_status;
 pub use settings::current as current_settings;
-pub use users::username_problem;
 
 /// Everything under `/api`.
 pub fn api() -> Router<AppState> {

@@ -5,10 +5,10 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use chrono::Utc;
 use serde_json::{Map, Value, json};
 use witness_api::{NewUser, User, UserUpdate};
 
+use crate::accounts::{Email, Username, new_user, optional_text};
 use crate::auth::Admin;
 use crate::details;
 use crate::error::AppError;
@@ -31,66 +31,28 @@ pub async fn list(
     Ok(Json(users))
 }
 
-pub fn username_problem(username: &str) -> Option<String> {
-    if username.is_empty() {
-        return Some("is required".to_string());
-    }
-    if username.chars().count() > 64 {
-        return Some("must be at most 64 characters".to_string());
-    }
-    if !username
-        .chars()
-        .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'))
-    {
-        return Some("may contain only letters, digits, and . _ - @".to_string());
-    }
-    None
-}
-
-fn email_problem(email: &str) -> Option<String> {
-    let valid = email.len() <= 254
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    (!valid).then(|| "is not an email address".to_string())
-}
-
-fn optional_text(value: Option<String>) -> Option<String> {
-    value
-        .map(|text| text.trim().to_string())
-        .filter(|text| !text.is_empty())
-}
-
 pub async fn create(
     State(state): State<AppState>,
     Admin(caller): Admin,
     JsonBody(new): JsonBody<NewUser>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
-    let username = new.username.trim().to_string();
-    let display_name = optional_text(new.display_name);
-    let email = optional_text(new.email);
     let mut problems = BTreeMap::new();
-    if let Some(problem) = username_problem(&username) {
-        problems.insert("username".to_string(), problem);
-    }
+    let username = Username::parse(&new.username)
+        .map_err(|problem| problems.insert("username".to_string(), problem))
+        .ok();
     if let Some(problem) = password_problem(&new.password) {
         problems.insert("password".to_string(), problem);
     }
-    if let Some(problem) = email.as_deref().and_then(email_problem) {
-        problems.insert("email".to_string(), problem);
-    }
+    let email = Email::parse_optional(new.email.as_deref())
+        .map_err(|problem| problems.insert("email".to_string(), problem))
+        .ok();
+    let (Some(username), Some(email)) = (username, email) else {
+        return Err(AppError::Validation(problems));
+    };
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
-
-    let user = User {
-        id: format!("user-{}", hex::encode(rand::random::<[u8; 6]>())),
-        username,
-        display_name,
-        email,
-        role: new.role,
-        created_at: Utc::now(),
-    };
+    let user = new_user(username, new.display_name, email, new.role);
     let operation = state
         .auditor()
         .begin(&caller.context, "user.created", user_details(&user))
@@ -132,14 +94,19 @@ pub async fn update(
     if let Some(problem) = update.password.as_deref().and_then(password_problem) {
         problems.insert("password".to_string(), problem);
     }
-    let email = update.email.map(|email| optional_text(Some(email)));
-    if let Some(problem) = email
-        .as_ref()
-        .and_then(|e| e.as_deref())
-        .and_then(email_problem)
+    // Present and blank clears the address; absent leaves it.
+    let email = match update
+        .email
+        .as_deref()
+        .map(|email| Email::parse_optional(Some(email)))
     {
-        problems.insert("email".to_string(), problem);
-    }
+        Some(Ok(email)) => Some(email.map(Email::into_string)),
+        Some(Err(problem)) => {
+            problems.insert("email".to_string(), problem);
+            None
+        }
+        None => None,
+    };
     if !problems.is_empty() {
         return Err(AppError::Validation(problems));
     }
