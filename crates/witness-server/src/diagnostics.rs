@@ -183,14 +183,14 @@ pub async fn report(state: &AppState) -> String {
     let _ = writeln!(out, "Rejected: {rejected} requests");
 
     heading(&mut out, SECTIONS[5]);
-    let auditing = crate::routes::auditing_status(state);
+    let auditing = state.auditor().status();
     let _ = writeln!(out, "{}", auditing.summary);
     let targets: Vec<String> = auditing.targets.iter().map(|t| mask_userinfo(t)).collect();
     let _ = writeln!(out, "Targets: {}", targets.join(", "));
     let _ = writeln!(out, "Audit session: {}", state.auditor().session());
 
     heading(&mut out, SECTIONS[6]);
-    let settings = crate::routes::current_settings(state).await;
+    let settings = state.current_settings().await;
     let _ = writeln!(out, "Location: {}", state.backups().dir().display());
     match state.backups().list().await {
         Ok(backups) => {

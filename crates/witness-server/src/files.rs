@@ -58,3 +58,13 @@ mod tests {
         assert_eq!(mode(&inner.join("b.wbk")), 0o600);
     }
 }
+
+/// Fsyncs a directory so that a file created or renamed in it survives a crash.
+pub fn sync_dir(dir: &Path) {
+    #[cfg(unix)]
+    if let Ok(handle) = std::fs::File::open(dir) {
+        let _ = handle.sync_all();
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+}

@@ -149,7 +149,7 @@ pub fn save(data_dir: &Path, key: &SecretKey) -> anyhow::Result<PathBuf> {
     file.write_all(format!("{}\n", key.to_base64()).as_bytes())
         .and_then(|()| file.sync_all())
         .with_context(|| format!("cannot write the key file {}", path.display()))?;
-    crate::backup::sync_dir(data_dir);
+    crate::files::sync_dir(data_dir);
     Ok(path)
 }
 

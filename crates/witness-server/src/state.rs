@@ -107,6 +107,14 @@ impl AppState {
         &self.inner.parts.backups
     }
 
+    /// The stored settings, or before any were stored the defaults this server started with.
+    pub async fn current_settings(&self) -> crate::store::StoreResult<Settings> {
+        Ok(match self.store().settings().await? {
+            Some(settings) => settings,
+            None => self.settings_sender().borrow().clone(),
+        })
+    }
+
     pub fn settings_sender(&self) -> &watch::Sender<Settings> {
         &self.inner.parts.settings
     }

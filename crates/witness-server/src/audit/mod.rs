@@ -46,6 +46,20 @@ impl Auditor {
         &self.session
     }
 
+    /// Whether auditing is on and where it goes, as Diagnostics shows it.
+    pub fn status(&self) -> witness_api::AuditingStatus {
+        let targets = self.target_names();
+        witness_api::AuditingStatus {
+            enabled: !targets.is_empty(),
+            summary: if targets.is_empty() {
+                "Auditing is disabled".to_string()
+            } else {
+                "Auditing is enabled".to_string()
+            },
+            targets,
+        }
+    }
+
     pub fn target_names(&self) -> Vec<String> {
         self.targets
             .iter()

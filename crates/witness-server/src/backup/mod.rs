@@ -68,16 +68,6 @@ fn time_from_id(id: &str) -> Option<DateTime<Utc>> {
         .map(|naive| naive.and_utc())
 }
 
-/// Fsyncs a directory so that a file created or renamed in it survives a crash.
-pub fn sync_dir(dir: &Path) {
-    #[cfg(unix)]
-    if let Ok(handle) = std::fs::File::open(dir) {
-        let _ = handle.sync_all();
-    }
-    #[cfg(not(unix))]
-    let _ = dir;
-}
-
 /// The backups in `dir`, newest first. A missing folder has none.
 pub fn list(dir: &Path) -> std::io::Result<Vec<BackupInfo>> {
     let entries = match std::fs::read_dir(dir) {
@@ -211,7 +201,7 @@ fn write_new(dir: &Path, created_at: DateTime<Utc>, bytes: &[u8]) -> anyhow::Res
     }
     let _ = std::fs::remove_file(&temp);
     let id = placed.context("cannot find a free backup file name")?;
-    sync_dir(dir);
+    crate::files::sync_dir(dir);
     Ok(BackupInfo {
         file_name: file_name(&id),
         id,
@@ -248,7 +238,7 @@ pub fn prune(dir: &Path, keep: u32) -> std::io::Result<Vec<BackupInfo>> {
         }
     }
     if !deleted.is_empty() {
-        sync_dir(dir);
+        crate::files::sync_dir(dir);
     }
     Ok(deleted)
 }

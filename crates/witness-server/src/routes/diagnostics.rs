@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use chrono::Utc;
-use witness_api::{AuditingStatus, Diagnostics};
+use witness_api::Diagnostics;
 
 use crate::auth::Admin;
 use crate::details;
@@ -31,7 +31,7 @@ pub async fn get_diagnostics(
         started_at: state.started_at(),
         uptime_seconds: state.uptime_seconds(),
         data_dir: state.data_dir().display().to_string(),
-        auditing: auditing_status(&state),
+        auditing: state.auditor().status(),
         last_backup_at,
         next_backup_at: state.backups().next_scheduled(),
         // The page still shows everything else when the store cannot be read.
@@ -42,19 +42,6 @@ pub async fn get_diagnostics(
 
 /// Auditing cannot be switched off (there is always at least one target), so it is enabled
 /// whenever the server runs; the targets say where records go.
-pub fn auditing_status(state: &AppState) -> AuditingStatus {
-    let targets = state.auditor().target_names();
-    AuditingStatus {
-        enabled: !targets.is_empty(),
-        summary: if targets.is_empty() {
-            "Auditing is disabled".to_string()
-        } else {
-            "Auditing is enabled".to_string()
-        },
-        targets,
-    }
-}
-
 /// `GET /api/diagnostics/report`: `witness-diagnostics-<UTC time>.txt`.
 pub async fn report(
     State(state): State<AppState>,

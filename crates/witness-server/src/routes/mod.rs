@@ -19,8 +19,6 @@ use crate::error::AppError;
 use crate::state::AppState;
 
 pub use audit::CSV_HEADER;
-pub use diagnostics::auditing_status;
-pub use settings::current as current_settings;
 
 /// Everything under `/api`.
 pub fn api() -> Router<AppState> {

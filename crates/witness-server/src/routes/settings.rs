@@ -14,25 +14,15 @@ use crate::routes::json_body::JsonBody;
 use crate::state::AppState;
 
 /// The stored settings (what the scheduler runs on when none are stored yet).
-pub async fn current(state: &AppState) -> Result<Settings, AppError> {
-    Ok(match state.store().settings().await? {
-        Some(settings) => settings,
-        None => state.settings_sender().borrow().clone(),
-    })
-}
-
 pub async fn get_settings(
     State(state): State<AppState>,
     Admin(caller): Admin,
 ) -> Result<Json<Settings>, AppError> {
     let settings = state
         .auditor()
-        .audited(
-            &caller.context,
-            "settings.viewed",
-            Map::new(),
-            current(&state),
-        )
+        .audited(&caller.context, "settings.viewed", Map::new(), async {
+            Ok(state.current_settings().await?)
+        })
         .await?;
     Ok(Json(settings))
 }
@@ -85,7 +75,7 @@ pub async fn put_settings(
             ),
         ));
     }
-    let before = current(&state).await?;
+    let before = state.current_settings().await?;
     let operation = state
         .auditor()
         .begin(
