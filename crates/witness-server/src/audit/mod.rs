@@ -135,6 +135,7 @@ impl Auditor {
             operation_id,
             action: action.to_string(),
             context: context.clone(),
+            finished: false,
         })
     }
 }
@@ -228,13 +229,20 @@ struct RefusalWindow {
     skipped: u64,
 }
 
-/// An operation whose Begin is on record; finish it with `complete` or `fail`.
+/// An operation whose Begin is on record; finish it with `complete` or `fail`. It cannot be
+/// forgotten: dropped unfinished — a handler that returned early, a request whose client went
+/// away, a stream cut off — it writes Fail itself, so every Begin gets an outcome.
 pub struct Operation {
     auditor: Arc<Auditor>,
     operation_id: String,
     action: String,
     context: RequestContext,
+    finished: bool,
 }
+
+/// The outcome an operation dropped unfinished gets.
+pub const ABANDONED: &str =
+    "the operation ended without an outcome: the request was cancelled or the client went away";
 
 impl Operation {
     pub async fn complete(self, details: Map<String, Value>) {
@@ -259,7 +267,26 @@ impl Operation {
         outcome
     }
 
-    async fn finish(self, phase: AuditPhase, details: Map<String, Value>, error: Option<String>) {
+    async fn finish(
+        mut self,
+        phase: AuditPhase,
+        details: Map<String, Value>,
+        error: Option<String>,
+    ) {
+        self.finished = true;
+        // Written by a task of its own, so that a request dropped while its outcome is being
+        // written (the client went away) still leaves the whole record.
+        if let Some(write) = self.spawn_write(phase, details, error) {
+            let _ = write.await;
+        }
+    }
+
+    fn spawn_write(
+        &self,
+        phase: AuditPhase,
+        details: Map<String, Value>,
+        error: Option<String>,
+    ) -> Option<tokio::task::JoinHandle<()>> {
         let record = self.auditor.record(
             &self.operation_id,
             phase,
@@ -268,9 +295,26 @@ impl Operation {
             details,
             error,
         );
-        // The operation has happened; a target failing now can only be logged.
-        if let Err(error) = self.auditor.write_all(&record).await {
-            tracing::error!(%error, action = %self.action, "an audit record could not be written");
+        let auditor = self.auditor.clone();
+        let action = self.action.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            tracing::error!(action, "an audit record could not be written: no runtime");
+            return None;
+        };
+        Some(runtime.spawn(async move {
+            // The operation has happened; a target failing now can only be logged.
+            if let Err(error) = auditor.write_all(&record).await {
+                tracing::error!(%error, action, "an audit record could not be written");
+            }
+        }))
+    }
+}
+
+impl Drop for Operation {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.finished = true;
+            let _ = self.spawn_write(AuditPhase::Fail, Map::new(), Some(ABANDONED.to_string()));
         }
     }
 }

@@ -209,28 +209,40 @@ pub async fn export(
     };
     let mut requested = filter_details(&filter);
     requested.insert("format".to_string(), serde_json::json!(extension));
-    // The export is streamed after this handler returns: Complete records that it started.
+    // The export is streamed after this handler returns: its outcome is written when the
+    // stream ends (Complete with the count), fails, or is cut off (the operation, dropped
+    // unfinished, writes Fail).
     let operation = state
         .auditor()
         .begin(&caller.context, "audit.export", requested)
         .await?;
-    operation.complete(details! {}).await;
     let file_name = format!(
         "witness-audit-{}.{extension}",
         Utc::now().format("%Y%m%dT%H%M%SZ")
     );
 
     let stream = async_stream::try_stream! {
+        let mut operation = Some(operation);
+        let mut exported = 0usize;
         if format == ExportFormat::Csv {
             yield Bytes::from(csv_rows(&[], true)?);
         }
         let mut cursor = None;
         loop {
-            let page = state
+            let page = match state
                 .store()
                 .query(EventQuery { filter: filter.clone(), limit: EXPORT_PAGE, cursor })
                 .await
-                .map_err(std::io::Error::other)?;
+            {
+                Ok(page) => page,
+                Err(error) => {
+                    if let Some(operation) = operation.take() {
+                        operation.fail(&error.to_string()).await;
+                    }
+                    Err(std::io::Error::other(error))?
+                }
+            };
+            exported += page.events.len();
             let chunk = match format {
                 ExportFormat::Csv => csv_rows(&page.events, false)?,
                 ExportFormat::Ndjson => ndjson_rows(&page.events)?,
@@ -240,6 +252,9 @@ pub async fn export(
                 Some(next) => cursor = Some(Cursor::decode(&next).map_err(std::io::Error::other)?),
                 None => break,
             }
+        }
+        if let Some(operation) = operation.take() {
+            operation.complete(details! {"events" => exported}).await;
         }
     };
     let stream: std::pin::Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>> =

@@ -65,8 +65,15 @@ async fn every_audited_action_leaves_begin_and_complete() {
     let query = assert_begin_then(&app, "audit.query", "Complete").await;
     assert_eq!(query[0].actor.id.as_deref(), Some("admin"));
     assert_eq!(query[0].actor.actor_type, witness_api::ActorType::User);
-    admin.get("/api/audit/export?format=csv").await;
-    assert_begin_then(&app, "audit.export", "Complete").await;
+    // The export's outcome is written when its stream ends.
+    admin
+        .get("/api/audit/export?format=csv")
+        .await
+        .text()
+        .await
+        .expect("export");
+    let export = wait_for_outcome(&app, "audit.export").await;
+    assert_eq!(phases(&export).last().map(String::as_str), Some("Complete"));
 
     let created: CreatedApiKey = admin
         .post(
@@ -280,4 +287,57 @@ async fn one_witness_audits_into_another_and_refuses_when_it_is_down() {
         "success",
     );
     assert_eq!(a2.post_clef(&ingest, line).await.status(), 201);
+}
+
+/// The records of `action` once its newest operation has an outcome (an outcome written by a
+/// task of its own, as for a stream, comes a moment after the response).
+async fn wait_for_outcome(app: &TestApp, action: &str) -> Vec<AuditEvent> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let records = app.audit_records(action).await;
+        if phases(&records)
+            .last()
+            .is_some_and(|phase| *phase != "Begin")
+        {
+            return records;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{action}: no outcome after its Begin"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn an_export_its_client_abandons_is_recorded_as_failed() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    // Far more than the connection buffers hold, so the export is still running when the
+    // client goes away.
+    for part in 0..8 {
+        let body: String = (0..5000)
+            .map(|i| {
+                crate::helpers::clef_line(
+                    "2026-11-20T10:00:00Z",
+                    "bulk.event",
+                    &format!("user-{part}-{i}"),
+                    &"t".repeat(200),
+                    "success",
+                ) + "\n"
+            })
+            .collect();
+        assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    }
+    let admin = app.admin().await;
+    let mut response = admin.get("/api/audit/export?format=ndjson").await;
+    assert_eq!(response.status(), 200);
+    assert!(response.chunk().await.expect("a first chunk").is_some());
+    drop(response);
+    let records = wait_for_outcome(&app, "audit.export").await;
+    assert_eq!(
+        phases(&records).last().map(String::as_str),
+        Some("Fail"),
+        "{records:?}"
+    );
 }
