@@ -130,3 +130,30 @@ impl IntoResponse for AppError {
         response
     }
 }
+
+impl From<crate::audit::AuditError> for AppError {
+    fn from(error: crate::audit::AuditError) -> Self {
+        match error {
+            crate::audit::AuditError::Unavailable => AppError::Unavailable(error.to_string()),
+        }
+    }
+}
+
+/// The audit layer's combinator for HTTP handlers, here at the edge where its errors become
+/// HTTP answers.
+impl crate::audit::Auditor {
+    /// Runs `work` as one audited operation: Begin before it starts (refused with 503 when
+    /// that cannot be written), then Complete or Fail by its outcome.
+    pub async fn audited<T>(
+        self: &std::sync::Arc<Self>,
+        context: &crate::audit::RequestContext,
+        action: &str,
+        details: serde_json::Map<String, serde_json::Value>,
+        work: impl std::future::Future<Output = Result<T, AppError>>,
+    ) -> Result<T, AppError> {
+        let operation = self.begin(context, action, details).await?;
+        operation
+            .finish_with(work.await, |_| serde_json::Map::new())
+            .await
+    }
+}

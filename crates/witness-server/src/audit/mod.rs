@@ -14,8 +14,6 @@ use serde_json::{Map, Value};
 pub use record::{AuditPhase, AuditRecord, RequestContext};
 pub use targets::{AuditTarget, file_target_dirs, parse_targets};
 
-use crate::error::AppError;
-
 pub struct Auditor {
     session: String,
     sequence: AtomicU64,
@@ -112,7 +110,7 @@ impl Auditor {
         context: &RequestContext,
         action: &str,
         details: Map<String, Value>,
-    ) -> Result<Operation, AppError> {
+    ) -> Result<Operation, AuditError> {
         let operation_id = hex::encode(rand::random::<[u8; 8]>());
         let record = self.record(
             &operation_id,
@@ -124,11 +122,7 @@ impl Auditor {
         );
         if let Err(error) = self.write_all(&record).await {
             tracing::error!(%error, action, "auditing is unavailable; the operation was refused");
-            return Err(AppError::Unavailable(
-                "Auditing is unavailable, so the operation was not performed. An administrator \
-                 must check the audit targets (see the server log)."
-                    .to_string(),
-            ));
+            return Err(AuditError::Unavailable);
         }
         Ok(Operation {
             auditor: self.clone(),
@@ -141,19 +135,6 @@ impl Auditor {
 }
 
 impl Auditor {
-    /// Runs `work` as one audited operation: Begin before it starts (refused with 503 when
-    /// that cannot be written), then Complete or Fail by its outcome.
-    pub async fn audited<T>(
-        self: &Arc<Self>,
-        context: &RequestContext,
-        action: &str,
-        details: Map<String, Value>,
-        work: impl std::future::Future<Output = Result<T, AppError>>,
-    ) -> Result<T, AppError> {
-        let operation = self.begin(context, action, details).await?;
-        operation.finish_with(work.await, |_| Map::new()).await
-    }
-
     /// Writes one record that is not part of an operation (a checkpoint, say) to every
     /// target; the error names the targets that failed.
     pub async fn note(
@@ -220,6 +201,18 @@ impl Auditor {
     }
 }
 
+/// What the audit layer can refuse: its own error, turned into the HTTP answer (503) at the
+/// edge (`crate::error`) and into a message by the command line.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum AuditError {
+    /// A Begin record could not be written to every target: the operation must not happen.
+    #[error(
+        "Auditing is unavailable, so the operation was not performed. An administrator must \
+         check the audit targets (see the server log)."
+    )]
+    Unavailable,
+}
+
 /// Refused requests recorded per minute at most (see [`Auditor::refused`]).
 pub const REFUSALS_PER_MINUTE: u32 = 60;
 
@@ -255,11 +248,11 @@ impl Operation {
     }
 
     /// Completes or fails the operation by its outcome, and passes the outcome on.
-    pub async fn finish_with<T>(
+    pub async fn finish_with<T, E: std::fmt::Display>(
         self,
-        outcome: Result<T, AppError>,
+        outcome: Result<T, E>,
         details: impl FnOnce(&T) -> Map<String, Value>,
-    ) -> Result<T, AppError> {
+    ) -> Result<T, E> {
         match &outcome {
             Ok(value) => self.complete(details(value)).await,
             Err(error) => self.fail(&error.to_string()).await,

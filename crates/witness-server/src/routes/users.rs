@@ -57,7 +57,7 @@ pub async fn create(
         .auditor()
         .begin(&caller.context, "user.created", user_details(&user))
         .await?;
-    let outcome = async {
+    let outcome: Result<_, AppError> = async {
         let password_hash = hash_password_off_thread(new.password.clone()).await?;
         state
             .store()
@@ -119,7 +119,7 @@ pub async fn update(
         .auditor()
         .begin(&caller.context, "user.changed", requested)
         .await?;
-    let outcome = async {
+    let outcome: Result<_, AppError> = async {
         let password_hash = match &update.password {
             Some(password) => Some(hash_password_off_thread(password.clone()).await?),
             None => None,
