@@ -84,6 +84,7 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::NotFound(message) => AppError::NotFound(message),
             StoreError::Backend(message) => AppError::Internal(anyhow::anyhow!(message)),
+            corrupt @ StoreError::Corrupt { .. } => AppError::Internal(corrupt.into()),
         }
     }
 }

@@ -7,7 +7,7 @@ use witness_api::{Actor, ActorType, AuditEvent, AuditResult, Target, Tenant};
 
 use crate::model::{EventSource, NewEvent};
 use crate::store::canonical::{CanonicalFields, canonical_json};
-use crate::store::event_id;
+use crate::store::{StoreError, StoreResult, event_id};
 
 /// The columns of an events table in table order, for SELECTs.
 pub const COLUMNS: &str = "seq, ts, received, action, actor_type, actor_id, actor_name, \
@@ -145,35 +145,53 @@ impl EventRow {
         text
     }
 
-    pub fn into_event(self) -> AuditEvent {
-        AuditEvent {
+    /// The event the API shows. A stored value the event cannot hold (a time out of range,
+    /// an unknown result, details that are not a JSON object) is corrupt data, an error of
+    /// its own — never silently replaced by a default.
+    pub fn into_event(self) -> StoreResult<AuditEvent> {
+        let seq = self.seq;
+        let corrupt = |what: String| StoreError::Corrupt {
+            event_id: event_id(seq),
+            problem: what,
+        };
+        let timestamp = DateTime::from_timestamp_micros(self.ts)
+            .ok_or_else(|| corrupt(format!("its time ({} µs) is out of range", self.ts)))?;
+        let actor_type = ActorType::parse(&self.actor_type)
+            .ok_or_else(|| corrupt(format!("its actor type `{}` is unknown", self.actor_type)))?;
+        let result = AuditResult::parse(&self.result)
+            .ok_or_else(|| corrupt(format!("its result `{}` is unknown", self.result)))?;
+        let details = parse_object(&self.details)
+            .ok_or_else(|| corrupt("its details are not a JSON object".to_string()))?;
+        let properties = parse_object(&self.properties)
+            .ok_or_else(|| corrupt("its properties are not a JSON object".to_string()))?;
+        Ok(AuditEvent {
             id: event_id(self.seq),
-            timestamp: from_micros(self.ts),
+            timestamp,
             action: self.action,
             actor: Actor {
                 id: self.actor_id,
                 name: self.actor_name,
                 email: self.actor_email,
-                actor_type: ActorType::parse(&self.actor_type).unwrap_or_default(),
+                actor_type,
             },
             target: Target {
                 target_type: self.target_type,
                 id: self.target_id,
                 name: self.target_name,
             },
-            result: AuditResult::parse(&self.result).unwrap_or_default(),
+            result,
             status: self.status,
             client_ip: self.client_ip,
             organization: join_tenant(self.org_id, self.org_name),
             workspace: join_tenant(self.ws_id, self.ws_name),
-            details: parse_object(&self.details),
+            details,
             message: self.message,
             level: self.level,
-            properties: parse_object(&self.properties),
+            properties,
             source: self.source,
             hash: hex::encode(&self.hash),
             prev_hash: hex::encode(&self.prev_hash),
-        }
+        })
     }
 }
 
@@ -192,9 +210,9 @@ fn join_tenant(id: Option<String>, name: Option<String>) -> Option<Tenant> {
     }
 }
 
-fn parse_object(text: &str) -> Map<String, Value> {
+fn parse_object(text: &str) -> Option<Map<String, Value>> {
     match serde_json::from_str(text) {
-        Ok(Value::Object(map)) => map,
-        _ => Map::new(),
+        Ok(Value::Object(map)) => Some(map),
+        _ => None,
     }
 }

@@ -34,6 +34,10 @@ pub enum StoreError {
     NotFound(String),
     #[error("storage failed: {0}")]
     Backend(String),
+    /// A stored event holds a value no event can have: the store was changed outside Witness
+    /// or damaged (verify names which, if its hash no longer matches).
+    #[error("event {event_id} is corrupt: {problem}")]
+    Corrupt { event_id: String, problem: String },
 }
 
 impl From<rusqlite::Error> for StoreError {

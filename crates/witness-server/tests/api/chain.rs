@@ -89,6 +89,24 @@ async fn a_changed_field_is_detected_and_named() {
 }
 
 #[tokio::test]
+async fn a_stored_value_no_event_can_hold_is_an_error_never_a_default() {
+    let (app, key) = with_events(10).await;
+    app.tamper_event(5, "result", "maybe").await;
+    // Shown as corrupt, not as a success.
+    let one = app.get(&key, "/api/audit/events/0000000000000005").await;
+    assert_eq!(one.status(), 500);
+    let page = app.get(&key, "/api/audit/events?limit=1000").await;
+    assert_eq!(page.status(), 500);
+    // Events that are not on a corrupt page are still served.
+    let other = app.get(&key, "/api/audit/events/0000000000000004").await;
+    assert_eq!(other.status(), 200);
+    // And verify names the event, as a change to its contents.
+    let (event, reason) = broken_at(&full_verify(&app, &key).await);
+    assert_eq!(event, "0000000000000005");
+    assert!(reason.contains("changed"), "{reason}");
+}
+
+#[tokio::test]
 async fn a_changed_field_after_the_verified_point_is_detected_incrementally() {
     let (app, key) = with_events(10).await;
     let ok: VerifyReport = app.get_json(&key, "/api/audit/verify").await;

@@ -90,7 +90,10 @@ pub async fn page(client: &impl GenericClient, query: &EventQuery) -> StoreResul
         None
     };
     Ok(EventPage {
-        events: rows.into_iter().map(EventRow::into_event).collect(),
+        events: rows
+            .into_iter()
+            .map(EventRow::into_event)
+            .collect::<StoreResult<_>>()?,
         next_cursor,
     })
 }

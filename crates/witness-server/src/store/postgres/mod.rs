@@ -228,8 +228,11 @@ async fn poll_live(pool: Pool, live: broadcast::Sender<Arc<Vec<AuditEvent>>>, he
             Ok(rows) => {
                 if let Some(last) = rows.last() {
                     seen = (last.seq, last.received);
-                    let appended: Vec<AuditEvent> =
-                        rows.into_iter().map(EventRow::into_event).collect();
+                    // A corrupt row is left out of the tail (queries and verify name it).
+                    let appended: Vec<AuditEvent> = rows
+                        .into_iter()
+                        .filter_map(|row| row.into_event().ok())
+                        .collect();
                     let _ = live.send(Arc::new(appended));
                 }
             }
@@ -272,9 +275,10 @@ impl Store for PostgresStore {
         let Some(seq) = parse_event_id(id) else {
             return Ok(None);
         };
-        Ok(events::get(&self.client().await?, seq)
+        events::get(&self.client().await?, seq)
             .await?
-            .map(EventRow::into_event))
+            .map(EventRow::into_event)
+            .transpose()
     }
 
     async fn histogram(

@@ -182,7 +182,7 @@ impl Store for SqliteStore {
         let Some(seq) = parse_event_id(id) else {
             return Ok(None);
         };
-        self.read(move |conn| Ok(query::get(conn, seq)?.map(EventRow::into_event)))
+        self.read(move |conn| query::get(conn, seq)?.map(EventRow::into_event).transpose())
             .await
     }
 

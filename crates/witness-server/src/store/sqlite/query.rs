@@ -167,7 +167,10 @@ pub fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPag
         None
     };
     Ok(EventPage {
-        events: rows.into_iter().map(EventRow::into_event).collect(),
+        events: rows
+            .into_iter()
+            .map(EventRow::into_event)
+            .collect::<StoreResult<_>>()?,
         next_cursor,
     })
 }

@@ -251,7 +251,7 @@ fn insert_group(
                 head.seq = seq;
                 head.hash = hash;
                 if let Some(appended) = appended.as_deref_mut() {
-                    appended.push(row.into_event());
+                    appended.push(row.into_event()?);
                 }
             }
             let receipt = AppendReceipt {
