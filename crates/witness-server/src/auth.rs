@@ -6,7 +6,6 @@ use std::net::SocketAddr;
 use axum::extract::{ConnectInfo, FromRequestParts, OriginalUri};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method};
-use chrono::Utc;
 use witness_api::{Role, User};
 
 use crate::apikeys::hash_token;
@@ -146,7 +145,7 @@ impl FromRequestParts<AppState> for Caller {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         if let Some(token) = token_from_cookies(&parts.headers) {
             let token_hash = hash_token(&token);
-            let now = Utc::now();
+            let now = state.now();
             if let Some((session, user)) = state.store().find_session(token_hash, now).await? {
                 if is_unsafe(&parts.method) {
                     let presented = parts

@@ -174,6 +174,10 @@ pub struct ServeConfig {
           default_value_t = crate::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION,
           value_parser = clap::value_parser!(i64).range(1..=100_000_000))]
     pub partition_events: i64,
+
+    /// The clock sessions expire by (tests move it).
+    #[arg(skip)]
+    pub clock: crate::clock::Clock,
 }
 
 impl ServeConfig {
@@ -202,6 +206,7 @@ impl ServeConfig {
             session_idle_seconds: 8 * 3600,
             session_max_seconds: 12 * 3600,
             live_recheck_seconds: 30,
+            clock: crate::clock::Clock::default(),
         }
     }
 

@@ -7,6 +7,7 @@ pub mod auth;
 pub mod backup;
 pub mod checkpoints;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod diagnostics;
 pub mod error;

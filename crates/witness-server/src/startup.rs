@@ -261,6 +261,7 @@ impl Application {
             live_recheck: std::time::Duration::from_secs(config.live_recheck_seconds.max(1)),
             integrity: integrity.clone(),
             min_retention_days: config.min_retention_days,
+            clock: config.clock.clone(),
         });
         let router = app(state, &config.panel_dir);
         tracing::info!(data_dir = %data_dir.display(), "Witness started");

@@ -38,6 +38,8 @@ pub struct StateParts {
     pub backups: Arc<Backups>,
     /// The current settings; the backup scheduler watches it.
     pub settings: watch::Sender<Settings>,
+    /// What time it is for sessions.
+    pub clock: crate::clock::Clock,
 }
 
 /// Ingestion since this server started, for the diagnostic report.
@@ -171,6 +173,10 @@ impl AppState {
 
     /// Moves a session's expiry to `now + idle`, writing only when it moved by more than a
     /// minute (or a tenth of the idle time), so that reads do not each cost a write.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.inner.parts.clock.now()
+    }
+
     pub async fn slide_session(
         &self,
         mut session: SessionRecord,

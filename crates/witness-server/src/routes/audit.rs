@@ -438,7 +438,7 @@ impl Credential {
     async fn still_valid(&self, state: &AppState) -> bool {
         match self {
             Credential::Session(token_hash) => matches!(
-                state.store().find_session(*token_hash, Utc::now()).await,
+                state.store().find_session(*token_hash, state.now()).await,
                 Ok(Some(_))
             ),
             Credential::ApiKey(id) => state.store().list_api_keys().await.is_ok_and(|keys| {

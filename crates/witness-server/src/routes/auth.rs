@@ -5,7 +5,6 @@ use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::Utc;
 use witness_api::{LoginRequest, LoginResponse, Me, PasswordChange};
 
 use crate::apikeys::hash_token;
@@ -127,7 +126,7 @@ async fn start_session(
     headers: &HeaderMap,
 ) -> Result<Response, AppError> {
     let token = random_token();
-    let now = Utc::now();
+    let now = state.now();
     let idle = state.session_idle().min(state.session_max());
     let session = SessionRecord {
         token_hash: hash_token(&token),

@@ -1,5 +1,3 @@
-use std::time::Duration;
-
 use serde_json::json;
 use witness_api::{ApiErrorBody, Me};
 
@@ -140,14 +138,14 @@ async fn sessions_expire_after_the_idle_time_and_slide_with_use() {
     let app = spawn_app_with(|config| config.session_idle_seconds = 2).await;
     let admin = app.admin().await;
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(1200)).await;
+        app.clock.advance(chrono::Duration::milliseconds(1200));
         assert_eq!(
             admin.get("/api/auth/me").await.status(),
             200,
             "use keeps it alive"
         );
     }
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    app.clock.advance(chrono::Duration::milliseconds(2500));
     let expired = admin.get("/api/auth/me").await;
     assert_eq!(expired.status(), 401);
     let error: ApiErrorBody = expired.json().await.expect("JSON");

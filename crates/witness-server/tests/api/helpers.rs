@@ -119,6 +119,8 @@ pub struct TestApp {
     pub backend: Backend,
     /// That database's URL (`None` on SQLite, whose store is in `data_dir`).
     pub database_url: Option<String>,
+    /// The server's clock: tests move it forward instead of sleeping.
+    pub clock: witness_server::clock::Clock,
     _dirs: TempDir,
 }
 
@@ -157,6 +159,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
     // The configuration may point at a data directory of its own (a restored one, say).
     let data_dir = config.data.data_dir.clone();
     let database_url = config.data.database_url.clone();
+    let clock = config.clock.clone();
     let backend = match database_url {
         Some(_) => Backend::Postgres,
         None => Backend::Sqlite,
@@ -177,6 +180,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut ServeConfig)) -> TestApp
         store,
         backend,
         database_url,
+        clock,
         _dirs: dirs,
     }
 }
