@@ -10,13 +10,22 @@
 //! 2. Queries: `--events` events loaded through `Store::append`, then first pages, histograms
 //!    and a cursor walk through the `Store` trait, and the same over HTTP.
 //!
+//! `--backend postgres --database-url postgres://…` measures the PostgreSQL store instead: every
+//! store the run makes is a fresh database `witness_bench_<hex>_<part>` in that cluster (dropped
+//! at the end unless `--keep`; an interrupted run leaves them behind), the sizes are the
+//! database's growth and the WAL written (`pg_current_wal_lsn()`), and the raw baseline is a
+//! binary COPY of the same rows into an `events` table made by Witness's own migration, without
+//! Witness, `--clients` connections at once, one transaction per batch.
+//!
 //! The events come from a seeded generator (about 1000 actors, 58 actions with a Zipf-like
 //! distribution, 20 organizations, 100 workspaces, timestamps over the last 30 days), so runs
 //! with the same flags store the same data.
 
+use std::collections::VecDeque;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::pin::pin;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -31,6 +40,9 @@ use rand::{Rng, SeedableRng};
 use rusqlite::{Connection, TransactionBehavior, params};
 use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
+use tokio_postgres::NoTls;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use tokio_postgres::types::ToSql;
 use witness_api::{AuditResult, EventFilter, EventPage, Histogram, ValueMatch};
 use witness_server::apikeys::{generate_token, hash_token, token_prefix};
 use witness_server::config::ServeConfig;
@@ -38,11 +50,12 @@ use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
 use witness_server::model::{EventSource, NewEvent};
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
+use witness_server::store::postgres::{COPY_SQL, COPY_TYPES, schema as pg_schema};
 use witness_server::store::sqlite::partitions::{Partition, PartitionState};
 use witness_server::store::sqlite::row::{EventRow, insert_sql};
 use witness_server::store::sqlite::summaries::Summaries;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
-use witness_server::store::{Cursor, EventQuery, Permission, Store};
+use witness_server::store::{Cursor, EventQuery, Permission, PostgresStore, Store};
 
 /// The report, printed whole to stdout at the end; each line also goes to stderr as it comes,
 /// so a long run shows its figures as it goes (and keeps them if it fails).
@@ -77,6 +90,14 @@ const DAY_MICROS: i64 = 86_400_000_000;
 const SPAN_DAYS: i64 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum Backend {
+    /// SQLite files in the work directory.
+    Sqlite,
+    /// Fresh databases in the PostgreSQL cluster of `--database-url`.
+    Postgres,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 enum Analyze {
     /// Run ANALYZE after loading, before the queries.
     After,
@@ -90,6 +111,14 @@ enum Analyze {
 #[derive(Debug, Parser)]
 #[command(name = "witness-bench")]
 struct Args {
+    /// The store every part measures.
+    #[arg(long, value_enum, default_value_t = Backend::Sqlite)]
+    backend: Backend,
+    /// With `--backend postgres`: a PostgreSQL cluster (any database in it that the user may
+    /// connect to); each run creates fresh databases `witness_bench_<hex>_<part>` there and
+    /// drops them at the end unless --keep.
+    #[arg(long)]
+    database_url: Option<String>,
     /// Events loaded for the query part (0 skips it).
     #[arg(long, default_value_t = 10_000_000)]
     events: usize,
@@ -123,6 +152,12 @@ struct Args {
     /// Keep the work directory (and its databases) at the end.
     #[arg(long)]
     keep: bool,
+    /// With PostgreSQL: before the queries, make the (empty) daily partitions of this many days
+    /// before the data set's arrival, as a store that has been receiving events that long has
+    /// them (every loaded event arrives today, so it sits in one partition otherwise); shows
+    /// what planning and merging over that many partitions cost.
+    #[arg(long, default_value_t = 0)]
+    pg_past_days: u32,
     /// Run only the query cases whose name contains one of these (comma-separated).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
@@ -150,10 +185,26 @@ async fn main() -> anyhow::Result<()> {
     if cfg!(debug_assertions) {
         eprintln!("warning: this is a debug build; run with --release for meaningful figures");
     }
+    let pg = match (args.backend, &args.database_url) {
+        (Backend::Sqlite, None) => None,
+        (Backend::Sqlite, Some(_)) => bail!("--database-url needs --backend postgres"),
+        (Backend::Postgres, None) => {
+            bail!(
+                "--backend postgres needs --database-url postgres://… (a cluster to make databases in)"
+            )
+        }
+        (Backend::Postgres, Some(url)) => Some(PgCluster::new(url)?),
+    };
+    if pg.is_none() && args.pg_past_days > 0 {
+        bail!("--pg-past-days needs --backend postgres");
+    }
     let work = WorkDir::create(args.dir.clone(), args.keep)?;
     say!("witness-bench {}", env!("CARGO_PKG_VERSION"));
     say!();
     say!("{}", machine_report(work.path()).trim_end());
+    if let Some(cluster) = &pg {
+        say!("{}", cluster.report().await?.trim_end());
+    }
     say!(
         "Work directory: {}{}",
         work.path().display(),
@@ -187,12 +238,30 @@ async fn main() -> anyhow::Result<()> {
     let panel = work.path().join("panel");
     std::fs::create_dir_all(&panel)?;
 
-    if args.ingest_events > 0 {
-        ingest_part(&args, &world, work.path(), &panel).await?;
+    let sites = Sites {
+        work: work.path(),
+        pg: pg.as_ref().zip(args.database_url.as_deref()),
+    };
+    let outcome = async {
+        if args.ingest_events > 0 {
+            ingest_part(&args, &world, &sites, &panel).await?;
+        }
+        if args.events > 0 {
+            query_part(&args, &world, &sites, &panel).await?;
+        }
+        anyhow::Ok(())
     }
-    if args.events > 0 {
-        query_part(&args, &world, work.path(), &panel).await?;
+    .await;
+    if let Some(cluster) = &pg {
+        if args.keep {
+            if let Ok(created) = cluster.created.lock() {
+                say!("PostgreSQL databases kept: {}", created.join(", "));
+            }
+        } else {
+            cluster.drop_created().await;
+        }
     }
+    outcome?;
     if let Ok(report) = REPORT.lock() {
         println!("---- witness-bench report ----");
         print!("{report}");
@@ -357,6 +426,510 @@ fn fsync_probe(dir: &Path) -> String {
             format!("4 KiB append + fdatasync: p50 {p50:.2} ms, max {max:.2} ms (50 samples)")
         }
         Err(error) => format!("probe failed: {error}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Where the stores live: a directory each, and with PostgreSQL a fresh database each
+// ---------------------------------------------------------------------------------------------
+
+/// The cluster `--database-url` names: each run makes its databases there,
+/// `witness_bench_<hex>_<part>`, and drops them at the end (unless --keep).
+struct PgCluster {
+    config: tokio_postgres::Config,
+    /// The prefix of this run's databases.
+    run: String,
+    /// Databases this run made, to drop at the end.
+    created: Mutex<Vec<String>>,
+}
+
+impl PgCluster {
+    fn new(url: &str) -> anyhow::Result<Self> {
+        let config: tokio_postgres::Config = url
+            .parse()
+            .context("--database-url is not a PostgreSQL URL")?;
+        Ok(PgCluster {
+            config,
+            run: format!("witness_bench_{}", hex::encode(rand::random::<[u8; 4]>())),
+            created: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The database `--database-url` names, or `database` in the same cluster.
+    async fn connect(&self, database: Option<&str>) -> anyhow::Result<tokio_postgres::Client> {
+        let mut config = self.config.clone();
+        if let Some(database) = database {
+            config.dbname(database);
+        }
+        let (client, connection) = config
+            .connect(NoTls)
+            .await
+            .with_context(|| format!("cannot connect to {}", describe_pg(&config)))?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        Ok(client)
+    }
+
+    /// The URL of `database` in this cluster: `--database-url` with another database name
+    /// (URL or key=value form), for the server's `database_url`.
+    fn url_of(&self, url: &str, database: &str) -> anyhow::Result<String> {
+        let changed = match ["postgresql://", "postgres://"]
+            .iter()
+            .find(|scheme| url.starts_with(**scheme))
+        {
+            Some(scheme) => {
+                let rest = &url[scheme.len()..];
+                let (before_query, query) = match rest.find('?') {
+                    Some(at) => (&rest[..at], &rest[at..]),
+                    None => (rest, ""),
+                };
+                let authority = before_query.split('/').next().unwrap_or("");
+                format!("{scheme}{authority}/{database}{query}")
+            }
+            None => format!("{url} dbname={database}"),
+        };
+        let parsed: tokio_postgres::Config = changed.parse()?;
+        if parsed.get_dbname() != Some(database) {
+            bail!("cannot name the database {database} in --database-url {url}");
+        }
+        Ok(changed)
+    }
+
+    /// A fresh database for `part` of the run.
+    async fn create(&self, url: &str, part: &str) -> anyhow::Result<PgDatabase> {
+        let name = format!("{}_{part}", self.run);
+        let admin = self.connect(None).await?;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .with_context(|| format!("cannot create the database {name}"))?;
+        if let Ok(mut created) = self.created.lock() {
+            created.push(name.clone());
+        }
+        PgDatabase::open(self, url, &name).await
+    }
+
+    /// Drops the databases this run made (their servers still hold connections: FORCE).
+    async fn drop_created(&self) {
+        let names: Vec<String> = match self.created.lock() {
+            Ok(mut created) => std::mem::take(&mut *created),
+            Err(_) => return,
+        };
+        if names.is_empty() {
+            return;
+        }
+        let admin = match self.connect(None).await {
+            Ok(admin) => admin,
+            Err(error) => {
+                eprintln!("cannot drop the databases {names:?}: {error:#}");
+                return;
+            }
+        };
+        for name in names {
+            if let Err(error) = admin
+                .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                .await
+            {
+                eprintln!("cannot drop the database {name}: {error}");
+            }
+        }
+    }
+
+    /// The server's version and the settings that decide the figures.
+    async fn report(&self) -> anyhow::Result<String> {
+        let client = self.connect(None).await?;
+        let version: String = client.query_one("SHOW server_version", &[]).await?.get(0);
+        let mut settings = Vec::new();
+        for name in [
+            "fsync",
+            "synchronous_commit",
+            "wal_level",
+            "full_page_writes",
+            "wal_compression",
+            "shared_buffers",
+            "max_wal_size",
+            "checkpoint_timeout",
+            "work_mem",
+            "maintenance_work_mem",
+            "effective_cache_size",
+            "random_page_cost",
+            "jit",
+            "max_parallel_workers_per_gather",
+            "autovacuum",
+        ] {
+            let value: String = client.query_one(&format!("SHOW {name}"), &[]).await?.get(0);
+            settings.push(format!("{name}={value}"));
+        }
+        let mut out = format!(
+            "  PostgreSQL {version} at {} (databases {}_*)\n",
+            describe_pg(&self.config),
+            self.run
+        );
+        let _ = writeln!(out, "           {}", settings.join(", "));
+        Ok(out)
+    }
+}
+
+fn describe_pg(config: &tokio_postgres::Config) -> String {
+    witness_server::store::postgres::describe(config)
+}
+
+/// One database of the run, with a connection of the benchmark's own (sizes, WAL, ANALYZE).
+struct PgDatabase {
+    name: String,
+    url: String,
+    client: tokio_postgres::Client,
+    /// Its size and the cluster's WAL position when the benchmark opened it.
+    size_at_start: u64,
+    wal_at_start: u64,
+    /// The postmaster, when PostgreSQL runs on this machine and its processes can be read
+    /// (for the bytes they write to storage).
+    postmaster: Option<u32>,
+}
+
+impl PgDatabase {
+    async fn open(cluster: &PgCluster, url: &str, name: &str) -> anyhow::Result<Self> {
+        let client = cluster.connect(Some(name)).await?;
+        let backend: i32 = client
+            .query_one("SELECT pg_backend_pid()", &[])
+            .await?
+            .get(0);
+        let mut database = PgDatabase {
+            name: name.to_string(),
+            url: cluster.url_of(url, name)?,
+            client,
+            size_at_start: 0,
+            wal_at_start: 0,
+            postmaster: parent_pid(backend as u32),
+        };
+        database.size_at_start = database.size().await?;
+        database.wal_at_start = database.wal().await?;
+        Ok(database)
+    }
+
+    /// A connection as the store's own schema code takes it (deadpool's client).
+    async fn schema_client(&self) -> anyhow::Result<deadpool_postgres::Client> {
+        let config: tokio_postgres::Config = self.url.parse()?;
+        let pool = deadpool_postgres::Pool::builder(deadpool_postgres::Manager::new(config, NoTls))
+            .max_size(1)
+            .build()?;
+        Ok(pool.get().await?)
+    }
+
+    async fn size(&self) -> anyhow::Result<u64> {
+        let size: i64 = self
+            .client
+            .query_one("SELECT pg_database_size(current_database())", &[])
+            .await?
+            .get(0);
+        Ok(size as u64)
+    }
+
+    /// The cluster's WAL position in bytes (`pg_current_wal_lsn()`); its difference is the WAL
+    /// written meanwhile, by every database of the cluster.
+    async fn wal(&self) -> anyhow::Result<u64> {
+        let lsn: i64 = self
+            .client
+            .query_one(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '0/0')::bigint",
+                &[],
+            )
+            .await?
+            .get(0);
+        Ok(lsn as u64)
+    }
+
+    async fn partitions(&self) -> String {
+        match self
+            .client
+            .query_one(
+                "SELECT count(*) FROM pg_inherits WHERE inhparent = to_regclass('events')",
+                &[],
+            )
+            .await
+        {
+            Ok(row) => format!("{} daily", row.get::<_, i64>(0)),
+            Err(error) => format!("? ({error})"),
+        }
+    }
+
+    /// Bytes the postmaster and its live children have sent to storage (Linux `/proc`): the
+    /// WAL, checkpoints and the background writer; a child that has exited (an autovacuum
+    /// worker) takes its count with it.
+    fn server_writes(&self) -> Option<u64> {
+        let postmaster = self.postmaster?;
+        let mut total = process_writes(postmaster)?;
+        for entry in std::fs::read_dir("/proc").ok()?.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
+            if parent_pid(pid) == Some(postmaster) {
+                total += process_writes(pid).unwrap_or(0);
+            }
+        }
+        Some(total)
+    }
+}
+
+/// The parent of process `pid`, from `/proc/<pid>/stat` (None when it is not on this machine).
+fn parent_pid(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // pid (comm) state ppid …; comm may hold spaces and parentheses.
+    stat[stat.rfind(')')? + 1..]
+        .split_whitespace()
+        .nth(1)?
+        .parse()
+        .ok()
+}
+
+fn process_writes(pid: u32) -> Option<u64> {
+    std::fs::read_to_string(format!("/proc/{pid}/io"))
+        .ok()?
+        .lines()
+        .find_map(|line| line.strip_prefix("write_bytes:"))?
+        .trim()
+        .parse()
+        .ok()
+}
+
+/// Where the stores of a run are made.
+struct Sites<'a> {
+    work: &'a Path,
+    pg: Option<(&'a PgCluster, &'a str)>,
+}
+
+impl Sites<'_> {
+    /// A new store location: `<work>/<name>`, and with PostgreSQL the database
+    /// `witness_bench_<hex>_<name>`.
+    async fn new_site(&self, name: &str) -> anyhow::Result<Site> {
+        let dir = self.work.join(name);
+        std::fs::create_dir_all(&dir)?;
+        Ok(match self.pg {
+            None => Site::Sqlite { dir },
+            Some((cluster, url)) => {
+                let db = Box::new(cluster.create(url, &name.replace('-', "_")).await?);
+                say!("  ({name}: PostgreSQL database {})", db.name);
+                Site::Postgres { dir, db }
+            }
+        })
+    }
+}
+
+impl Sites<'_> {
+    /// The store a run with --keep left in `dir` (and its PostgreSQL database).
+    async fn reused_site(&self, dir: &Path, meta: &Meta) -> anyhow::Result<Site> {
+        let dir = dir.to_path_buf();
+        match (self.pg, &meta.database) {
+            (None, None) => Ok(Site::Sqlite { dir }),
+            (Some((cluster, url)), Some(name)) => Ok(Site::Postgres {
+                dir,
+                db: Box::new(PgDatabase::open(cluster, url, name).await?),
+            }),
+            (None, Some(name)) => bail!(
+                "{} holds the PostgreSQL database {name}: add --backend postgres --database-url",
+                dir.display()
+            ),
+            (Some(_), None) => bail!(
+                "{} holds a SQLite store, not a PostgreSQL one: leave out --backend postgres",
+                dir.display()
+            ),
+        }
+    }
+}
+
+/// What a sample of a store's growth shows: bytes sent to storage so far (SQLite: by this
+/// process; PostgreSQL: by its server processes), the WAL position (PostgreSQL), the store's
+/// size (SQLite: database + WAL file; PostgreSQL: the database's growth since it was made).
+struct Probe {
+    written: Option<u64>,
+    wal: Option<u64>,
+    store_bytes: u64,
+}
+
+/// A store's location: its data directory, and its PostgreSQL database when there is one.
+enum Site {
+    Sqlite { dir: PathBuf },
+    Postgres { dir: PathBuf, db: Box<PgDatabase> },
+}
+
+impl Site {
+    fn dir(&self) -> &Path {
+        match self {
+            Site::Sqlite { dir } | Site::Postgres { dir, .. } => dir,
+        }
+    }
+
+    fn database_url(&self) -> Option<String> {
+        match self {
+            Site::Sqlite { .. } => None,
+            Site::Postgres { db, .. } => Some(db.url.clone()),
+        }
+    }
+
+    fn pg(&self) -> Option<&PgDatabase> {
+        match self {
+            Site::Sqlite { .. } => None,
+            Site::Postgres { db, .. } => Some(db),
+        }
+    }
+
+    /// The store alone, without a server (`Store::append` baseline).
+    async fn open_store(&self) -> anyhow::Result<Arc<dyn Store>> {
+        Ok(match self {
+            Site::Sqlite { dir } => Arc::new(witness_server::store::SqliteStore::open_in(dir)?),
+            Site::Postgres { db, .. } => Arc::new(PostgresStore::connect(&db.url).await?),
+        })
+    }
+
+    async fn probe(&self) -> Probe {
+        match self {
+            Site::Sqlite { dir } => {
+                let (db, wal) = db_size(dir);
+                Probe {
+                    written: DiskWrites::read(),
+                    wal: None,
+                    store_bytes: db + wal,
+                }
+            }
+            Site::Postgres { db, .. } => Probe {
+                written: db.server_writes(),
+                wal: db.wal().await.ok(),
+                store_bytes: db
+                    .size()
+                    .await
+                    .map_or(0, |size| size.saturating_sub(db.size_at_start)),
+            },
+        }
+    }
+
+    /// The store's size, and what it is per event.
+    async fn size_text(&self, events: usize) -> String {
+        match self {
+            Site::Sqlite { dir } => size_text(dir, events),
+            Site::Postgres { db, .. } => {
+                let (size, wal) = (db.size().await.unwrap_or(0), db.wal().await.unwrap_or(0));
+                let grown = size.saturating_sub(db.size_at_start);
+                let wal = wal.saturating_sub(db.wal_at_start);
+                format!(
+                    "database {} ({} bytes/event over the empty database's {}); WAL written \
+                     since it was made {} ({} bytes/event)",
+                    mib(size),
+                    grouped(grown / events.max(1) as u64),
+                    mib(db.size_at_start),
+                    mib(wal),
+                    grouped(wal / events.max(1) as u64)
+                )
+            }
+        }
+    }
+
+    async fn partitions(&self) -> String {
+        match self {
+            Site::Sqlite { dir } => sqlite_partitions(&dir.join(DATABASE_FILE)),
+            Site::Postgres { db, .. } => db.partitions().await,
+        }
+    }
+
+    /// SQLite: waits until the writer has sealed every full partition. PostgreSQL has nothing
+    /// to wait for.
+    async fn wait_for_sealing(&self) -> anyhow::Result<Duration> {
+        match self {
+            Site::Sqlite { dir } => wait_for_sealing(&dir.join(DATABASE_FILE)).await,
+            Site::Postgres { .. } => Ok(Duration::ZERO),
+        }
+    }
+
+    /// An arrival time (µs) before which retention deletes about the oldest `events` events:
+    /// SQLite, the first event of the first partition after them (whole partitions go);
+    /// PostgreSQL, the arrival of event `events + 1` (events arrive within a day here, so the
+    /// day's partition loses rows rather than the partition being dropped).
+    async fn retention_cutoff(&self, events: usize) -> anyhow::Result<Option<i64>> {
+        match self {
+            Site::Sqlite { dir } => {
+                let catalog = Connection::open(dir.join(DATABASE_FILE))?;
+                schema::configure(&catalog)?;
+                let boundary: Option<(i64, i64)> = catalog
+                    .query_row(
+                        "SELECT id, first_seq FROM partitions WHERE first_seq > ?1 \
+                         ORDER BY first_seq LIMIT 1",
+                        [events as i64],
+                        |row| Ok((row.get(0)?, row.get(1)?)),
+                    )
+                    .ok();
+                let Some((id, first_seq)) = boundary else {
+                    return Ok(None);
+                };
+                let table = witness_server::store::sqlite::partitions::table_name(id);
+                Ok(Some(catalog.query_row(
+                    &format!("SELECT received FROM {table} WHERE seq = ?1"),
+                    [first_seq],
+                    |row| row.get(0),
+                )?))
+            }
+            Site::Postgres { db, .. } => Ok(db
+                .client
+                .query_opt(
+                    "SELECT received FROM events WHERE seq = $1",
+                    &[&(events as i64 + 1)],
+                )
+                .await?
+                .map(|row| row.get(0))),
+        }
+    }
+
+    /// PostgreSQL: a CHECKPOINT before a timed ingestion, so that it does not pay for the
+    /// dirty pages of the one before (the cluster is shared by the runs' databases).
+    async fn checkpoint(&self) {
+        if let Site::Postgres { db, .. } = self
+            && let Err(error) = db.client.batch_execute("CHECKPOINT").await
+        {
+            eprintln!(
+                "warning: CHECKPOINT failed ({error}); the timed run may pay for the one before"
+            );
+        }
+    }
+
+    /// Gathers planner statistics; what it ran.
+    async fn analyze(&self) -> anyhow::Result<&'static str> {
+        match self {
+            Site::Sqlite { dir } => {
+                let conn = Connection::open(dir.join(DATABASE_FILE))?;
+                schema::configure(&conn)?;
+                conn.execute_batch("ANALYZE")?;
+                Ok("ANALYZE")
+            }
+            Site::Postgres { db, .. } => {
+                // What autovacuum does to an insert-only table sooner or later (visibility
+                // map, hint bits), and the statistics of the partitioned parent, which
+                // autovacuum never gathers.
+                db.client.batch_execute("VACUUM (ANALYZE)").await?;
+                Ok("VACUUM (ANALYZE)")
+            }
+        }
+    }
+
+    /// Whether the store has planner statistics.
+    async fn has_statistics(&self) -> anyhow::Result<bool> {
+        match self {
+            Site::Sqlite { dir } => has_statistics(&dir.join(DATABASE_FILE)),
+            Site::Postgres { db, .. } => {
+                let count: i64 = db
+                    .client
+                    .query_one(
+                        "SELECT count(*) FROM pg_stats WHERE schemaname = 'public' \
+                         AND tablename LIKE 'events%'",
+                        &[],
+                    )
+                    .await?
+                    .get(0);
+                Ok(count > 0)
+            }
+        }
     }
 }
 
@@ -1168,31 +1741,20 @@ fn size_text(dir: &Path, events: usize) -> String {
 // Part 1: ingestion
 // ---------------------------------------------------------------------------------------------
 
+/// The real server, in process, on the site's store (SQLite in its directory, or its
+/// PostgreSQL database).
 async fn start_server(
-    data_dir: PathBuf,
-    panel: &Path,
-    max_payload: usize,
-) -> anyhow::Result<(SocketAddr, Arc<dyn Store>)> {
-    start_server_with(
-        data_dir,
-        panel,
-        max_payload,
-        witness_server::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION,
-    )
-    .await
-}
-
-async fn start_server_with(
-    data_dir: PathBuf,
+    site: &Site,
     panel: &Path,
     max_payload: usize,
     partition_events: i64,
 ) -> anyhow::Result<(SocketAddr, Arc<dyn Store>)> {
     let mut config = ServeConfig::new(
         SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir,
+        site.dir().to_path_buf(),
         panel.to_path_buf(),
     );
+    config.data.database_url = site.database_url();
     config.partition_events = partition_events;
     config.max_payload_bytes = config.max_payload_bytes.max(max_payload);
     let app = Application::build(config).await?;
@@ -1255,29 +1817,70 @@ impl IngestFigures {
 async fn ingest_part(
     args: &Args,
     world: &Arc<World>,
-    work: &Path,
+    sites: &Sites<'_>,
     panel: &Path,
 ) -> anyhow::Result<()> {
     if args.baselines {
-        compare_ingest(args, world, work, panel).await
+        compare_ingest(args, world, sites, panel).await
     } else {
-        sustained_ingest(args, world, work, panel).await
+        sustained_ingest(args, world, sites, panel).await
+    }
+}
+
+/// The columns of the sustained run's report lines after events, events/s and cumulative/s.
+fn growth_header(site: &Site) -> String {
+    match site {
+        Site::Sqlite { .. } => format!(
+            "{:>12} {:>16} {:>18}",
+            "disk KB/ev", "store bytes/ev", "partitions"
+        ),
+        Site::Postgres { .. } => format!(
+            "{:>12} {:>12} {:>16} {:>18}",
+            "disk KB/ev", "WAL KB/ev", "db bytes/ev", "partitions"
+        ),
+    }
+}
+
+/// Those columns for the `events` stored between `then` and `now` (`total` in all).
+async fn growth_columns(
+    site: &Site,
+    then: &Probe,
+    now: &Probe,
+    events: usize,
+    total: usize,
+) -> String {
+    let per_event = |now: Option<u64>, then: Option<u64>| match (now, then) {
+        (Some(now), Some(then)) => format!(
+            "{:.2}",
+            now.saturating_sub(then) as f64 / 1000.0 / events.max(1) as f64
+        ),
+        _ => "?".to_string(),
+    };
+    let written = per_event(now.written, then.written);
+    let store = grouped(now.store_bytes / total.max(1) as u64);
+    let partitions = site.partitions().await;
+    match site {
+        Site::Sqlite { .. } => format!("{written:>12} {store:>16} {partitions:>18}"),
+        Site::Postgres { .. } => format!(
+            "{written:>12} {:>12} {store:>16} {partitions:>18}",
+            per_event(now.wal, then.wal)
+        ),
     }
 }
 
 /// HTTP ingestion of `args.ingest_events` while a thread generates the batches, with a line per
-/// `args.report_every` events (rate, bytes written, partitions), then verify and retention.
+/// `args.report_every` events (rate, bytes written, partitions), then verify and retention;
+/// with PostgreSQL, then the raw COPY baseline on the same events.
 async fn sustained_ingest(
     args: &Args,
     world: &Arc<World>,
-    work: &Path,
+    sites: &Sites<'_>,
     panel: &Path,
 ) -> anyhow::Result<()> {
     let n = args.ingest_events;
     let start = Utc::now() - chrono::Duration::days(SPAN_DAYS);
-    let http_dir = work.join("ingest-http");
-    let (address, store) =
-        start_server_with(http_dir.clone(), panel, 64 << 20, args.partition_events).await?;
+    let site = sites.new_site("ingest-http").await?;
+    let (address, store) = start_server(&site, panel, 64 << 20, args.partition_events).await?;
     let key = new_key(&store, Permission::Ingest).await?;
     let (sender, receiver) = tokio::sync::mpsc::channel::<Bytes>(64);
     let generator_world = world.clone();
@@ -1304,7 +1907,8 @@ async fn sustained_ingest(
         .build()?;
     let url = format!("http://{address}/ingest/clef");
     eprintln!(
-        "[ingest] sustained: {} clients POSTing {} events in batches of {} to {url},          generated while sending…",
+        "[ingest] sustained: {} clients POSTing {} events in batches of {} to {url}, \
+         generated while sending…",
         args.clients,
         grouped(n as u64),
         grouped(batch as u64)
@@ -1339,39 +1943,38 @@ async fn sustained_ingest(
             anyhow::Ok(latencies)
         });
     }
-    let db_path = http_dir.join(DATABASE_FILE);
-    let catalog = Connection::open(&db_path)?;
-    schema::configure(&catalog)?;
-    let partitions = || -> String {
-        catalog
-            .query_row(
-                "SELECT COUNT(*), IFNULL(SUM(state = 'sealed'), 0) FROM partitions",
-                [],
-                |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
-            )
-            .map(|(all, sealed)| format!("{all} ({sealed} sealed)"))
-            .unwrap_or_else(|error| format!("? ({error})"))
-    };
     say!(
-        "Sustained HTTP ingestion: {} events, {} clients, batches of {}, {} events per \
-         partition; the generator runs on this machine while the clients send.",
+        "Sustained HTTP ingestion: {} events, {} clients, batches of {}, {}; the generator runs \
+         on this machine while the clients send.",
         grouped(n as u64),
         args.clients,
         grouped(batch as u64),
-        grouped(args.partition_events as u64)
+        match &site {
+            Site::Sqlite { .. } => format!(
+                "{} events per partition",
+                grouped(args.partition_events as u64)
+            ),
+            Site::Postgres { .. } => "PostgreSQL (daily partitions by arrival)".to_string(),
+        }
     );
+    if site.pg().is_some() {
+        say!(
+            "  disk KB/ev: bytes the PostgreSQL server's processes sent to storage (/proc/<pid>/io \
+             of the postmaster and its live children); WAL KB/ev: pg_current_wal_lsn() \
+             difference; db bytes/ev: pg_database_size() growth over all events so far"
+        );
+    }
     say!(
-        "{:>12} {:>12} {:>12} {:>12} {:>16} {:>18}",
+        "{:>12} {:>12} {:>12} {}",
         "events",
         "events/s",
         "cumulative/s",
-        "disk KB/ev",
-        "store bytes/ev",
-        "partitions"
+        growth_header(&site)
     );
+    site.checkpoint().await;
     let started = Instant::now();
-    let writes_at_start = DiskWrites::read();
-    let mut last = (0usize, Instant::now(), DiskWrites::read());
+    let at_start = site.probe().await;
+    let mut last = (0usize, Instant::now(), site.probe().await);
     let mut next_report = args.report_every.max(1);
     let mut rates = Vec::new();
     while sent.load(Ordering::Relaxed) < n && !tasks.is_empty() {
@@ -1382,27 +1985,17 @@ async fn sustained_ingest(
         let done = sent.load(Ordering::Relaxed);
         if done >= next_report || done >= n {
             let now = Instant::now();
-            let written = DiskWrites::read();
+            let probe = site.probe().await;
             let rate = (done - last.0) as f64 / (now - last.1).as_secs_f64();
             rates.push(rate);
-            let per_event = match (written, last.2) {
-                (Some(now), Some(then)) => format!(
-                    "{:.2}",
-                    now.saturating_sub(then) as f64 / 1000.0 / (done - last.0).max(1) as f64
-                ),
-                _ => "?".to_string(),
-            };
-            let (db, wal) = db_size(&http_dir);
             say!(
-                "{:>12} {:>12} {:>12} {:>12} {:>16} {:>18}",
+                "{:>12} {:>12} {:>12} {}",
                 grouped(done as u64),
                 grouped(rate as u64),
                 grouped((done as f64 / started.elapsed().as_secs_f64()) as u64),
-                per_event,
-                grouped((db + wal) / done.max(1) as u64),
-                partitions()
+                growth_columns(&site, &last.2, &probe, done - last.0, done).await
             );
-            last = (done, now, written);
+            last = (done, now, probe);
             while next_report <= done {
                 next_report += args.report_every.max(1);
             }
@@ -1414,12 +2007,21 @@ async fn sustained_ingest(
     }
     let _ = producer.join();
     let elapsed = started.elapsed();
-    let total_written = match (DiskWrites::read(), writes_at_start) {
+    let at_end = site.probe().await;
+    let per_event = |now: Option<u64>, then: Option<u64>| match (now, then) {
         (Some(now), Some(then)) => format!(
             "{:.2} KB",
             now.saturating_sub(then) as f64 / 1000.0 / n.max(1) as f64
         ),
         _ => "?".to_string(),
+    };
+    let total_written = match &site {
+        Site::Sqlite { .. } => per_event(at_end.written, at_start.written),
+        Site::Postgres { .. } => format!(
+            "{} (WAL {})",
+            per_event(at_end.written, at_start.written),
+            per_event(at_end.wal, at_start.wal)
+        ),
     };
     latencies.sort();
     let pick = |q: f64| {
@@ -1427,17 +2029,18 @@ async fn sustained_ingest(
             .get(((latencies.len() as f64 * q) as usize).min(latencies.len().saturating_sub(1)))
             .map_or(0.0, |d| d.as_secs_f64() * 1000.0)
     };
+    let http_rate = n as f64 / elapsed.as_secs_f64();
     say!(
         "All {} events in {:.1} s: {} events/s; {} written to disk per event; request \
          latency p50 {:.0} ms, p95 {:.0} ms, max {:.0} ms; store {}",
         grouped(n as u64),
         elapsed.as_secs_f64(),
-        grouped((n as f64 / elapsed.as_secs_f64()) as u64),
+        grouped(http_rate as u64),
         total_written,
         pick(0.5),
         pick(0.95),
         latencies.last().map_or(0.0, |d| d.as_secs_f64() * 1000.0),
-        size_text(&http_dir, n)
+        site.size_text(n).await
     );
     if let (Some(first), Some(last)) = (rates.first(), rates.last()) {
         say!(
@@ -1446,13 +2049,15 @@ async fn sustained_ingest(
         );
     }
     // Let sealing finish, then verify and time retention of the oldest events.
-    eprintln!("[ingest] waiting for the writer to seal every full partition…");
-    let seal_wait = wait_for_sealing(&db_path).await?;
-    say!(
-        "Sealing after the last event: {:.1} s; partitions {}",
-        seal_wait.as_secs_f64(),
-        partitions()
-    );
+    if matches!(site, Site::Sqlite { .. }) {
+        eprintln!("[ingest] waiting for the writer to seal every full partition…");
+        let seal_wait = site.wait_for_sealing().await?;
+        say!(
+            "Sealing after the last event: {:.1} s; partitions {}",
+            seal_wait.as_secs_f64(),
+            site.partitions().await
+        );
+    }
     let verify_started = Instant::now();
     let report = store.verify(true).await?;
     let verify_elapsed = verify_started.elapsed();
@@ -1465,23 +2070,9 @@ async fn sustained_ingest(
         verify_elapsed.as_secs_f64(),
         grouped((report.verified_count as f64 / verify_elapsed.as_secs_f64()) as u64)
     );
-    // Retention of about the oldest `report_every` events: the cutoff is the arrival time of
-    // the first event of the first partition that starts after them.
-    let boundary: Option<(i64, i64)> = catalog
-        .query_row(
-            "SELECT id, first_seq FROM partitions WHERE first_seq > ?1 ORDER BY first_seq LIMIT 1",
-            [args.report_every.min(n / 2) as i64],
-            |row| Ok((row.get(0)?, row.get(1)?)),
-        )
-        .ok();
-    if let Some((id, first_seq)) = boundary {
-        let table = witness_server::store::sqlite::partitions::table_name(id);
-        let cutoff: i64 = catalog.query_row(
-            &format!("SELECT received FROM {table} WHERE seq = ?1"),
-            [first_seq],
-            |row| row.get(0),
-        )?;
-        let before = partitions();
+    // Retention of about the oldest `report_every` events.
+    if let Some(cutoff) = site.retention_cutoff(args.report_every.min(n / 2)).await? {
+        let before = site.partitions().await;
         let retention_started = Instant::now();
         let deleted = store
             .delete_received_before(
@@ -1489,11 +2080,53 @@ async fn sustained_ingest(
             )
             .await?;
         say!(
-            "Retention: {} events deleted in {:.0} ms (partitions {} → {})",
+            "Retention: {} events deleted in {:.0} ms (partitions {} → {}){}",
             grouped(deleted),
             retention_started.elapsed().as_secs_f64() * 1000.0,
             before,
-            partitions()
+            site.partitions().await,
+            if site.pg().is_some() {
+                "; every event arrived today, so this is a DELETE of rows in today's \
+                 partition, not a dropped partition"
+            } else {
+                ""
+            }
+        );
+    }
+    if site.pg().is_some() {
+        // The raw baseline on the same events (same seed and count), made before its clock
+        // starts, in chunks so that memory stays bounded.
+        let raw_site = sites.new_site("ingest-raw").await?;
+        let input = RawInput::Generate {
+            generator: Box::new(Generator::new(world.clone(), seed, start, n)),
+            remaining: n,
+            batch,
+        };
+        let mut figures = pg_raw_baseline(&raw_site, input, args.clients).await?;
+        say!(
+            "Raw baseline: the same {} events as rows Witness would store, binary COPY \
+             (tokio-postgres) into an `events` table made by Witness's own schema migration \
+             (partitioned by arrival day, the same indexes) in another fresh database; {} \
+             clients, one transaction per batch of {}; rows made before the clock starts \
+             (no parsing, hashing or HTTP in the timing), in chunks of {}",
+            grouped(n as u64),
+            args.clients,
+            grouped(batch as u64),
+            grouped(RAW_CHUNK as u64)
+        );
+        let (p50, p95, max) = summary(&mut figures.latencies);
+        say!(
+            "  raw COPY: {} events/s; transaction latency p50 {p50:.1} ms, p95 {p95:.1} ms, \
+             max {max:.1} ms; {}",
+            grouped(figures.rate() as u64),
+            raw_site.size_text(n).await
+        );
+        say!(
+            "  Witness over HTTP (sustained, generator running alongside) / raw COPY: \
+             {} / {} events/s = {:.2}",
+            grouped(http_rate as u64),
+            grouped(figures.rate() as u64),
+            http_rate / figures.rate()
         );
     }
     say!();
@@ -1504,7 +2137,7 @@ async fn sustained_ingest(
 async fn compare_ingest(
     args: &Args,
     world: &Arc<World>,
-    work: &Path,
+    sites: &Sites<'_>,
     panel: &Path,
 ) -> anyhow::Result<()> {
     let n = args.ingest_events;
@@ -1529,15 +2162,22 @@ async fn compare_ingest(
     let bodies = Arc::new(bodies);
 
     // 1. HTTP.
-    let http_dir = work.join("ingest-http");
-    let (address, store) = start_server(http_dir.clone(), panel, largest + 1).await?;
+    let http_site = sites.new_site("ingest-http").await?;
+    let (address, store) = start_server(
+        &http_site,
+        panel,
+        largest + 1,
+        witness_server::store::sqlite::partitions::DEFAULT_EVENTS_PER_PARTITION,
+    )
+    .await?;
     let key = new_key(&store, Permission::Ingest).await?;
     eprintln!(
         "[ingest] HTTP: {} clients POSTing {} batches to http://{address}/ingest/clef…",
         args.clients,
         bodies.len()
     );
-    let writes = DiskWrites::start();
+    http_site.checkpoint().await;
+    let before = http_site.probe().await;
     let (elapsed, latencies) = http_ingest(address, &key, bodies.clone(), args.clients).await?;
     let mut figures = vec![IngestFigures {
         label: format!("HTTP POST /ingest/clef, {} clients", args.clients),
@@ -1545,9 +2185,9 @@ async fn compare_ingest(
         bytes: Some(total_bytes),
         elapsed,
         latencies,
-        written: writes.bytes(),
+        written: written_since(&before, &http_site.probe().await),
     }];
-    let http_size = size_text(&http_dir, n);
+    let http_size = http_site.size_text(n).await;
     eprintln!("[ingest] verifying the chain…");
     let verify_started = Instant::now();
     let report = store.verify(true).await?;
@@ -1563,73 +2203,48 @@ async fn compare_ingest(
     // 2. Store::append without HTTP.
     eprintln!("[ingest] parsing the batches for Store::append…");
     let batches = parse_all(&bodies)?;
-    let direct_dir = work.join("ingest-store");
-    std::fs::create_dir_all(&direct_dir)?;
+    let direct_site = sites.new_site("ingest-store").await?;
     eprintln!("[ingest] Store::append, {} tasks…", args.clients);
-    let writes = DiskWrites::start();
-    let (elapsed, latencies) = {
-        let store: Arc<dyn Store> =
-            Arc::new(witness_server::store::SqliteStore::open_in(&direct_dir)?);
-        direct_ingest(store, batches, args.clients).await?
-    };
+    let store = direct_site.open_store().await?;
+    direct_site.checkpoint().await;
+    let before = direct_site.probe().await;
+    let (elapsed, latencies) = direct_ingest(store, batches, args.clients).await?;
     figures.push(IngestFigures {
         label: format!("Store::append (no HTTP/parsing), {} tasks", args.clients),
         events: n,
         bytes: None,
         elapsed,
         latencies,
-        written: writes.bytes(),
+        written: written_since(&before, &direct_site.probe().await),
     });
-
-    // 3. Raw rusqlite, and without parts of the work when asked.
-    let mut variants = vec![RawVariant {
-        fts: true,
-        indexes: true,
-    }];
-    if args.raw_breakdown {
-        variants.extend([
-            RawVariant {
-                fts: false,
-                indexes: true,
-            },
-            RawVariant {
-                fts: true,
-                indexes: false,
-            },
-            RawVariant {
-                fts: false,
-                indexes: false,
-            },
-        ]);
-    }
-    let mut raw_size = String::new();
-    for (index, variant) in variants.into_iter().enumerate() {
+    // 3. The raw baseline: binary COPY into PostgreSQL, or the writer's SQL through rusqlite
+    // (and without parts of the work when asked).
+    let (raw_size, notes) = if direct_site.pg().is_some() {
         eprintln!("[ingest] parsing the batches for the raw baseline…");
         let batches = parse_all(&bodies)?;
-        let raw_dir = work.join(format!("ingest-raw-{index}"));
-        std::fs::create_dir_all(&raw_dir)?;
-        eprintln!("[ingest] {}…", variant.label());
-        let raw_path = raw_dir.join(DATABASE_FILE);
-        let writes = DiskWrites::start();
-        let (elapsed, latencies) =
-            tokio::task::spawn_blocking(move || raw_baseline(&raw_path, batches, variant))
-                .await??;
-        figures.push(IngestFigures {
-            label: variant.label(),
-            events: n,
-            bytes: None,
-            elapsed,
-            latencies,
-            written: writes.bytes(),
-        });
-        if index == 0 {
-            raw_size = size_text(&raw_dir, n);
-        }
-        // Only the first is compared; the others show what the left-out work costs.
-        if index > 0 {
-            let _ = std::fs::remove_dir_all(&raw_dir);
-        }
-    }
+        let raw_site = sites.new_site("ingest-raw").await?;
+        let before = raw_site.probe().await;
+        let mut raw = pg_raw_baseline(&raw_site, RawInput::Parsed(batches), args.clients).await?;
+        raw.written = written_since(&before, &raw_site.probe().await);
+        figures.push(raw);
+        let notes = format!(
+            "Notes: client and server share this machine's cores (in-process, loopback), and \
+             PostgreSQL runs on the same machine. The server group-commits concurrent batches \
+             (up to 50,000 events per transaction: one COPY, the event_minutes upsert and the \
+             chain_state update, the chain's head row locked); the raw baseline sends each batch \
+             of {} as its own transaction (BEGIN, binary COPY with the writer's own statement \
+             into `events` made by Witness's own migration: partitioned by arrival day, the same \
+             indexes; COMMIT), {} connections at once, and no event_minutes or chain_state. Its \
+             rows (row conversion, canonical JSON, SHA-256 chain hash, words) are made before \
+             the clock starts. MB = 10^6 bytes of CLEF. disk KB/ev = bytes the PostgreSQL \
+             server's processes sent to storage (/proc/<pid>/io write_bytes of the postmaster \
+             and its live children: WAL, checkpoints, background writer) per event.",
+            args.batch, args.clients
+        );
+        (raw_site.size_text(n).await, notes)
+    } else {
+        sqlite_raw_baselines(args, &bodies, sites, &mut figures).await?
+    };
     drop(bodies);
 
     say!(
@@ -1661,7 +2276,76 @@ async fn compare_ingest(
         figures[1].rate() / raw_rate,
         args.batch
     );
+    say!("{notes}");
+    say!("Store size after HTTP ingestion: {http_size}; raw baseline: {raw_size}");
     say!(
+        "Verify (full chain, {} events): {:.2} s, {} events/s",
+        grouped(n as u64),
+        verify_elapsed.as_secs_f64(),
+        grouped((n as f64 / verify_elapsed.as_secs_f64()) as u64)
+    );
+    say!();
+    Ok(())
+}
+
+/// The raw rusqlite baseline (and its variants with `--raw-breakdown`) on the same batches;
+/// the size of its store, and the notes that explain the comparison.
+async fn sqlite_raw_baselines(
+    args: &Args,
+    bodies: &[Bytes],
+    sites: &Sites<'_>,
+    figures: &mut Vec<IngestFigures>,
+) -> anyhow::Result<(String, String)> {
+    let n = args.ingest_events;
+    let mut variants = vec![RawVariant {
+        fts: true,
+        indexes: true,
+    }];
+    if args.raw_breakdown {
+        variants.extend([
+            RawVariant {
+                fts: false,
+                indexes: true,
+            },
+            RawVariant {
+                fts: true,
+                indexes: false,
+            },
+            RawVariant {
+                fts: false,
+                indexes: false,
+            },
+        ]);
+    }
+    let mut raw_size = String::new();
+    for (index, variant) in variants.into_iter().enumerate() {
+        eprintln!("[ingest] parsing the batches for the raw baseline…");
+        let batches = parse_all(bodies)?;
+        let raw_dir = sites.work.join(format!("ingest-raw-{index}"));
+        std::fs::create_dir_all(&raw_dir)?;
+        eprintln!("[ingest] {}…", variant.label());
+        let raw_path = raw_dir.join(DATABASE_FILE);
+        let writes = DiskWrites::start();
+        let (elapsed, latencies) =
+            tokio::task::spawn_blocking(move || raw_baseline(&raw_path, batches, variant))
+                .await??;
+        figures.push(IngestFigures {
+            label: variant.label(),
+            events: n,
+            bytes: None,
+            elapsed,
+            latencies,
+            written: writes.bytes(),
+        });
+        if index == 0 {
+            raw_size = size_text(&raw_dir, n);
+        }
+        // Only the first is compared; the others show what the left-out work costs.
+        if index > 0 {
+            let _ = std::fs::remove_dir_all(&raw_dir);
+        }
+    }
+    let notes = format!(
         "Notes: client and server share this machine's cores (in-process, loopback). The server \
          group-commits concurrent batches (up to 50,000 events per transaction); the raw baseline \
          commits each batch of {} alone. The raw baseline runs the writer's statements (events + \
@@ -1672,15 +2356,12 @@ async fn compare_ingest(
          process sent to storage (/proc/self/io write_bytes: WAL, checkpoints) per event.",
         args.batch
     );
-    say!("Store size after HTTP ingestion: {http_size}; raw baseline: {raw_size}");
-    say!(
-        "Verify (full chain, {} events): {:.2} s, {} events/s",
-        grouped(n as u64),
-        verify_elapsed.as_secs_f64(),
-        grouped((n as f64 / verify_elapsed.as_secs_f64()) as u64)
-    );
-    say!();
-    Ok(())
+    Ok((raw_size, notes))
+}
+
+/// Bytes sent to storage between two probes of a store.
+fn written_since(before: &Probe, after: &Probe) -> Option<u64> {
+    Some(after.written?.saturating_sub(before.written?))
 }
 
 /// Bytes this process has sent to storage since `start` (Linux `/proc/self/io`).
@@ -1891,6 +2572,211 @@ fn raw_baseline(
         latencies.push(sent.elapsed());
     }
     Ok((started.elapsed(), latencies))
+}
+
+/// Events the PostgreSQL raw baseline makes into rows at a time, between its timed runs (its
+/// rows are made before the clock starts; chunks keep the memory bounded).
+const RAW_CHUNK: usize = 500_000;
+
+/// The events of the PostgreSQL raw baseline: parsed batches, or a generator to make them.
+enum RawInput {
+    Parsed(Vec<Vec<NewEvent>>),
+    Generate {
+        generator: Box<Generator>,
+        remaining: usize,
+        batch: usize,
+    },
+}
+
+/// One row as Witness's writer COPYs it: the event row and its words.
+struct RawRow {
+    row: EventRow,
+    words: Vec<String>,
+}
+
+/// Makes the rows the raw baseline COPYs, chained as Witness would chain them.
+struct RawRows {
+    input: RawInput,
+    seq: i64,
+    prev: [u8; 32],
+    source: EventSource,
+}
+
+impl RawRows {
+    /// The next batches of rows (about `RAW_CHUNK` events when generating); None when done.
+    fn next_chunk(&mut self) -> anyhow::Result<Option<Vec<Vec<RawRow>>>> {
+        let batches: Vec<Vec<NewEvent>> = match &mut self.input {
+            RawInput::Parsed(batches) => std::mem::take(batches),
+            RawInput::Generate {
+                generator,
+                remaining,
+                batch,
+            } => {
+                let mut batches = Vec::new();
+                let mut events = 0;
+                while *remaining > 0 && events < RAW_CHUNK {
+                    let count = (*remaining).min(*batch);
+                    batches.push(parse_clef(generator.clef_body(count).as_bytes())?);
+                    *remaining -= count;
+                    events += count;
+                }
+                batches
+            }
+        };
+        if batches.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some(
+            batches
+                .into_iter()
+                .map(|batch| batch.into_iter().map(|event| self.row(event)).collect())
+                .collect(),
+        ))
+    }
+
+    fn row(&mut self, event: NewEvent) -> RawRow {
+        self.seq += 1;
+        let mut row = EventRow::from_new(self.seq, 0, &self.source, event);
+        let hash = row.canonical().hash(&self.prev);
+        row.prev_hash = self.prev.to_vec();
+        row.hash = hash.to_vec();
+        self.prev = hash;
+        let words = witness_api::index_words(&row.search_text());
+        RawRow { row, words }
+    }
+}
+
+/// PostgreSQL without Witness: the rows Witness would store, binary COPY'd with the writer's
+/// own statement into an `events` table made by Witness's own migration (partitioned by
+/// arrival day, the same indexes), `clients` connections taking batches from one queue, each
+/// batch its own transaction. Rows are made before the clock starts (in chunks).
+async fn pg_raw_baseline(
+    site: &Site,
+    input: RawInput,
+    clients: usize,
+) -> anyhow::Result<IngestFigures> {
+    let db = site
+        .pg()
+        .context("the raw COPY baseline needs a PostgreSQL database")?;
+    {
+        let mut client = db.schema_client().await?;
+        pg_schema::migrate(&mut client).await?;
+        let today = pg_schema::day_of(Utc::now().timestamp_micros());
+        let tx = client.transaction().await?;
+        pg_schema::ensure_partitions(&tx, &[today, today + 1]).await?;
+        tx.commit().await?;
+    }
+    let mut connections = Vec::with_capacity(clients);
+    for _ in 0..clients {
+        let (client, connection) = tokio_postgres::connect(&db.url, NoTls).await?;
+        tokio::spawn(async move {
+            let _ = connection.await;
+        });
+        connections.push(client);
+    }
+    site.checkpoint().await;
+    let mut rows = RawRows {
+        input,
+        seq: 0,
+        prev: GENESIS_HASH,
+        source: EventSource::api_key("key-bench"),
+    };
+    let mut elapsed = Duration::ZERO;
+    let mut latencies = Vec::new();
+    let mut events = 0usize;
+    loop {
+        eprintln!("[ingest] raw COPY: making the next rows…");
+        let (back, chunk) = tokio::task::spawn_blocking(move || {
+            let chunk = rows.next_chunk();
+            (rows, chunk)
+        })
+        .await?;
+        rows = back;
+        let Some(chunk) = chunk? else { break };
+        let chunk_events: usize = chunk.iter().map(Vec::len).sum();
+        eprintln!(
+            "[ingest] raw COPY: {} events, {} connections…",
+            grouped(chunk_events as u64),
+            clients
+        );
+        let queue = Arc::new(Mutex::new(VecDeque::from(chunk)));
+        let started = Instant::now();
+        let mut tasks = JoinSet::new();
+        for mut client in connections.drain(..) {
+            let queue = queue.clone();
+            tasks.spawn(async move {
+                let mut latencies = Vec::new();
+                loop {
+                    let next = queue
+                        .lock()
+                        .map_err(|_| anyhow::anyhow!("poisoned"))?
+                        .pop_front();
+                    let Some(batch) = next else { break };
+                    let sent = Instant::now();
+                    copy_batch(&mut client, &batch).await?;
+                    latencies.push(sent.elapsed());
+                }
+                anyhow::Ok((client, latencies))
+            });
+        }
+        while let Some(joined) = tasks.join_next().await {
+            let (client, some) = joined??;
+            connections.push(client);
+            latencies.extend(some);
+        }
+        elapsed += started.elapsed();
+        events += chunk_events;
+    }
+    Ok(IngestFigures {
+        label: format!("raw binary COPY, {clients} connections"),
+        events,
+        bytes: None,
+        elapsed,
+        latencies,
+        written: None,
+    })
+}
+
+/// One batch in one transaction: BEGIN, COPY … FROM STDIN BINARY, COMMIT.
+async fn copy_batch(client: &mut tokio_postgres::Client, batch: &[RawRow]) -> anyhow::Result<()> {
+    let tx = client.transaction().await?;
+    let received = Utc::now().timestamp_micros();
+    let sink = tx.copy_in(COPY_SQL).await?;
+    let mut writer = pin!(BinaryCopyInWriter::new(sink, &COPY_TYPES));
+    for RawRow { row, words } in batch {
+        let values: [&(dyn ToSql + Sync); 26] = [
+            &row.seq,
+            &row.ts,
+            &received,
+            &row.action,
+            &row.actor_type,
+            &row.actor_id,
+            &row.actor_name,
+            &row.actor_email,
+            &row.target_type,
+            &row.target_id,
+            &row.target_name,
+            &row.result,
+            &row.status,
+            &row.client_ip,
+            &row.org_id,
+            &row.org_name,
+            &row.ws_id,
+            &row.ws_name,
+            &row.level,
+            &row.message,
+            &row.details,
+            &row.properties,
+            &row.prev_hash,
+            &row.hash,
+            &row.source,
+            words,
+        ];
+        writer.as_mut().write(&values).await?;
+    }
+    writer.finish().await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -2363,21 +3249,27 @@ fn query_header() -> String {
 async fn query_part(
     args: &Args,
     world: &Arc<World>,
-    work: &Path,
+    sites: &Sites<'_>,
     panel: &Path,
 ) -> anyhow::Result<()> {
-    let (data_dir, reused) = match &args.reuse {
-        Some(dir) => (dir.clone(), Some(read_meta(dir)?)),
-        None => (work.join("query"), None),
+    let (site, reused) = match &args.reuse {
+        Some(dir) => {
+            let meta = read_meta(dir)?;
+            (sites.reused_site(dir, &meta).await?, Some(meta))
+        }
+        None => (sites.new_site("query").await?, None),
     };
-    let (address, store) =
-        start_server_with(data_dir.clone(), panel, 0, args.partition_events).await?;
+    let (address, store) = start_server(&site, panel, 0, args.partition_events).await?;
     let (n, start, end) = match reused {
         Some(meta) => {
             say!(
-                "Query data set: {} events, reused from {} (made with seed {}; not reloaded)",
+                "Query data set: {} events, reused from {}{} (made with seed {}; not reloaded)",
                 grouped(meta.events as u64),
-                data_dir.display(),
+                site.dir().display(),
+                meta.database
+                    .as_deref()
+                    .map(|name| format!(" and the PostgreSQL database {name}"))
+                    .unwrap_or_default(),
                 meta.seed
             );
             (meta.events, meta.start, meta.end)
@@ -2385,23 +3277,48 @@ async fn query_part(
         None => {
             let end = Utc::now();
             let start = end - chrono::Duration::days(SPAN_DAYS);
-            load(args, world, &store, &data_dir, start).await?;
+            load(args, world, &store, &site, start).await?;
             let meta = Meta {
                 events: args.events,
                 seed: args.seed,
                 start,
                 end,
+                database: site.pg().map(|db| db.name.clone()),
             };
-            std::fs::write(data_dir.join(META_FILE), meta.to_text())?;
+            std::fs::write(site.dir().join(META_FILE), meta.to_text())?;
             (args.events, start, end)
         }
     };
-    let db_path = data_dir.join(DATABASE_FILE);
-    let waited = wait_for_sealing(&db_path).await?;
-    say!(
-        "Waited {:.1} s for the writer to seal every full partition before the queries",
-        waited.as_secs_f64()
-    );
+    if let Some(db) = site.pg()
+        && args.pg_past_days > 0
+    {
+        // The days before the newest partition that holds events.
+        let newest: i64 = db
+            .client
+            .query_one("SELECT max(received) FROM events", &[])
+            .await?
+            .get::<_, Option<i64>>(0)
+            .unwrap_or_else(|| Utc::now().timestamp_micros());
+        let day = pg_schema::day_of(newest);
+        let days: Vec<i64> = (day - i64::from(args.pg_past_days)..day).collect();
+        let mut client = db.schema_client().await?;
+        let tx = client.transaction().await?;
+        pg_schema::ensure_partitions(&tx, &days).await?;
+        tx.commit().await?;
+        say!(
+            "Made the daily partitions of the {} days before the data set's arrival (empty, \
+             with Witness's own partition code); `events` has {} partitions now",
+            args.pg_past_days,
+            db.partitions().await
+        );
+    }
+    if matches!(site, Site::Sqlite { .. }) {
+        let waited = site.wait_for_sealing().await?;
+        say!(
+            "Waited {:.1} s for the writer to seal every full partition before the queries",
+            waited.as_secs_f64()
+        );
+    }
     let picks = Arc::new(Picks {
         world: world.clone(),
         start,
@@ -2419,7 +3336,22 @@ async fn query_part(
         }
     }
 
-    queries(args, picks, &cases, &store, address, &db_path, n).await
+    queries(args, picks, &cases, &store, address, &site, n).await
+}
+
+/// `SELECT COUNT(*)` of the SQLite store's partitions, and how many are sealed.
+fn sqlite_partitions(db_path: &Path) -> String {
+    let count = || -> rusqlite::Result<(i64, i64)> {
+        let catalog = Connection::open(db_path)?;
+        catalog.query_row(
+            "SELECT COUNT(*), IFNULL(SUM(state = 'sealed'), 0) FROM partitions",
+            [],
+            |row| Ok((row.get::<_, i64>(0)?, row.get::<_, i64>(1)?)),
+        )
+    };
+    count()
+        .map(|(all, sealed)| format!("{all} ({sealed} sealed)"))
+        .unwrap_or_else(|error| format!("? ({error})"))
 }
 
 /// Waits until no partition waits to be sealed; how long that took.
@@ -2446,7 +3378,7 @@ async fn load(
     args: &Args,
     world: &Arc<World>,
     store: &Arc<dyn Store>,
-    data_dir: &Path,
+    site: &Site,
     start: DateTime<Utc>,
 ) -> anyhow::Result<()> {
     let n = args.events;
@@ -2473,7 +3405,7 @@ async fn load(
         }
         bytes
     });
-    let writes = DiskWrites::start();
+    let before = site.probe().await;
     let started = Instant::now();
     let mut loaded = 0usize;
     let mut reported = 0usize;
@@ -2497,19 +3429,20 @@ async fn load(
                 elapsed,
                 grouped(rate as u64),
                 (n - loaded) as f64 / rate,
-                size_text(data_dir, loaded)
+                site.size_text(loaded).await
             );
         }
     }
     let load_elapsed = started.elapsed();
-    let load_written = writes.bytes();
+    let after = site.probe().await;
+    let load_written = written_since(&before, &after);
     let clef_bytes = producer
         .join()
         .map_err(|_| anyhow::anyhow!("the generator thread panicked"))?;
     if loaded != n {
         bail!("loaded {loaded} events, expected {n}");
     }
-    let load_size = size_text(data_dir, n);
+    let load_size = site.size_text(n).await;
 
     say!(
         "Query data set: {} events ({} of CLEF), loaded through Store::append in batches of {}",
@@ -2527,9 +3460,22 @@ async fn load(
     say!("  store size: {load_size}");
     if let Some(written) = load_written {
         say!(
-            "  written to storage while loading: {} ({:.1} KB/event)",
+            "  written to storage while loading{}: {} ({:.1} KB/event)",
+            if site.pg().is_some() {
+                " by the PostgreSQL server's processes"
+            } else {
+                ""
+            },
             mib(written),
             written as f64 / 1024.0 / n as f64
+        );
+    }
+    if let (Some(now), Some(then)) = (after.wal, before.wal) {
+        let wal = now.saturating_sub(then);
+        say!(
+            "  WAL written while loading: {} ({:.1} KB/event)",
+            mib(wal),
+            wal as f64 / 1024.0 / n as f64
         );
     }
 
@@ -2559,16 +3505,22 @@ struct Meta {
     seed: u64,
     start: DateTime<Utc>,
     end: DateTime<Utc>,
+    /// The PostgreSQL database holding the events (none: SQLite in the directory).
+    database: Option<String>,
 }
 
 impl Meta {
     fn to_text(&self) -> String {
         format!(
-            "{} {} {} {}\n",
+            "{} {} {} {}{}\n",
             self.events,
             self.seed,
             self.start.timestamp_micros(),
-            self.end.timestamp_micros()
+            self.end.timestamp_micros(),
+            self.database
+                .as_deref()
+                .map(|name| format!(" {name}"))
+                .unwrap_or_default()
         )
     }
 }
@@ -2581,9 +3533,15 @@ fn read_meta(dir: &Path) -> anyhow::Result<Meta> {
             path.display()
         )
     })?;
-    let fields: Vec<i64> = text
-        .split_whitespace()
-        .map(str::parse)
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let (numbers, database) = match words.len() {
+        4 => (&words[..], None),
+        5 => (&words[..4], Some(words[4].to_string())),
+        _ => bail!("{} is damaged", path.display()),
+    };
+    let fields: Vec<i64> = numbers
+        .iter()
+        .map(|word| word.parse())
         .collect::<Result<_, _>>()
         .with_context(|| format!("{} is damaged", path.display()))?;
     let [events, seed, start, end] = fields[..] else {
@@ -2594,6 +3552,7 @@ fn read_meta(dir: &Path) -> anyhow::Result<Meta> {
         seed: seed as u64,
         start: DateTime::from_timestamp_micros(start).unwrap_or_default(),
         end: DateTime::from_timestamp_micros(end).unwrap_or_default(),
+        database,
     })
 }
 
@@ -2603,7 +3562,7 @@ async fn queries(
     cases: &[Case],
     store: &Arc<dyn Store>,
     address: SocketAddr,
-    db_path: &Path,
+    site: &Site,
     n: usize,
 ) -> anyhow::Result<()> {
     let http = if args.http_queries > 0 {
@@ -2626,12 +3585,9 @@ async fn queries(
         if analyzed {
             say!();
             let started = Instant::now();
-            let conn = Connection::open(db_path)?;
-            schema::configure(&conn)?;
-            conn.execute_batch("ANALYZE")?;
-            drop(conn);
+            let ran = site.analyze().await?;
             say!(
-                "  ANALYZE run on the store (separate connection): {:.1} s",
+                "  {ran} run on the store (separate connection): {:.1} s",
                 started.elapsed().as_secs_f64()
             );
         }
@@ -2642,7 +3598,7 @@ async fn queries(
              over {} s); warm OS page cache; \"returned\" = events on the page, or histogram total \
              (average)",
             grouped(n as u64),
-            if has_statistics(db_path)? {
+            if site.has_statistics().await? {
                 "with ANALYZE"
             } else {
                 "without ANALYZE"

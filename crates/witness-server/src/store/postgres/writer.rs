@@ -30,12 +30,13 @@ pub struct Batch {
     pub reply: oneshot::Sender<StoreResult<AppendReceipt>>,
 }
 
-const COPY_SQL: &str = "COPY events (seq, ts, received, action, actor_type, actor_id, \
+/// The COPY that stores a group (also what witness-bench's raw baseline sends).
+pub const COPY_SQL: &str = "COPY events (seq, ts, received, action, actor_type, actor_id, \
     actor_name, actor_email, target_type, target_id, target_name, result, status, client_ip, \
     org_id, org_name, ws_id, ws_name, level, message, details, properties, prev_hash, hash, \
     source, words) FROM STDIN BINARY";
 
-const COPY_TYPES: [Type; 26] = [
+pub const COPY_TYPES: [Type; 26] = [
     Type::INT8,
     Type::INT8,
     Type::INT8,
