@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use deadpool_postgres::GenericClient;
 use futures_util::{TryStreamExt, pin_mut};
 use tokio_postgres::Row;
+use tokio_postgres::types::ToSql;
 use witness_api::{EventFilter, EventPage, Histogram};
 
 use super::filter::{self, Condition};
@@ -12,7 +13,7 @@ use super::schema::{self, day_of};
 use super::{pg_error, to_hash};
 use crate::store::buckets::Buckets;
 use crate::store::chain_walk::{ChainState, ChainWalk, VerifyOutcome};
-use crate::store::event_row::{COLUMNS, EventRow};
+use crate::store::event_row::{COLUMNS, EventRow, micros};
 use crate::store::{Cursor, EventQuery, StoreResult};
 
 pub fn read_row(row: &Row) -> Result<EventRow, tokio_postgres::Error> {
@@ -62,20 +63,32 @@ pub async fn page(client: &impl GenericClient, query: &EventQuery) -> StoreResul
             .map_err(pg_error)?
             .get(0),
     };
-    let mut c = filter::condition(&query.filter);
-    let max = c.param(max_seq);
-    c.and(&format!("seq <= {max}"));
-    if let Some(cursor) = query.cursor {
-        let (ts, seq) = (c.param(cursor.ts_micros), c.param(cursor.seq));
-        c.and(&format!("(ts, seq) < ({ts}, {seq})"));
+    let filter = &query.filter;
+    let wanted = query.limit + 1;
+    let after = query.cursor.map(|cursor| (cursor.ts_micros, cursor.seq));
+    let (from, to) = (filter.from.map(micros), filter.to.map(micros));
+    let candidates: Vec<PartitionBounds> = partition_bounds(client)
+        .await?
+        .into_iter()
+        .filter(|p| p.first_seq <= max_seq)
+        .filter(|p| from.is_none_or(|from| p.max_ts >= from))
+        .filter(|p| to.is_none_or(|to| p.min_ts < to))
+        .filter(|p| after.is_none_or(|(ts, _)| p.min_ts <= ts))
+        .collect();
+    let mut rows: Vec<EventRow> = Vec::new();
+    // Newest first by the newest event each may hold.
+    for partition in &candidates {
+        if rows.len() >= wanted
+            && let Some(last) = rows.last()
+            && partition.max_ts < last.ts
+        {
+            // This and every partition after it hold only rows older than the page's last.
+            break;
+        }
+        rows.extend(partition_page(client, partition, filter, max_seq, after, wanted).await?);
+        rows.sort_unstable_by_key(|row| std::cmp::Reverse((row.ts, row.seq)));
+        rows.truncate(wanted);
     }
-    let limit = c.param(query.limit as i64 + 1);
-    let sql = format!(
-        "SELECT {COLUMNS} FROM events WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
-        c.sql
-    );
-    let rows = client.query(&sql, &c.values()).await.map_err(pg_error)?;
-    let mut rows = read_rows(&rows)?;
     let next_cursor = if rows.len() > query.limit {
         rows.truncate(query.limit);
         rows.last().map(|last| {
@@ -99,14 +112,119 @@ pub async fn page(client: &impl GenericClient, query: &EventQuery) -> StoreResul
 }
 
 pub async fn get(client: &impl GenericClient, seq: i64) -> StoreResult<Option<EventRow>> {
-    let rows = client
-        .query(
-            &format!("SELECT {COLUMNS} FROM events WHERE seq = $1"),
+    let Some(day) = client
+        .query_opt(
+            "SELECT day FROM partition_bounds WHERE first_seq <= $1 AND last_seq >= $1",
             &[&seq],
         )
         .await
-        .map_err(pg_error)?;
+        .map_err(pg_error)?
+        .map(|row| row.get::<_, i64>(0))
+    else {
+        return Ok(None);
+    };
+    let sql = format!(
+        "SELECT {COLUMNS} FROM {} WHERE seq = $1",
+        schema::partition_name(day)
+    );
+    let rows = match client.query(&sql, &[&seq]).await {
+        Ok(rows) => rows,
+        Err(error) if dropped_meanwhile(&error) => return Ok(None),
+        Err(error) => return Err(pg_error(error)),
+    };
     Ok(read_rows(&rows)?.into_iter().next())
+}
+
+/// One day of arrival as `partition_bounds` has it.
+struct PartitionBounds {
+    day: i64,
+    min_ts: i64,
+    max_ts: i64,
+    first_seq: i64,
+}
+
+/// Every day of arrival that holds events, newest first by the newest event it may hold.
+async fn partition_bounds(client: &impl GenericClient) -> StoreResult<Vec<PartitionBounds>> {
+    let rows = client
+        .query(
+            "SELECT day, min_ts, max_ts, first_seq FROM partition_bounds \
+             WHERE last_seq >= first_seq ORDER BY max_ts DESC, day DESC",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(rows
+        .iter()
+        .map(|row| PartitionBounds {
+            day: row.get(0),
+            min_ts: row.get(1),
+            max_ts: row.get(2),
+            first_seq: row.get(3),
+        })
+        .collect())
+}
+
+/// Retention dropped the partition between reading the bounds and reading it: it holds
+/// nothing any more.
+fn dropped_meanwhile(error: &tokio_postgres::Error) -> bool {
+    error.code() == Some(&tokio_postgres::error::SqlState::UNDEFINED_TABLE)
+}
+
+/// The first `wanted` rows of one partition in page order: one ordered, limited branch per
+/// focus (`filter::focuses`), merged.
+async fn partition_page(
+    client: &impl GenericClient,
+    partition: &PartitionBounds,
+    filter: &EventFilter,
+    max_seq: i64,
+    after: Option<(i64, i64)>,
+    wanted: usize,
+) -> StoreResult<Vec<EventRow>> {
+    let table = schema::partition_name(partition.day);
+    let mut params = Vec::new();
+    let mut selects = Vec::new();
+    for focus in filter::focuses(filter) {
+        let mut c = Condition::continuing(params);
+        filter::add_filter(&mut c, filter, focus);
+        let max = c.param(max_seq);
+        c.and(&format!("seq <= {max}"));
+        if let Some((ts, seq)) = after {
+            let (ts, seq) = (c.param(ts), c.param(seq));
+            c.and(&format!("(ts, seq) < ({ts}, {seq})"));
+        }
+        let limit = c.param(wanted as i64);
+        selects.push(format!(
+            "SELECT {COLUMNS} FROM {table} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
+            c.sql
+        ));
+        params = c.params;
+    }
+    let sql = if selects.len() == 1 {
+        selects.remove(0)
+    } else {
+        // An event may match in two columns (name and email): once in the page.
+        let mut c = Condition::continuing(params);
+        let limit = c.param(wanted as i64);
+        params = c.params;
+        format!(
+            "SELECT DISTINCT ON (ts, seq) * FROM ({}) AS branches \
+             ORDER BY ts DESC, seq DESC LIMIT {limit}",
+            selects
+                .iter()
+                .map(|select| format!("({select})"))
+                .collect::<Vec<_>>()
+                .join(" UNION ALL ")
+        )
+    };
+    let values: Vec<&(dyn ToSql + Sync)> = params
+        .iter()
+        .map(|param| param.as_ref() as &(dyn ToSql + Sync))
+        .collect();
+    match client.query(&sql, &values).await {
+        Ok(rows) => read_rows(&rows),
+        Err(error) if dropped_meanwhile(&error) => Ok(Vec::new()),
+        Err(error) => Err(pg_error(error)),
+    }
 }
 
 /// Events stored after `after_seq` (arrived at `received_from` or later), oldest first, at
@@ -274,6 +392,10 @@ pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) ->
                 .await
                 .map_err(pg_error)?;
             client
+                .execute("DELETE FROM partition_bounds WHERE day = $1", &[&day])
+                .await
+                .map_err(pg_error)?;
+            client
                 .execute("DELETE FROM event_minutes WHERE day = $1", &[&day])
                 .await
                 .map_err(pg_error)?;
@@ -312,6 +434,14 @@ pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) ->
                 .map_err(pg_error)?;
         }
     }
+    // The trimmed day's time bounds stay as they were: a little wide, never too narrow.
+    client
+        .execute(
+            "UPDATE partition_bounds SET first_seq = $1 + 1 WHERE first_seq <= $1",
+            &[&last_seq],
+        )
+        .await
+        .map_err(pg_error)?;
     client
         .execute(
             "UPDATE chain_state SET anchor_seq = $1, anchor_hash = $2, \

@@ -15,9 +15,15 @@ pub struct Condition {
 
 impl Condition {
     pub fn new() -> Self {
+        Self::continuing(Vec::new())
+    }
+
+    /// A condition whose parameters are numbered after `params`, so that several
+    /// conditions can share one statement.
+    pub fn continuing(params: Vec<Param>) -> Self {
         Condition {
             sql: "TRUE".to_string(),
-            params: Vec::new(),
+            params,
         }
     }
 
@@ -41,9 +47,63 @@ impl Condition {
     }
 }
 
+/// A value matched in one column only, of a field that names several (`actor` is its id,
+/// name or email): one branch of a page, so that the column's `(column, ts)` index drives it
+/// in time order instead of an OR that gathers and sorts every match (BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Focus {
+    field: &'static str,
+    column: &'static str,
+}
+
+const ACTOR_COLUMNS: [&str; 3] = ["actor_id", "actor_name", "actor_email"];
+const TARGET_COLUMNS: [&str; 2] = ["target_id", "target_name"];
+const ORG_COLUMNS: [&str; 2] = ["org_id", "org_name"];
+const WS_COLUMNS: [&str; 2] = ["ws_id", "ws_name"];
+
+/// The branches a page of `filter` is the union of: one per column of the first field that
+/// selects one value in several columns, or the whole filter at once.
+pub fn focuses(filter: &EventFilter) -> Vec<Option<Focus>> {
+    let single = |matches: &[ValueMatch]| {
+        let included: Vec<&ValueMatch> = matches.iter().filter(|m| !m.negated).collect();
+        included.len() == 1 && !included[0].prefix
+    };
+    let field: Option<(&'static str, &'static [&'static str])> = if single(&filter.actor) {
+        Some(("actor", &ACTOR_COLUMNS))
+    } else if single(&filter.target) {
+        Some(("target", &TARGET_COLUMNS))
+    } else if filter.organization.is_some() {
+        Some(("organization", &ORG_COLUMNS))
+    } else if filter.workspace.is_some() {
+        Some(("workspace", &WS_COLUMNS))
+    } else {
+        None
+    };
+    match field {
+        Some((field, columns)) => columns
+            .iter()
+            .map(|column| Some(Focus { field, column }))
+            .collect(),
+        None => vec![None],
+    }
+}
+
 /// The filter's clauses, on the columns of `events`.
 pub fn condition(filter: &EventFilter) -> Condition {
     let mut c = Condition::new();
+    add_filter(&mut c, filter, None);
+    c
+}
+
+/// Adds the filter's clauses to `c`; with a focus, that field's included value is matched in
+/// the focus's column only.
+pub fn add_filter(c: &mut Condition, filter: &EventFilter, focus: Option<Focus>) {
+    let columns_of = |field: &str, all: &'static [&'static str]| -> Vec<&'static str> {
+        match focus {
+            Some(focus) if focus.field == field => vec![focus.column],
+            _ => all.to_vec(),
+        }
+    };
     if let Some(from) = filter.from {
         let p = c.param(micros(from));
         c.and(&format!("ts >= {p}"));
@@ -52,13 +112,19 @@ pub fn condition(filter: &EventFilter) -> Condition {
         let p = c.param(micros(to));
         c.and(&format!("ts < {p}"));
     }
-    value_matches(
-        &mut c,
+    focused_matches(
+        c,
         &filter.actor,
-        &["actor_id", "actor_name", "actor_email"],
+        &ACTOR_COLUMNS,
+        &columns_of("actor", &ACTOR_COLUMNS),
     );
-    value_matches(&mut c, &filter.action, &["action"]);
-    value_matches(&mut c, &filter.target, &["target_id", "target_name"]);
+    value_matches(c, &filter.action, &["action"]);
+    focused_matches(
+        c,
+        &filter.target,
+        &TARGET_COLUMNS,
+        &columns_of("target", &TARGET_COLUMNS),
+    );
     let exact = |c: &mut Condition, column: &str, value: &str| {
         if value.contains('\0') {
             c.and("FALSE");
@@ -72,14 +138,14 @@ pub fn condition(filter: &EventFilter) -> Condition {
         c.and(&format!("result = {p}"));
     }
     if let Some(ip) = &filter.ip {
-        exact(&mut c, "client_ip", ip);
+        exact(c, "client_ip", ip);
     }
     if let Some(source) = &filter.source {
-        exact(&mut c, "source", source);
+        exact(c, "source", source);
     }
-    for (value, columns) in [
-        (&filter.organization, ["org_id", "org_name"]),
-        (&filter.workspace, ["ws_id", "ws_name"]),
+    for (field, value, all) in [
+        ("organization", &filter.organization, &ORG_COLUMNS),
+        ("workspace", &filter.workspace, &WS_COLUMNS),
     ] {
         if let Some(value) = value {
             let m = ValueMatch {
@@ -87,7 +153,7 @@ pub fn condition(filter: &EventFilter) -> Condition {
                 negated: false,
                 prefix: false,
             };
-            value_matches(&mut c, std::slice::from_ref(&m), &columns);
+            value_matches(c, std::slice::from_ref(&m), &columns_of(field, all));
         }
     }
     if let Some(query) = filter.q.as_deref().and_then(text_query) {
@@ -95,7 +161,20 @@ pub fn condition(filter: &EventFilter) -> Condition {
         // The same expression as the index `events_words`, so that the index serves it.
         c.and(&format!("array_to_tsvector(words) @@ ({p}::text)::tsquery"));
     }
-    c
+}
+
+/// Like [`value_matches`], but included values are looked for in `included_columns` only
+/// (one column of a focused branch), excluded ones in every column of the field.
+fn focused_matches(
+    c: &mut Condition,
+    matches: &[ValueMatch],
+    all_columns: &[&str],
+    included_columns: &[&str],
+) {
+    let (excluded, included): (Vec<ValueMatch>, Vec<ValueMatch>) =
+        matches.iter().cloned().partition(|m| m.negated);
+    value_matches(c, &excluded, all_columns);
+    value_matches(c, &included, included_columns);
 }
 
 /// Matches on one field (any of `columns`): at least one of the included values, none of the

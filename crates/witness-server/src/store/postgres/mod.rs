@@ -107,6 +107,14 @@ impl PostgresStore {
             parameter: "WITNESS_DATABASE_URL".to_string(),
             message: format!("is not a PostgreSQL URL: {error}"),
         })?;
+        let mut config = config;
+        // JIT compiles plans whose estimated cost passes a threshold that large stores reach,
+        // and costs more than it saves on Witness's short queries (BENCHMARKS.md: the
+        // histogram by actor 146 ms with it, 66 ms without).
+        let options = format!("{} -c jit=off", config.get_options().unwrap_or(""))
+            .trim()
+            .to_string();
+        config.options(&options);
         let location = describe(&config);
         let manager = Manager::from_config(
             config,

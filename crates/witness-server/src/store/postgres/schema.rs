@@ -96,6 +96,17 @@ CREATE TABLE event_minutes (
 );
 CREATE INDEX event_minutes_day ON event_minutes (day);
 
+-- What each day of arrival holds: its event-time range and its seqs. Pages walk the
+-- partitions newest first through this and stop as soon as no partition left can hold a row
+-- of the page, so a query plans over one partition at a time, not every day kept.
+CREATE TABLE partition_bounds (
+    day       bigint PRIMARY KEY,
+    min_ts    bigint NOT NULL,
+    max_ts    bigint NOT NULL,
+    first_seq bigint NOT NULL,
+    last_seq  bigint NOT NULL
+);
+
 CREATE TABLE users (
     id            text PRIMARY KEY,
     username      text COLLATE "C" NOT NULL UNIQUE,

@@ -137,6 +137,8 @@ async fn commit_group(
     }
 
     let mut receipts = Vec::with_capacity(group.len());
+    let group_first_seq = seq + 1;
+    let (mut min_ts, mut max_ts) = (i64::MAX, i64::MIN);
     let mut minutes: HashMap<(i64, String), i64> = HashMap::new();
     let sink = tx.copy_in(COPY_SQL).await.map_err(pg_error)?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &COPY_TYPES));
@@ -149,6 +151,8 @@ async fn commit_group(
             row.prev_hash = hash.to_vec();
             row.hash = next.to_vec();
             hash = next;
+            min_ts = min_ts.min(row.ts);
+            max_ts = max_ts.max(row.ts);
             *minutes
                 .entry((row.ts.div_euclid(60_000_000), row.action.clone()))
                 .or_default() += 1;
@@ -202,6 +206,16 @@ async fn commit_group(
          SELECT m, a, $4, n FROM unnest($1::bigint[], $2::text[], $3::bigint[]) AS u(m, a, n) \
          ON CONFLICT (minute, action, day) DO UPDATE SET n = event_minutes.n + excluded.n",
         &[&minute_list, &action_list, &counts, &day],
+    )
+    .await
+    .map_err(pg_error)?;
+    tx.execute(
+        "INSERT INTO partition_bounds (day, min_ts, max_ts, first_seq, last_seq) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day) DO UPDATE SET \
+         min_ts = least(partition_bounds.min_ts, excluded.min_ts), \
+         max_ts = greatest(partition_bounds.max_ts, excluded.max_ts), \
+         last_seq = greatest(partition_bounds.last_seq, excluded.last_seq)",
+        &[&day, &min_ts, &max_ts, &group_first_seq, &seq],
     )
     .await
     .map_err(pg_error)?;
