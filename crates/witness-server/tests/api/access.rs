@@ -1,132 +1,109 @@
-//! One test per row of the README's route table: who may call what.
+//! The route table (`src/routes/table.rs`, whose copy is the README's permission table),
+//! proved against the real server: every route, called by every kind of caller, answers
+//! exactly what the table says.
 
 use reqwest::Method;
 use serde_json::json;
+use witness_server::routes::table::{CallerKind, ROUTES, Route, Verdict};
 
-use crate::helpers::{TestApp, spawn_app};
+use crate::helpers::{Session, TestApp, spawn_app};
 
-#[derive(Clone, Copy, Debug, PartialEq)]
-enum Who {
-    Anyone,
-    IngestKey,
-    Reader,
-    Admin,
-    SessionUser,
+struct Callers {
+    ingest_key: String,
+    read_key: String,
+    auditor: Session,
+    admin: Session,
 }
 
-/// The route table: method, path, who may call it.
-const ROUTES: &[(&str, &str, Who)] = &[
-    ("GET", "/health", Who::Anyone),
-    ("POST", "/api/auth/login", Who::Anyone),
-    ("POST", "/ingest/clef", Who::IngestKey),
-    ("POST", "/api/events/raw?clef", Who::IngestKey),
-    ("GET", "/api/auth/me", Who::SessionUser),
-    ("GET", "/api/audit/events", Who::Reader),
-    ("GET", "/api/audit/events/0000000000000001", Who::Reader),
-    ("GET", "/api/audit/histogram", Who::Reader),
-    ("GET", "/api/audit/export?format=csv", Who::Reader),
-    ("GET", "/api/audit/verify", Who::Reader),
-    ("GET", "/api/audit/stream", Who::Reader),
-    ("GET", "/api/diagnostics", Who::Admin),
-    ("GET", "/api/diagnostics/report", Who::Admin),
-    ("GET", "/api/settings", Who::Admin),
-    ("PUT", "/api/settings", Who::Admin),
-    ("GET", "/api/backups", Who::Admin),
-    ("POST", "/api/backups", Who::Admin),
-    ("GET", "/api/backups/20260101T000000Z/download", Who::Admin),
-    ("GET", "/api/apikeys", Who::Admin),
-    ("POST", "/api/apikeys", Who::Admin),
-    ("DELETE", "/api/apikeys/key-x", Who::Admin),
-    ("GET", "/api/users", Who::Admin),
-    ("POST", "/api/users", Who::Admin),
-    ("PUT", "/api/users/user-x", Who::Admin),
-    ("DELETE", "/api/users/user-x", Who::Admin),
-    ("PUT", "/api/auth/password", Who::SessionUser),
-    // Last: it ends the auditor's session.
-    ("POST", "/api/auth/logout", Who::SessionUser),
-];
+/// Calls `route` as `caller` with an empty JSON object as body; answers the status.
+async fn call(app: &TestApp, callers: &Callers, route: &Route, caller: CallerKind) -> u16 {
+    let method = Method::from_bytes(route.method.as_str().as_bytes()).expect("method");
+    let path = route.example_path();
+    let body = Some(json!({}));
+    let with_key = |key: &str| {
+        app.client
+            .request(method.clone(), app.url(&path))
+            .header("X-Seq-ApiKey", key)
+            .json(&json!({}))
+    };
+    let response = match caller {
+        CallerKind::Anonymous => app
+            .client
+            .request(method.clone(), app.url(&path))
+            .json(&json!({}))
+            .send()
+            .await
+            .expect("request"),
+        CallerKind::IngestKey => with_key(&callers.ingest_key).send().await.expect("request"),
+        CallerKind::ReadKey => with_key(&callers.read_key).send().await.expect("request"),
+        // `send` carries the session's X-CSRF-Token.
+        CallerKind::AuditorSession => callers.auditor.send(method, &path, body).await,
+        CallerKind::AdminSession => callers.admin.send(method, &path, body).await,
+    };
+    response.status().as_u16()
+}
 
-async fn anonymous(app: &TestApp, method: &str, path: &str) -> u16 {
-    let method = Method::from_bytes(method.as_bytes()).expect("method");
-    app.client
-        .request(method, app.url(path))
-        .json(&json!({}))
-        .send()
-        .await
-        .expect("request")
-        .status()
-        .as_u16()
+fn matches(verdict: Verdict, status: u16) -> bool {
+    match verdict {
+        Verdict::Allowed => status != 401 && status != 403,
+        Verdict::Unauthorized => status == 401,
+        Verdict::Forbidden => status == 403,
+    }
 }
 
 #[tokio::test]
-async fn every_route_refuses_whoever_may_not_call_it() {
+async fn every_route_answers_every_caller_as_the_table_says() {
     let app = spawn_app().await;
-    let auditor = app.user_with_role("audrey", "auditor").await;
-    let read_key = app.read_key().await;
-    for (method, path, who) in ROUTES {
-        let http_method = Method::from_bytes(method.as_bytes()).expect("method");
-        let status = anonymous(&app, method, path).await;
-        if *who == Who::Anyone {
-            assert!(
-                status != 401 && status != 403,
-                "{method} {path}: anyone may call it, got {status}"
-            );
+    let callers = Callers {
+        ingest_key: app.ingest_key().await,
+        read_key: app.read_key().await,
+        auditor: app.user_with_role("audrey", "auditor").await,
+        admin: app.admin().await,
+    };
+    // Logout ends the sessions it is called with: last.
+    let mut routes: Vec<&Route> = ROUTES.iter().collect();
+    routes.sort_by_key(|route| route.path == "/api/auth/logout");
+
+    let mut wrong = Vec::new();
+    for route in routes {
+        for caller in CallerKind::ALL {
+            let verdict = route.access.verdict(caller);
+            let status = call(&app, &callers, route, caller).await;
+            if !matches(verdict, status) {
+                wrong.push(format!(
+                    "{} as {}: expected {}, got {status}",
+                    route.label(),
+                    caller.heading(),
+                    verdict.cell()
+                ));
+            }
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[tokio::test]
+async fn a_session_without_its_csrf_token_is_refused_on_every_unsafe_route_it_may_call() {
+    let app = spawn_app().await;
+    let admin = app.admin().await;
+    for route in ROUTES {
+        if !route.method.is_unsafe()
+            || route.access.verdict(CallerKind::AdminSession) != Verdict::Allowed
+            || route.access.verdict(CallerKind::Anonymous) == Verdict::Allowed
+        {
+            // Ingestion ignores sessions (401 as the table says); login needs none.
             continue;
         }
-        assert_eq!(status, 401, "{method} {path} without credentials");
-
-        let as_auditor = auditor
-            .send(http_method.clone(), path, Some(json!({})))
-            .await
-            .status();
-        match who {
-            Who::Admin => assert_eq!(as_auditor, 403, "{method} {path} as auditor"),
-            Who::IngestKey => assert_eq!(as_auditor, 401, "{method} {path} as auditor"),
-            _ => assert!(
-                as_auditor != 401 && as_auditor != 403,
-                "{method} {path} as auditor: {as_auditor}"
-            ),
-        }
-
-        let with_read_key = app
+        let method = Method::from_bytes(route.method.as_str().as_bytes()).expect("method");
+        let status = admin
             .client
-            .request(http_method, app.url(path))
-            .header("X-Seq-ApiKey", &read_key)
+            .request(method, admin.url(&route.example_path()))
             .json(&json!({}))
             .send()
             .await
             .expect("request")
             .status()
             .as_u16();
-        match who {
-            Who::Reader => assert!(
-                with_read_key != 401 && with_read_key != 403,
-                "{method} {path} with a read key: {with_read_key}"
-            ),
-            Who::IngestKey => assert_eq!(with_read_key, 403, "{method} {path} with a read key"),
-            Who::SessionUser => assert_eq!(with_read_key, 401, "{method} {path} with a read key"),
-            _ => assert_eq!(with_read_key, 403, "{method} {path} with a read key"),
-        }
-    }
-}
-
-#[tokio::test]
-async fn admins_may_call_admin_routes() {
-    let app = spawn_app().await;
-    let admin = app.admin().await;
-    for (method, path, who) in ROUTES {
-        if *who != Who::Admin {
-            continue;
-        }
-        let http_method = Method::from_bytes(method.as_bytes()).expect("method");
-        let status = admin
-            .send(http_method, path, Some(json!({})))
-            .await
-            .status()
-            .as_u16();
-        assert!(
-            status != 401 && status != 403,
-            "{method} {path} as admin: {status}"
-        );
+        assert_eq!(status, 403, "{} without X-CSRF-Token", route.label());
     }
 }
