@@ -253,11 +253,8 @@ pub async fn histogram(
     filter: &EventFilter,
     bucket_seconds: Option<u64>,
 ) -> StoreResult<Histogram> {
-    let oldest: Option<i64> = client
-        .query_one("SELECT min(ts) FROM events", &[])
-        .await
-        .map_err(pg_error)?
-        .get(0);
+    let bounds = partition_bounds(client).await?;
+    let oldest = bounds.iter().map(|p| p.min_ts).min();
     let mut buckets = Buckets::plan(filter, bucket_seconds, || Ok(oldest))?;
     let only_actions_or_time = EventFilter {
         from: None,
@@ -267,7 +264,7 @@ pub async fn histogram(
     }
     .is_empty();
     let first = buckets.first;
-    let rows = if only_actions_or_time && buckets.whole_minutes() {
+    if only_actions_or_time && buckets.whole_minutes() {
         // Sums of the per-minute counts.
         let per_bucket = buckets.width_micros / 60_000_000;
         let mut c = Condition::new();
@@ -277,34 +274,54 @@ pub async fn histogram(
             c.param((buckets.last + 1) * per_bucket),
         );
         let (per, base) = (c.param(per_bucket), c.param(first));
+        let table = if filter.action.is_empty() {
+            "event_minute_totals"
+        } else {
+            "event_minutes"
+        };
         let sql = format!(
             "SELECT (minute - {from}) / {per} + {base}, sum(n)::bigint \
-             FROM event_minutes WHERE {} AND minute >= {from} AND minute < {to} GROUP BY 1",
+             FROM {table} WHERE {} AND minute >= {from} AND minute < {to} GROUP BY 1",
             c.sql
         );
-        client.query(&sql, &c.values()).await.map_err(pg_error)?
+        for row in client.query(&sql, &c.values()).await.map_err(pg_error)? {
+            buckets.add(row.get(0), row.get(1));
+        }
     } else {
         let counted = EventFilter {
             from: Some(crate::store::event_row::from_micros(buckets.range_from())),
             to: Some(buckets.to()),
             ..filter.clone()
         };
-        let mut c = filter::condition(&counted);
-        let (base, width, first_param) = (
-            c.param(buckets.range_from()),
-            c.param(buckets.width_micros),
-            c.param(first),
-        );
-        // ts >= the range's start, so the division rounds down.
-        let sql = format!(
-            "SELECT (ts - {base}) / {width} + {first_param}, count(*) FROM events WHERE {} \
-             GROUP BY 1",
-            c.sql
-        );
-        client.query(&sql, &c.values()).await.map_err(pg_error)?
-    };
-    for row in rows {
-        buckets.add(row.get(0), row.get(1));
+        // Counted day by day of arrival, only where the range may hold events: each count
+        // plans one partition, not every day kept.
+        let (range_from, to) = (buckets.range_from(), micros(buckets.to()));
+        for partition in bounds
+            .iter()
+            .filter(|p| p.max_ts >= range_from && p.min_ts < to)
+        {
+            let mut c = filter::condition(&counted);
+            let (base, width, first_param) = (
+                c.param(range_from),
+                c.param(buckets.width_micros),
+                c.param(first),
+            );
+            // ts >= the range's start, so the division rounds down.
+            let sql = format!(
+                "SELECT (ts - {base}) / {width} + {first_param}, count(*) FROM {} WHERE {} \
+                 GROUP BY 1",
+                schema::partition_name(partition.day),
+                c.sql
+            );
+            let rows = match client.query(&sql, &c.values()).await {
+                Ok(rows) => rows,
+                Err(error) if dropped_meanwhile(&error) => continue,
+                Err(error) => return Err(pg_error(error)),
+            };
+            for row in rows {
+                buckets.add(row.get(0), row.get(1));
+            }
+        }
     }
     Ok(buckets.into_histogram())
 }
@@ -399,6 +416,10 @@ pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) ->
                 .execute("DELETE FROM event_minutes WHERE day = $1", &[&day])
                 .await
                 .map_err(pg_error)?;
+            client
+                .execute("DELETE FROM event_minute_totals WHERE day = $1", &[&day])
+                .await
+                .map_err(pg_error)?;
         } else if day == cutoff_day {
             let gone = client
                 .query(
@@ -432,6 +453,17 @@ pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) ->
                 )
                 .await
                 .map_err(pg_error)?;
+            client
+                .execute(
+                    "UPDATE event_minute_totals SET n = event_minute_totals.n - g.n \
+                     FROM (SELECT minute, sum(n)::bigint AS n \
+                           FROM unnest($1::bigint[], $2::bigint[]) AS u(minute, n) \
+                           GROUP BY minute) AS g \
+                     WHERE event_minute_totals.minute = g.minute AND event_minute_totals.day = $3",
+                    &[&minutes, &ns, &day],
+                )
+                .await
+                .map_err(pg_error)?;
         }
     }
     // The trimmed day's time bounds stay as they were: a little wide, never too narrow.
@@ -457,7 +489,10 @@ pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) ->
 /// The newest event time and the oldest, as stored.
 pub async fn time_bounds(client: &impl GenericClient) -> StoreResult<(Option<i64>, Option<i64>)> {
     let row = client
-        .query_one("SELECT min(ts), max(ts) FROM events", &[])
+        .query_one(
+            "SELECT min(min_ts), max(max_ts) FROM partition_bounds WHERE last_seq >= first_seq",
+            &[],
+        )
         .await
         .map_err(pg_error)?;
     Ok((row.get(0), row.get(1)))

@@ -95,6 +95,16 @@ CREATE TABLE event_minutes (
     PRIMARY KEY (minute, action, day)
 );
 CREATE INDEX event_minutes_day ON event_minutes (day);
+-- Histograms filtered by action read only that action's minutes.
+CREATE INDEX event_minutes_action ON event_minutes (action, minute);
+-- The same counts for all actions together: what a histogram without filters sums (one row
+-- per minute and day instead of one per minute, action and day).
+CREATE TABLE event_minute_totals (
+    minute bigint NOT NULL,
+    day    bigint NOT NULL,
+    n      bigint NOT NULL,
+    PRIMARY KEY (minute, day)
+);
 
 -- What each day of arrival holds: its event-time range and its seqs. Pages walk the
 -- partitions newest first through this and stop as soon as no partition left can hold a row

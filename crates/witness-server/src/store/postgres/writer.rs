@@ -210,6 +210,15 @@ async fn commit_group(
     .await
     .map_err(pg_error)?;
     tx.execute(
+        "INSERT INTO event_minute_totals (minute, day, n) \
+         SELECT m, $3, sum(n)::bigint FROM unnest($1::bigint[], $2::bigint[]) AS u(m, n) \
+         GROUP BY m \
+         ON CONFLICT (minute, day) DO UPDATE SET n = event_minute_totals.n + excluded.n",
+        &[&minute_list, &counts, &day],
+    )
+    .await
+    .map_err(pg_error)?;
+    tx.execute(
         "INSERT INTO partition_bounds (day, min_ts, max_ts, first_seq, last_seq) \
          VALUES ($1, $2, $3, $4, $5) ON CONFLICT (day) DO UPDATE SET \
          min_ts = least(partition_bounds.min_ts, excluded.min_ts), \
