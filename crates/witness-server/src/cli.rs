@@ -220,6 +220,7 @@ async fn open_store(data: &DataDirArg) -> anyhow::Result<Arc<dyn Store>> {
         data.database_url.as_deref(),
         &dir,
         crate::store::sqlite::PartitionOptions::default(),
+        crate::clock::Clock::default(),
     )
     .await
     .with_context(|| match &data.database_url {

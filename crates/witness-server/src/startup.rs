@@ -207,6 +207,7 @@ impl Application {
                 events_per_partition: config.partition_events,
                 seal: true,
             },
+            config.clock.clone(),
         )
         .await
         .with_context(|| match &config.data.database_url {

@@ -54,10 +54,17 @@ pub async fn open(
     database_url: Option<&str>,
     data_dir: &std::path::Path,
     options: sqlite::PartitionOptions,
+    clock: crate::clock::Clock,
 ) -> StoreResult<Arc<dyn Store>> {
     match database_url.filter(|url| !url.trim().is_empty()) {
-        Some(url) => Ok(Arc::new(PostgresStore::connect(url).await?)),
-        None => Ok(Arc::new(SqliteStore::open_in_with(data_dir, options)?)),
+        Some(url) => Ok(Arc::new(
+            PostgresStore::connect_with_clock(url, clock).await?,
+        )),
+        None => Ok(Arc::new(SqliteStore::open_with_clock(
+            &data_dir.join(sqlite::DATABASE_FILE),
+            options,
+            clock,
+        )?)),
     }
 }
 

@@ -27,6 +27,7 @@ use super::{
     ApiKeyRecord, AppendReceipt, ChainEnds, ConfigSnapshot, EventQuery, Permission, SessionRecord,
     Store, StoreError, StoreResult, StoreStats, UserChanges, UserRecord, parse_event_id,
 };
+use crate::clock::Clock;
 use crate::model::{EventSource, NewEvent};
 
 /// Connections one server keeps to the database.
@@ -103,6 +104,12 @@ impl PostgresStore {
     /// Connects, migrates the schema (safe when several servers start at once), makes the
     /// coming days' partitions and starts the writer and the live-tail poller.
     pub async fn connect(url: &str) -> StoreResult<Self> {
+        Self::connect_with_clock(url, Clock::default()).await
+    }
+
+    /// [`PostgresStore::connect`], with the clock arrival times are read from (tests move it
+    /// to make events arrive on other days).
+    pub async fn connect_with_clock(url: &str, clock: Clock) -> StoreResult<Self> {
         let config: tokio_postgres::Config = url.parse().map_err(|error| StoreError::Invalid {
             parameter: "WITNESS_DATABASE_URL".to_string(),
             message: format!("is not a PostgreSQL URL: {error}"),
@@ -150,7 +157,7 @@ impl PostgresStore {
             }
         });
         let (sender, receiver) = mpsc::unbounded_channel();
-        tokio::spawn(writer::run(pool.clone(), receiver));
+        tokio::spawn(writer::run(pool.clone(), clock, receiver));
         let (live, _) = broadcast::channel(1024);
         let head = {
             let client = pool.get().await.map_err(pool_error)?;

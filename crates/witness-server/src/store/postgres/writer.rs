@@ -6,7 +6,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::pin::pin;
 
-use chrono::Utc;
 use deadpool_postgres::Pool;
 use tokio::sync::{mpsc, oneshot};
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
@@ -14,6 +13,7 @@ use tokio_postgres::types::{ToSql, Type};
 
 use super::schema::{self, day_of};
 use super::{pg_error, to_hash};
+use crate::clock::Clock;
 use crate::model::{EventSource, NewEvent};
 use crate::store::event_row::EventRow;
 use crate::store::{AppendReceipt, StoreError, StoreResult};
@@ -65,7 +65,7 @@ pub const COPY_TYPES: [Type; 26] = [
     Type::TEXT_ARRAY,
 ];
 
-pub async fn run(pool: Pool, mut batches: mpsc::UnboundedReceiver<Batch>) {
+pub async fn run(pool: Pool, clock: Clock, mut batches: mpsc::UnboundedReceiver<Batch>) {
     let mut known_days = BTreeSet::new();
     while let Some(first) = batches.recv().await {
         let mut queued = first.events.len();
@@ -85,7 +85,7 @@ pub async fn run(pool: Pool, mut batches: mpsc::UnboundedReceiver<Batch>) {
             replies.push(batch.reply);
             work.push((batch.source, batch.events));
         }
-        match commit_group(&pool, &mut known_days, work).await {
+        match commit_group(&pool, &clock, &mut known_days, work).await {
             Ok(receipts) => {
                 for (reply, receipt) in replies.into_iter().zip(receipts) {
                     let _ = reply.send(Ok(receipt));
@@ -103,13 +103,14 @@ pub async fn run(pool: Pool, mut batches: mpsc::UnboundedReceiver<Batch>) {
 
 async fn commit_group(
     pool: &Pool,
+    clock: &Clock,
     known_days: &mut BTreeSet<i64>,
     group: Vec<(EventSource, Vec<NewEvent>)>,
 ) -> StoreResult<Vec<AppendReceipt>> {
     let mut client = pool.get().await.map_err(super::pool_error)?;
     // Today's and tomorrow's partitions exist before the chain is locked (making one locks
     // `events`); the append itself makes one only if arrival times ran past them.
-    let today = day_of(Utc::now().timestamp_micros());
+    let today = day_of(clock.now().timestamp_micros());
     if !known_days.contains(&today) || !known_days.contains(&(today + 1)) {
         let tx = client.transaction().await.map_err(pg_error)?;
         schema::ensure_partitions(&tx, &[today, today + 1]).await?;
@@ -129,7 +130,7 @@ async fn commit_group(
     let mut hash = to_hash(head.get(1))?;
     let last_received: i64 = head.get(2);
     // Arrival times never go backwards, even when this server's clock is behind another's.
-    let received = Utc::now().timestamp_micros().max(last_received);
+    let received = clock.now().timestamp_micros().max(last_received);
     let day = day_of(received);
     if !known_days.contains(&day) {
         schema::ensure_partitions(&tx, &[day]).await?;

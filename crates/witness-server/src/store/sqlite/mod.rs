@@ -34,6 +34,7 @@ use super::{
     ApiKeyRecord, AppendReceipt, ChainEnds, ConfigSnapshot, EventQuery, Permission, SessionRecord,
     Store, StoreError, StoreResult, StoreStats, UserChanges, UserRecord, parse_event_id,
 };
+use crate::clock::Clock;
 use crate::model::{EventSource, NewEvent};
 
 pub use self::filter_sql::fts_query;
@@ -57,6 +58,16 @@ impl SqliteStore {
 
     /// [`SqliteStore::open`] with partitions other than the default.
     pub fn open_with(path: &Path, options: PartitionOptions) -> StoreResult<Self> {
+        Self::open_with_clock(path, options, Clock::default())
+    }
+
+    /// [`SqliteStore::open_with`], with the clock arrival times are read from (tests move it
+    /// to make events arrive on other days).
+    pub fn open_with_clock(
+        path: &Path,
+        options: PartitionOptions,
+        clock: Clock,
+    ) -> StoreResult<Self> {
         if options.events_per_partition < 1 {
             return Err(StoreError::Invalid {
                 parameter: "events_per_partition".to_string(),
@@ -76,7 +87,7 @@ impl SqliteStore {
         let live_for_writer = live.clone();
         std::thread::Builder::new()
             .name("witness-sqlite-writer".to_string())
-            .spawn(move || writer::run(conn, head, options, receiver, live_for_writer))
+            .spawn(move || writer::run(conn, head, options, clock, receiver, live_for_writer))
             .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;
         Ok(SqliteStore {
             path: path.to_path_buf(),

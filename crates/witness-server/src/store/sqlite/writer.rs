@@ -5,7 +5,6 @@
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 
-use chrono::Utc;
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::{broadcast, oneshot};
 use witness_api::AuditEvent;
@@ -13,6 +12,7 @@ use witness_api::AuditEvent;
 use super::partitions::{self, PartitionOptions};
 use super::row::{EventRow, insert_sql};
 use super::summaries::Summaries;
+use crate::clock::Clock;
 use crate::model::{EventSource, NewEvent};
 use crate::store::{AppendReceipt, StoreError, StoreResult};
 
@@ -70,6 +70,7 @@ pub fn run(
     mut conn: Connection,
     mut head: ChainHead,
     options: PartitionOptions,
+    clock: Clock,
     commands: Receiver<WriteCommand>,
     live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
 ) {
@@ -117,7 +118,7 @@ pub fn run(
                         Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                     }
                 }
-                if commit_group(&mut conn, &mut head, &options, group, &live) {
+                if commit_group(&mut conn, &mut head, &options, &clock, group, &live) {
                     sealing = options.seal;
                 }
                 // The sealing this group's events will cost, paid now: sealing keeps pace
@@ -173,6 +174,7 @@ fn commit_group(
     conn: &mut Connection,
     head: &mut ChainHead,
     options: &PartitionOptions,
+    clock: &Clock,
     group: Vec<Batch>,
     live: &broadcast::Sender<Arc<Vec<AuditEvent>>>,
 ) -> bool {
@@ -184,6 +186,7 @@ fn commit_group(
         conn,
         head,
         options,
+        clock,
         group,
         &mut replies,
         want_live.then_some(&mut appended),
@@ -213,6 +216,7 @@ fn insert_group(
     conn: &mut Connection,
     head: &mut ChainHead,
     options: &PartitionOptions,
+    clock: &Clock,
     group: Vec<Batch>,
     replies: &mut Vec<(oneshot::Sender<StoreResult<AppendReceipt>>, AppendReceipt)>,
     mut appended: Option<&mut Vec<AuditEvent>>,
@@ -229,7 +233,7 @@ fn insert_group(
     if stored_seq != head.seq || stored_hash != head.hash {
         *head = ChainHead::load(&tx)?;
     }
-    let received = Utc::now().timestamp_micros().max(head.last_received);
+    let received = clock.now().timestamp_micros().max(head.last_received);
     let partition = partitions::hot_for(&tx, received, head.seq, options)?;
     let rotated = partition.first_seq == head.seq + 1 && partition.is_empty();
     let mut summaries = Summaries::default();
