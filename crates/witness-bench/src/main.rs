@@ -1,7 +1,7 @@
 //! `witness-bench`: ingestion throughput and query latency of Witness on this machine.
 //!
 //! ```text
-//! cargo run --release -p witness-server --bin witness-bench -- --events 200000 --ingest-events 100000
+//! cargo run --release -p witness-bench -- --events 200000 --ingest-events 100000
 //! ```
 //!
 //! 1. Ingestion: the real server in process, `--clients` concurrent clients POSTing CLEF batches
