@@ -84,6 +84,10 @@ impl From<StoreError> for AppError {
             StoreError::Conflict(message) => AppError::Conflict(message),
             StoreError::NotFound(message) => AppError::NotFound(message),
             StoreError::Backend(message) => AppError::Internal(anyhow::anyhow!(message)),
+            // The source chain goes to the log with the error.
+            failed @ (StoreError::Sqlite(_) | StoreError::Postgres { .. }) => {
+                AppError::Internal(anyhow::Error::new(failed))
+            }
             corrupt @ StoreError::Corrupt { .. } => AppError::Internal(corrupt.into()),
         }
     }

@@ -34,16 +34,21 @@ pub enum StoreError {
     NotFound(String),
     #[error("storage failed: {0}")]
     Backend(String),
+    /// SQLite failed; its error is kept as the source.
+    #[error("SQLite: {0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// PostgreSQL failed (`message` is the server's own when it sent one); the error is kept
+    /// as the source.
+    #[error("PostgreSQL: {message}")]
+    Postgres {
+        message: String,
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// A stored event holds a value no event can have: the store was changed outside Witness
     /// or damaged (verify names which, if its hash no longer matches).
     #[error("event {event_id} is corrupt: {problem}")]
     Corrupt { event_id: String, problem: String },
-}
-
-impl From<rusqlite::Error> for StoreError {
-    fn from(error: rusqlite::Error) -> Self {
-        StoreError::Backend(error.to_string())
-    }
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -40,9 +40,13 @@ const LIVE_BATCH: i64 = 5_000;
 const PARTITION_AHEAD: Duration = Duration::from_secs(3600);
 
 pub fn pg_error(error: tokio_postgres::Error) -> StoreError {
-    match error.as_db_error() {
-        Some(db) => StoreError::Backend(format!("PostgreSQL: {}", db.message())),
-        None => StoreError::Backend(format!("PostgreSQL: {error}")),
+    let message = match error.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => error.to_string(),
+    };
+    StoreError::Postgres {
+        message,
+        source: error,
     }
 }
 
