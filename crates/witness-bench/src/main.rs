@@ -42,7 +42,6 @@ use serde_json::{Map, Value, json};
 use tokio::task::JoinSet;
 use tokio_postgres::NoTls;
 use tokio_postgres::binary_copy::BinaryCopyInWriter;
-use tokio_postgres::types::ToSql;
 use witness_api::{AuditResult, EventFilter, EventPage, Histogram, ValueMatch};
 use witness_server::apikeys::{generate_token, hash_token, token_prefix};
 use witness_server::config::ServeConfig;
@@ -50,7 +49,7 @@ use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
 use witness_server::model::{EventSource, NewEvent};
 use witness_server::startup::Application;
 use witness_server::store::canonical::GENESIS_HASH;
-use witness_server::store::postgres::{COPY_SQL, COPY_TYPES, schema as pg_schema};
+use witness_server::store::postgres::{COPY_SQL, COPY_TYPES, copy_values, schema as pg_schema};
 use witness_server::store::sqlite::partitions::{Partition, PartitionState};
 use witness_server::store::sqlite::row::{EventRow, insert_sql};
 use witness_server::store::sqlite::summaries::Summaries;
@@ -2744,34 +2743,7 @@ async fn copy_batch(client: &mut tokio_postgres::Client, batch: &[RawRow]) -> an
     let sink = tx.copy_in(COPY_SQL).await?;
     let mut writer = pin!(BinaryCopyInWriter::new(sink, &COPY_TYPES));
     for RawRow { row, words } in batch {
-        let values: [&(dyn ToSql + Sync); 26] = [
-            &row.seq,
-            &row.ts,
-            &received,
-            &row.action,
-            &row.actor_type,
-            &row.actor_id,
-            &row.actor_name,
-            &row.actor_email,
-            &row.target_type,
-            &row.target_id,
-            &row.target_name,
-            &row.result,
-            &row.status,
-            &row.client_ip,
-            &row.org_id,
-            &row.org_name,
-            &row.ws_id,
-            &row.ws_name,
-            &row.level,
-            &row.message,
-            &row.details,
-            &row.properties,
-            &row.prev_hash,
-            &row.hash,
-            &row.source,
-            words,
-        ];
+        let values = copy_values(row, &received, words);
         writer.as_mut().write(&values).await?;
     }
     writer.finish().await?;

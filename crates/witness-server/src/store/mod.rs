@@ -120,6 +120,73 @@ pub struct EventQuery {
     pub cursor: Option<Cursor>,
 }
 
+/// The page a query's rows make: at most `limit` events (the rows come in page order, one
+/// more than a page when there are more), and the cursor to the next page when there is one.
+pub fn page_of(
+    mut rows: Vec<event_row::EventRow>,
+    limit: usize,
+    max_seq: i64,
+) -> StoreResult<EventPage> {
+    let next_cursor = if rows.len() > limit {
+        rows.truncate(limit);
+        rows.last().map(|last| {
+            Cursor {
+                ts_micros: last.ts,
+                seq: last.seq,
+                max_seq,
+            }
+            .encode()
+        })
+    } else {
+        None
+    };
+    Ok(EventPage {
+        events: rows
+            .into_iter()
+            .map(event_row::EventRow::into_event)
+            .collect::<StoreResult<_>>()?,
+        next_cursor,
+    })
+}
+
+/// A user after `changes`, or why they may not be made: the rules every backend applies
+/// inside its transaction (`other_admins` counts the admins besides this user).
+pub fn changed_user(
+    before: &UserRecord,
+    changes: &UserChanges,
+    other_admins: i64,
+) -> StoreResult<UserRecord> {
+    if before.user.role == Role::Admin && changes.role == Some(Role::Auditor) && other_admins == 0 {
+        return Err(StoreError::Conflict(
+            "This is the last admin: make another user an admin first.".to_string(),
+        ));
+    }
+    let mut after = before.clone();
+    if let Some(role) = changes.role {
+        after.user.role = role;
+    }
+    if let Some(display_name) = &changes.display_name {
+        after.user.display_name = display_name.clone();
+    }
+    if let Some(email) = &changes.email {
+        after.user.email = email.clone();
+    }
+    if let Some(hash) = &changes.password_hash {
+        after.password_hash = hash.clone();
+    }
+    Ok(after)
+}
+
+/// Why a user may not be removed, if so (`other_admins` as in [`changed_user`]).
+pub fn check_removal(user: &UserRecord, other_admins: i64) -> StoreResult<()> {
+    if user.user.role == Role::Admin && other_admins == 0 {
+        return Err(StoreError::Conflict(
+            "This is the last admin and cannot be removed.".to_string(),
+        ));
+    }
+    Ok(())
+}
+
 /// What an append stored: sequence numbers `first_seq..=last_seq`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AppendReceipt {

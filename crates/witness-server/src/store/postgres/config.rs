@@ -150,14 +150,6 @@ pub async fn update_user(
     let before = user_where(client, "id", id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    if before.user.role == Role::Admin
-        && changes.role == Some(Role::Auditor)
-        && other_admins(client, id).await? == 0
-    {
-        return Err(StoreError::Conflict(
-            "This is the last admin: make another user an admin first.".to_string(),
-        ));
-    }
     refuse_nul(
         "display_name",
         changes
@@ -169,18 +161,8 @@ pub async fn update_user(
         "email",
         changes.email.as_ref().and_then(|email| email.as_deref()),
     )?;
-    let mut after = before.clone();
-    if let Some(role) = changes.role {
-        after.user.role = role;
-    }
-    if let Some(display_name) = changes.display_name {
-        after.user.display_name = display_name;
-    }
-    if let Some(email) = changes.email {
-        after.user.email = email;
-    }
-    if let Some(hash) = &changes.password_hash {
-        after.password_hash = hash.clone();
+    let after = crate::store::changed_user(&before, &changes, other_admins(client, id).await?)?;
+    if changes.password_hash.is_some() {
         client
             .execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
             .await
@@ -209,11 +191,7 @@ pub async fn delete_user(client: &impl GenericClient, id: &str) -> StoreResult<U
     let user = user_where(client, "id", id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    if user.user.role == Role::Admin && other_admins(client, id).await? == 0 {
-        return Err(StoreError::Conflict(
-            "This is the last admin and cannot be removed.".to_string(),
-        ));
-    }
+    crate::store::check_removal(&user, other_admins(client, id).await?)?;
     client
         .execute("DELETE FROM sessions WHERE user_id = $1", &[&id])
         .await

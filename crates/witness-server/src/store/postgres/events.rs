@@ -14,7 +14,7 @@ use super::{pg_error, to_hash};
 use crate::store::buckets::Buckets;
 use crate::store::chain_walk::{ChainState, ChainWalk, VerifyOutcome};
 use crate::store::event_row::{COLUMNS, EventRow, micros};
-use crate::store::{Cursor, EventQuery, StoreResult};
+use crate::store::{EventQuery, StoreResult};
 
 pub fn read_row(row: &Row) -> Result<EventRow, tokio_postgres::Error> {
     Ok(EventRow {
@@ -89,26 +89,7 @@ pub async fn page(client: &impl GenericClient, query: &EventQuery) -> StoreResul
         rows.sort_unstable_by_key(|row| std::cmp::Reverse((row.ts, row.seq)));
         rows.truncate(wanted);
     }
-    let next_cursor = if rows.len() > query.limit {
-        rows.truncate(query.limit);
-        rows.last().map(|last| {
-            Cursor {
-                ts_micros: last.ts,
-                seq: last.seq,
-                max_seq,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    Ok(EventPage {
-        events: rows
-            .into_iter()
-            .map(EventRow::into_event)
-            .collect::<StoreResult<_>>()?,
-        next_cursor,
-    })
+    crate::store::page_of(rows, query.limit, max_seq)
 }
 
 pub async fn get(client: &impl GenericClient, seq: i64) -> StoreResult<Option<EventRow>> {

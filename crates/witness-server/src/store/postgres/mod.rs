@@ -21,7 +21,7 @@ use tokio_postgres::NoTls;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, Settings, User, VerifyReport};
 
 use self::writer::Batch;
-pub use self::writer::{COPY_SQL, COPY_TYPES};
+pub use self::writer::{COPY_SQL, COPY_TYPES, copy_values};
 use super::event_row::{EventRow, from_micros, micros};
 use super::{
     ApiKeyRecord, AppendReceipt, ChainEnds, ConfigSnapshot, EventQuery, Permission, SessionRecord,

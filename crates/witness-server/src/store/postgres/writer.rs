@@ -65,6 +65,43 @@ pub const COPY_TYPES: [Type; 26] = [
     Type::TEXT_ARRAY,
 ];
 
+/// One event row's values for [`COPY_SQL`], in [`COPY_TYPES`]' order (`received` apart, so
+/// that a baseline can stamp rows made earlier).
+pub fn copy_values<'a>(
+    row: &'a EventRow,
+    received: &'a i64,
+    words: &'a Vec<String>,
+) -> [&'a (dyn ToSql + Sync); 26] {
+    [
+        &row.seq,
+        &row.ts,
+        received,
+        &row.action,
+        &row.actor_type,
+        &row.actor_id,
+        &row.actor_name,
+        &row.actor_email,
+        &row.target_type,
+        &row.target_id,
+        &row.target_name,
+        &row.result,
+        &row.status,
+        &row.client_ip,
+        &row.org_id,
+        &row.org_name,
+        &row.ws_id,
+        &row.ws_name,
+        &row.level,
+        &row.message,
+        &row.details,
+        &row.properties,
+        &row.prev_hash,
+        &row.hash,
+        &row.source,
+        words,
+    ]
+}
+
 pub async fn run(pool: Pool, clock: Clock, mut batches: mpsc::UnboundedReceiver<Batch>) {
     let mut known_days = BTreeSet::new();
     while let Some(first) = batches.recv().await {
@@ -159,34 +196,7 @@ async fn commit_group(
                 .or_default() += 1;
             let mut words = witness_api::index_words(&row.search_text());
             words.retain(|word| word.len() <= LONGEST_INDEXED_WORD);
-            let values: [&(dyn ToSql + Sync); 26] = [
-                &row.seq,
-                &row.ts,
-                &row.received,
-                &row.action,
-                &row.actor_type,
-                &row.actor_id,
-                &row.actor_name,
-                &row.actor_email,
-                &row.target_type,
-                &row.target_id,
-                &row.target_name,
-                &row.result,
-                &row.status,
-                &row.client_ip,
-                &row.org_id,
-                &row.org_name,
-                &row.ws_id,
-                &row.ws_name,
-                &row.level,
-                &row.message,
-                &row.details,
-                &row.properties,
-                &row.prev_hash,
-                &row.hash,
-                &row.source,
-                &words,
-            ];
+            let values = copy_values(&row, &row.received, &words);
             writer.as_mut().write(&values).await.map_err(pg_error)?;
         }
         receipts.push(AppendReceipt {

@@ -83,26 +83,8 @@ pub fn update_user(
 ) -> StoreResult<(User, User)> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let before = get_user(&tx, id)?.ok_or_else(|| not_found(id))?;
-    if before.user.role == Role::Admin
-        && changes.role == Some(Role::Auditor)
-        && other_admins(&tx, id)? == 0
-    {
-        return Err(StoreError::Conflict(
-            "This is the last admin: make another user an admin first.".to_string(),
-        ));
-    }
-    let mut after = before.clone();
-    if let Some(role) = changes.role {
-        after.user.role = role;
-    }
-    if let Some(display_name) = changes.display_name {
-        after.user.display_name = display_name;
-    }
-    if let Some(email) = changes.email {
-        after.user.email = email;
-    }
-    if let Some(hash) = &changes.password_hash {
-        after.password_hash = hash.clone();
+    let after = crate::store::changed_user(&before, &changes, other_admins(&tx, id)?)?;
+    if changes.password_hash.is_some() {
         tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
     }
     tx.execute(
@@ -123,11 +105,7 @@ pub fn update_user(
 pub fn delete_user(conn: &mut Connection, id: &str) -> StoreResult<User> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let user = get_user(&tx, id)?.ok_or_else(|| not_found(id))?;
-    if user.user.role == Role::Admin && other_admins(&tx, id)? == 0 {
-        return Err(StoreError::Conflict(
-            "This is the last admin and cannot be removed.".to_string(),
-        ));
-    }
+    crate::store::check_removal(&user, other_admins(&tx, id)?)?;
     tx.execute("DELETE FROM sessions WHERE user_id = ?1", params![id])?;
     tx.execute("DELETE FROM users WHERE id = ?1", params![id])?;
     tx.commit()?;

@@ -9,7 +9,7 @@ use super::filter_sql::{self, TextPlan};
 use super::partitions::{self, Partition};
 use super::row::{COLUMNS, EventRow, micros};
 use super::text_walk;
-use crate::store::{Cursor, EventQuery, StoreResult};
+use crate::store::{EventQuery, StoreResult};
 
 /// Probes whether a value occurs in a column of a sealed partition, through the column's index.
 /// Unsealed partitions (and errors) answer yes, which only costs speed.
@@ -153,26 +153,7 @@ pub fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPag
         rows.truncate(bounds.wanted);
     }
     drop(snapshot);
-    let next_cursor = if rows.len() > query.limit {
-        rows.truncate(query.limit);
-        rows.last().map(|last| {
-            Cursor {
-                ts_micros: last.ts,
-                seq: last.seq,
-                max_seq,
-            }
-            .encode()
-        })
-    } else {
-        None
-    };
-    Ok(EventPage {
-        events: rows
-            .into_iter()
-            .map(EventRow::into_event)
-            .collect::<StoreResult<_>>()?,
-        next_cursor,
-    })
+    crate::store::page_of(rows, query.limit, max_seq)
 }
 
 /// The first `bounds.wanted` rows of one partition in page order.
