@@ -8,7 +8,9 @@ use std::sync::{Arc, Mutex};
 use serde_json::Value;
 use witness_api::{EventPage, VerifyReport};
 use witness_server::apikeys::{generate_token, hash_token, token_prefix};
-use witness_server::store::{Permission, PostgresStore, Store};
+use witness_server::ingest::{BodyFormat, IngestLimits, parse_body};
+use witness_server::model::EventSource;
+use witness_server::store::{Permission, PostgresStore, Store, event_id};
 
 use crate::helpers::{ADMIN_PASSWORD, clef_line, test_database_url};
 
@@ -148,6 +150,83 @@ async fn full_verify(client: &reqwest::Client, server: &Server, key: &str) -> Ve
         .json()
         .await
         .expect("report")
+}
+
+/// Two writers on one database (two stores, as two servers have) appending at once: each
+/// batch gets a run of seqs of its own, the runs tile the chain with no gap and no overlap,
+/// every seq holds its batch's event, and the chain verifies. A writer chains its next groups
+/// onto the head it expects while earlier ones commit; here the other writer keeps moving the
+/// head in between, so both keep finding it elsewhere and chaining again under the lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_writers_interleave_their_batches_into_one_gapless_chain() {
+    let Some(url) = test_database_url().await else {
+        eprintln!("not on the PostgreSQL backend: nothing to scale out");
+        return;
+    };
+    let mut tasks = Vec::new();
+    for writer in ["a", "b"] {
+        let store = Arc::new(PostgresStore::connect(&url).await.expect("a store"));
+        for worker in 0..4 {
+            let store = store.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut receipts = Vec::new();
+                for n in 0..12 {
+                    let size = 1 + (worker * 7 + n * 3) % 25;
+                    let name = format!("{writer}-batch-{}", worker * 100 + n);
+                    let body = batch(writer, worker * 100 + n, size);
+                    let events =
+                        parse_body(BodyFormat::Clef, body.as_bytes(), &IngestLimits::default())
+                            .expect("events");
+                    let receipt = store
+                        .append(EventSource::api_key("key-test"), events)
+                        .await
+                        .expect("append");
+                    receipts.push((name, size, receipt));
+                }
+                receipts
+            }));
+        }
+    }
+    let mut receipts = Vec::new();
+    for task in tasks {
+        receipts.extend(task.await.expect("writer task"));
+    }
+    receipts.sort_by_key(|(_, _, receipt)| receipt.first_seq);
+
+    let store = PostgresStore::connect(&url).await.expect("a reader");
+    let ends = store.chain_ends().await.expect("chain ends");
+    let mut expected_next = 1;
+    for (name, size, receipt) in &receipts {
+        assert_eq!(
+            receipt.first_seq, expected_next,
+            "{name} starts right after the batch before"
+        );
+        assert_eq!(
+            receipt.last_seq - receipt.first_seq + 1,
+            *size as i64,
+            "{name} has its own seqs"
+        );
+        for seq in [receipt.first_seq, receipt.last_seq] {
+            let event = store
+                .get(&event_id(seq))
+                .await
+                .expect("get")
+                .expect("stored");
+            assert_eq!(
+                event.actor.id.as_deref(),
+                Some(name.as_str()),
+                "seq {seq} holds {name}"
+            );
+        }
+        expected_next = receipt.last_seq + 1;
+    }
+    let report = store.verify(true).await.expect("verify");
+    assert!(report.ok, "one chain: {report:?}");
+    assert_eq!(
+        ends.head_seq,
+        expected_next - 1,
+        "the head is the last batch's last event"
+    );
 }
 
 #[tokio::test]
