@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 /// One backup file, as `GET /api/backups` lists it (newest first) and `POST /api/backups`
 /// answers. The file is encrypted under the server's secret key, which is not in it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct BackupInfo {
     /// Use it in `GET /api/backups/{id}/download`, e.g. `20261122T020000Z`.
     pub id: String,

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/diagnostics`: the live status the panel's Diagnostics page shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Diagnostics {
     /// The server's version (the `witness-server` crate version).
     pub version: String,
@@ -30,6 +31,7 @@ pub struct Diagnostics {
 
 /// The event store's figures (also in the diagnostic report).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct StorageStatus {
     /// e.g. `SQLite`.
     pub backend: String,
@@ -45,6 +47,7 @@ pub struct StorageStatus {
 
 /// Whether Witness audits its own operations, and where to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditingStatus {
     pub enabled: bool,
     /// "Auditing is enabled" or "Auditing is disabled".

@@ -7,6 +7,7 @@ pub const SELF_AUDIT_SOURCE: &str = "witness";
 
 /// One stored audit event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct AuditEvent {
     /// Server-assigned, unique, sorts by arrival (zero-padded storage sequence number).
     pub id: String,
@@ -34,8 +35,8 @@ pub struct AuditEvent {
     /// Every other property received, verbatim.
     pub properties: Map<String, Value>,
     /// Who handed the event to Witness, set by the server and covered by the hash: the id of
-    /// the API key that sent it, or [`SELF_AUDIT_SOURCE`] for Witness's own audit records.
-    /// `None` only for events stored before Witness recorded sources.
+    /// the API key that sent it, or `witness` (`SELF_AUDIT_SOURCE`) for Witness's own audit
+    /// records. Absent only for events stored before Witness recorded sources.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// Hex SHA-256 of the previous event's hash and this event's canonical bytes.
@@ -45,6 +46,7 @@ pub struct AuditEvent {
 
 /// Who did it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Actor {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -68,6 +70,7 @@ impl Actor {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ActorType {
     User,
@@ -106,6 +109,7 @@ impl ActorType {
 
 /// What it was done to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Target {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub target_type: Option<String>,
@@ -123,6 +127,7 @@ impl Target {
 
 /// An organization or workspace.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Tenant {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -131,6 +136,7 @@ pub struct Tenant {
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AuditResult {
     #[default]
@@ -157,6 +163,7 @@ impl AuditResult {
 
 /// `GET /api/audit/events`: one page, newest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct EventPage {
     pub events: Vec<AuditEvent>,
     /// Pass as `cursor` for the next (older) page; absent on the last page.
@@ -166,6 +173,7 @@ pub struct EventPage {
 
 /// `GET /api/audit/histogram`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Histogram {
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
@@ -176,6 +184,7 @@ pub struct Histogram {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistogramBucket {
     pub start: DateTime<Utc>,
     pub count: u64,
@@ -183,6 +192,7 @@ pub struct HistogramBucket {
 
 /// `GET /api/audit/verify`: the state of the tamper-evident chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct VerifyReport {
     /// True when every event from the anchor to the head links and hashes correctly.
     pub ok: bool,
@@ -213,6 +223,7 @@ pub struct VerifyReport {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ChainBreak {
     /// The event where the chain breaks (for a cut tail, the last event still present).
     pub event_id: String,
@@ -222,6 +233,7 @@ pub struct ChainBreak {
 
 /// Seq's answer to a successful ingestion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IngestResponse {
     #[serde(rename = "MinimumLevelAccepted")]
     pub minimum_level_accepted: Option<String>,
@@ -229,6 +241,7 @@ pub struct IngestResponse {
 
 /// Seq's answer to a refused ingestion.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct IngestError {
     #[serde(rename = "Error")]
     pub error: String,

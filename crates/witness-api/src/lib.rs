@@ -2,7 +2,8 @@
 //!
 //! Serde, serde_json (event details are JSON objects) and chrono only, so that it builds for
 //! wasm32 as well as natively: the panel never hand-writes JSON and the server never defines a
-//! response the panel cannot import.
+//! response the panel cannot import. The optional `schema` feature, which only the server turns
+//! on, derives `schemars::JsonSchema` for the types its OpenAPI document describes.
 
 mod backups;
 mod diagnostics;

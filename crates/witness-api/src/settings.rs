@@ -2,24 +2,37 @@ use serde::{Deserialize, Serialize};
 
 /// `GET /api/settings` (and the answer to `PUT`): the backup schedule and retention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Settings {
     /// When the daily backup runs, `HH:MM` in UTC (24-hour clock, two digits each).
+    #[cfg_attr(feature = "schema", schemars(pattern(TIME_OF_DAY_PATTERN)))]
     pub backup_utc_time_of_day: String,
     /// How many backups are kept (the newest); 1 to 100.
+    #[cfg_attr(feature = "schema", schemars(range(min = Settings::MIN_BACKUPS_TO_KEEP, max = Settings::MAX_BACKUPS_TO_KEEP)))]
     pub backups_to_keep: u32,
     /// Events received longer ago than this many days are deleted; 1 to 3650.
+    #[cfg_attr(feature = "schema", schemars(range(min = Settings::MIN_RETENTION_DAYS, max = Settings::MAX_RETENTION_DAYS)))]
     pub retention_days: u32,
 }
 
 /// `PUT /api/settings`: every field is required. Numbers are taken as any whole number so
 /// that one out of range is answered with a message for that field (422), not a parse error.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SettingsUpdate {
+    /// As in `Settings`; any other value is answered with 422.
+    #[cfg_attr(feature = "schema", schemars(pattern(TIME_OF_DAY_PATTERN)))]
     pub backup_utc_time_of_day: String,
+    #[cfg_attr(feature = "schema", schemars(range(min = Settings::MIN_BACKUPS_TO_KEEP, max = Settings::MAX_BACKUPS_TO_KEEP)))]
     pub backups_to_keep: i64,
+    #[cfg_attr(feature = "schema", schemars(range(min = Settings::MIN_RETENTION_DAYS, max = Settings::MAX_RETENTION_DAYS)))]
     pub retention_days: i64,
 }
+
+/// What [`Settings::parse_time_of_day`] accepts, as a regular expression (for the schemas).
+#[cfg(feature = "schema")]
+const TIME_OF_DAY_PATTERN: &str = "^([01][0-9]|2[0-3]):[0-5][0-9]$";
 
 impl From<Settings> for SettingsUpdate {
     fn from(settings: Settings) -> Self {

@@ -3,6 +3,7 @@ use serde::{Deserialize, Serialize};
 
 /// What a user may do: auditors read audit logs; admins also manage Witness.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Role {
     Admin,
@@ -28,6 +29,7 @@ impl Role {
 
 /// A user as the API shows it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct User {
     pub id: String,
     pub username: String,
@@ -41,6 +43,7 @@ pub struct User {
 
 /// `POST /api/users`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewUser {
     pub username: String,
     pub password: String,
@@ -53,6 +56,7 @@ pub struct NewUser {
 
 /// `PUT /api/users/{id}`: only the fields given change.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct UserUpdate {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub role: Option<Role>,
@@ -66,14 +70,23 @@ pub struct UserUpdate {
 
 /// `POST /api/auth/login`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginRequest {
+    /// At most 64 characters, once trimmed.
+    #[cfg_attr(feature = "schema", schemars(length(max = LoginRequest::MAX_USERNAME_CHARS)))]
     pub username: String,
     pub password: String,
+}
+
+impl LoginRequest {
+    /// The longest username a login may send (usernames are at most 64 characters when made).
+    pub const MAX_USERNAME_CHARS: usize = 64;
 }
 
 /// `PUT /api/auth/password`: a logged-in user changes their own password. Every session of
 /// theirs ends; the answer is a fresh session (as a login's).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PasswordChange {
     pub current_password: String,
@@ -83,6 +96,7 @@ pub struct PasswordChange {
 /// The answer to a login: who you are and the token to send back as `X-CSRF-Token` on every
 /// POST, PUT, PATCH and DELETE of this session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct LoginResponse {
     pub user: User,
     pub csrf_token: String,
@@ -91,6 +105,7 @@ pub struct LoginResponse {
 
 /// `GET /api/auth/me`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Me {
     pub user: User,
     pub csrf_token: String,
@@ -99,6 +114,7 @@ pub struct Me {
 
 /// An API key as the API shows it (never the token, only its first characters).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct ApiKey {
     pub id: String,
     pub title: String,
@@ -110,6 +126,7 @@ pub struct ApiKey {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ApiKeyPermission {
     Ingest,
@@ -118,6 +135,7 @@ pub enum ApiKeyPermission {
 
 /// `POST /api/apikeys`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct NewApiKey {
     pub title: String,
     pub permissions: Vec<ApiKeyPermission>,
@@ -125,6 +143,7 @@ pub struct NewApiKey {
 
 /// The answer to creating a key: the token, shown this once.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct CreatedApiKey {
     pub key: ApiKey,
     pub token: String,
@@ -132,6 +151,11 @@ pub struct CreatedApiKey {
 
 /// A 422's body: the one error shape plus a message per field.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(
+    feature = "schema",
+    derive(schemars::JsonSchema),
+    schemars(rename = "ValidationError")
+)]
 pub struct ValidationErrorBody {
     pub code: String,
     pub message: String,

@@ -36,8 +36,8 @@ impl FromRequestParts<AppState> for Anonymous {
 
 const BAD_LOGIN: &str = "Invalid username or password.";
 
-/// The longest username a login may send (usernames are at most 64 characters when made).
-pub const MAX_LOGIN_USERNAME_CHARS: usize = 64;
+/// The longest username a login may send.
+pub const MAX_LOGIN_USERNAME_CHARS: usize = LoginRequest::MAX_USERNAME_CHARS;
 
 /// Refuses what no account could match, before the attempt costs an audit write or a hash.
 fn check_login_fields(request: &LoginRequest) -> Result<&str, AppError> {

@@ -1,13 +1,28 @@
 //! `GET /api/openapi.json`: the API as an OpenAPI 3.1 document, made from [`ROUTES`].
 //!
-//! The component schemas of the wire types (`witness_api`) are written here by hand, as JSON
-//! Schema 2020-12: `witness_api` is compiled to wasm for the panel and stays free of schema
-//! derives. `tests` below check that every `$ref` resolves and every route is in the document.
+//! The paths, parameters and statuses come from the route table; the component schemas are
+//! derived from the wire types of `witness_api` by schemars (its `schema` feature, which only
+//! this crate turns on, so the wasm panel never compiles schemars) as JSON Schema 2020-12, the
+//! dialect of OpenAPI 3.1. Answers are described as the server serializes them and request
+//! bodies as it deserializes them (a field with a default is optional to send, an `Option`
+//! the server always writes is required, as `null`); a type used both ways must come out the
+//! same. The schemas keep the names the route table uses (`ApiErrorBody` is `ApiError`,
+//! `ValidationErrorBody` is `ValidationError`).
+//!
+//! One schema is still written by hand: `ClassicIngestBody`, Seq's `{"Events": […]}` body,
+//! which the server reads field by field from raw JSON (`ingest::classic`) rather than into a
+//! wire type. CLEF bodies and exports are text and have no schema.
+//!
+//! `tests` below check that every `$ref` resolves, every route and schema is in the document,
+//! and that sample values of the wire types (and no wrong ones) validate against the schemas
+//! the document names for them.
 
 use std::sync::OnceLock;
 
 use axum::Json;
 use axum::response::{IntoResponse, Response};
+use schemars::JsonSchema;
+use schemars::generate::{Contract, SchemaGenerator, SchemaSettings};
 use serde_json::{Map, Value, json};
 
 use super::table::{
@@ -45,7 +60,7 @@ pub fn document() -> Value {
         },
         "paths": paths,
         "components": {
-            "schemas": schemas(),
+            "schemas": Value::Object(schemas()),
             "securitySchemes": {
                 "session": {
                     "type": "apiKey", "in": "cookie", "name": crate::sessions::COOKIE_NAME,
@@ -258,7 +273,7 @@ fn success(content: Content) -> Value {
 fn error_description(status: u16) -> &'static str {
     match status {
         400 => "The request is malformed (a bad parameter or body)",
-        401 => "No credentials, or not the kind this route takes",
+        401 => "No credentials, wrong ones, or not the kind this route takes",
         403 => "The credentials are not enough (or a session call lacks X-CSRF-Token)",
         404 => "Not found",
         409 => "Conflicts with the current state",
@@ -322,248 +337,94 @@ fn responses(route: &Route) -> Value {
     Value::Object(responses)
 }
 
-fn string() -> Value {
-    json!({ "type": "string" })
+/// Where the component schemas live in the document; schemars writes its `$ref`s to point here.
+const SCHEMAS_PATH: &str = "/components/schemas";
+
+/// A JSON Schema 2020-12 generator (the dialect of OpenAPI 3.1) for one direction.
+fn generator(contract: Contract) -> SchemaGenerator {
+    SchemaSettings::draft2020_12()
+        .with(|settings| {
+            settings.definitions_path = SCHEMAS_PATH.into();
+            settings.meta_schema = None;
+            settings.contract = contract;
+        })
+        .into_generator()
 }
 
-fn time() -> Value {
-    json!({ "type": "string", "format": "date-time" })
+/// Adds `T`'s schema (and those it refers to) to `generator`; answers its name.
+fn add<T: JsonSchema>(generator: &mut SchemaGenerator) -> String {
+    generator.subschema_for::<T>();
+    T::schema_name().into_owned()
 }
 
-fn nullable_time() -> Value {
-    json!({ "type": ["string", "null"], "format": "date-time" })
+/// The request bodies of [`ROUTES`], as the server reads them: what a client may send.
+fn request_schemas(generator: &mut SchemaGenerator) -> Vec<String> {
+    use witness_api as api;
+    vec![
+        add::<api::LoginRequest>(generator),
+        add::<api::PasswordChange>(generator),
+        add::<api::SettingsUpdate>(generator),
+        add::<api::NewApiKey>(generator),
+        add::<api::NewUser>(generator),
+        add::<api::UserUpdate>(generator),
+    ]
 }
 
-fn count() -> Value {
-    json!({ "type": "integer", "minimum": 0 })
+/// The answers of [`ROUTES`] and their errors, as the server writes them.
+fn response_schemas(generator: &mut SchemaGenerator) -> Vec<String> {
+    use witness_api as api;
+    vec![
+        add::<api::ApiErrorBody>(generator),
+        add::<api::ValidationErrorBody>(generator),
+        add::<api::IngestError>(generator),
+        add::<api::IngestResponse>(generator),
+        add::<api::Health>(generator),
+        add::<api::LoginResponse>(generator),
+        add::<api::Me>(generator),
+        add::<api::EventPage>(generator),
+        add::<api::AuditEvent>(generator),
+        add::<api::Histogram>(generator),
+        add::<api::VerifyReport>(generator),
+        add::<api::Diagnostics>(generator),
+        add::<api::Settings>(generator),
+        add::<api::BackupInfo>(generator),
+        add::<api::ApiKey>(generator),
+        add::<api::CreatedApiKey>(generator),
+        add::<api::User>(generator),
+    ]
 }
 
-fn object(required: &[&str], properties: Value) -> Value {
-    json!({ "type": "object", "required": required, "properties": properties })
-}
-
-/// The wire types of `witness_api`, by hand (JSON Schema 2020-12).
-fn schemas() -> Value {
-    let mut all = Map::new();
-    for part in [
-        error_schemas(),
-        user_schemas(),
-        event_schemas(),
-        diagnostics_schemas(),
-    ] {
-        if let Value::Object(part) = part {
-            all.extend(part);
+/// The component schemas: the wire types of `witness_api` as schemars derives them (responses
+/// as serialized, requests as deserialized), and the one body that is no Rust type.
+fn schemas() -> Map<String, Value> {
+    let mut responses = generator(Contract::Serialize);
+    response_schemas(&mut responses);
+    let mut requests = generator(Contract::Deserialize);
+    request_schemas(&mut requests);
+    let mut all = responses.take_definitions(true);
+    for (name, schema) in requests.take_definitions(true) {
+        if let Some(written) = all.get(&name) {
+            // One name, one schema: a type both sent and received must read as it is written.
+            assert_eq!(
+                written, &schema,
+                "{name} differs as request and as response"
+            );
+        } else {
+            all.insert(name, schema);
         }
     }
-    Value::Object(all)
-}
-
-fn error_schemas() -> Value {
-    json!({
-        "ApiError": object(&["code", "message"], json!({
-            "code": { "type": "string",
-                      "description": "A stable snake_case code, e.g. `not_found`" },
-            "message": { "type": "string", "description": "A sentence a person can act on" },
-        })),
-        "ValidationError": {
-            "allOf": [reference("ApiError")],
+    all.insert(
+        "ClassicIngestBody".to_string(),
+        json!({
             "type": "object",
-            "properties": {
-                "fields": { "type": "object", "additionalProperties": string(),
-                            "description": "A message per invalid field" },
-            },
-        },
-        "IngestError": object(&["Error"], json!({ "Error": string() })),
-        "IngestResponse": object(&["MinimumLevelAccepted"], json!({
-            "MinimumLevelAccepted": { "type": ["string", "null"] },
-        })),
-        "ClassicIngestBody": object(&["Events"], json!({
-            "Events": { "type": "array", "items": {
+            "required": ["Events"],
+            "properties": { "Events": { "type": "array", "items": {
                 "type": "object",
                 "description": "`Timestamp`, `Level`, `MessageTemplate`, `Properties`, …",
-            } },
-        })),
-    })
-}
-
-fn user_schemas() -> Value {
-    json!({
-        "Health": object(&["status"], json!({ "status": { "const": "ok" } })),
-        "Role": { "type": "string", "enum": ["admin", "auditor"] },
-        "User": object(&["id", "username", "role", "created_at"], json!({
-            "id": string(),
-            "username": string(),
-            "display_name": string(),
-            "email": string(),
-            "role": reference("Role"),
-            "created_at": time(),
-        })),
-        "NewUser": object(&["username", "password", "role"], json!({
-            "username": string(),
-            "password": string(),
-            "role": reference("Role"),
-            "display_name": string(),
-            "email": string(),
-        })),
-        "UserUpdate": object(&[], json!({
-            "role": reference("Role"),
-            "password": string(),
-            "display_name": string(),
-            "email": string(),
-        })),
-        "LoginRequest": object(&["username", "password"], json!({
-            "username": { "type": "string", "maxLength": 64 },
-            "password": string(),
-        })),
-        "PasswordChange": {
-            "type": "object",
-            "required": ["current_password", "new_password"],
-            "properties": { "current_password": string(), "new_password": string() },
-            "additionalProperties": false,
-        },
-        "LoginResponse": object(&["user", "csrf_token", "expires_at"], json!({
-            "user": reference("User"),
-            "csrf_token": string(),
-            "expires_at": time(),
-        })),
-        "Me": object(&["user", "csrf_token", "expires_at"], json!({
-            "user": reference("User"),
-            "csrf_token": string(),
-            "expires_at": time(),
-        })),
-        "ApiKeyPermission": { "type": "string", "enum": ["ingest", "read"] },
-        "ApiKey": object(&["id", "title", "permissions", "token_prefix", "created_at"], json!({
-            "id": string(),
-            "title": string(),
-            "permissions": { "type": "array", "items": reference("ApiKeyPermission") },
-            "token_prefix": string(),
-            "created_at": time(),
-            "revoked_at": time(),
-        })),
-        "NewApiKey": object(&["title", "permissions"], json!({
-            "title": string(),
-            "permissions": { "type": "array", "items": reference("ApiKeyPermission") },
-        })),
-        "CreatedApiKey": object(&["key", "token"], json!({
-            "key": reference("ApiKey"),
-            "token": { "type": "string", "description": "Shown only in this answer" },
-        })),
-        "Settings": object(&["backup_utc_time_of_day", "backups_to_keep", "retention_days"], json!({
-            "backup_utc_time_of_day": { "type": "string", "pattern": "^[0-2][0-9]:[0-5][0-9]$" },
-            "backups_to_keep": { "type": "integer", "minimum": 1, "maximum": 100 },
-            "retention_days": { "type": "integer", "minimum": 1, "maximum": 3650 },
-        })),
-        "SettingsUpdate": {
-            "allOf": [reference("Settings")],
-            "unevaluatedProperties": false,
-        },
-        "BackupInfo": object(&["id", "created_at", "size_bytes", "file_name"], json!({
-            "id": string(),
-            "created_at": time(),
-            "size_bytes": count(),
-            "file_name": string(),
-        })),
-    })
-}
-
-fn event_schemas() -> Value {
-    json!({
-        "Actor": object(&["type"], json!({
-            "id": string(),
-            "name": string(),
-            "email": string(),
-            "type": { "type": "string", "enum": ["user", "api_key", "system", "anonymous"] },
-        })),
-        "Target": object(&[], json!({ "type": string(), "id": string(), "name": string() })),
-        "Tenant": object(&[], json!({ "id": string(), "name": string() })),
-        "AuditEvent": object(
-            &["id", "timestamp", "action", "actor", "target", "result", "details", "message",
-              "level", "properties", "hash", "prev_hash"],
-            json!({
-                "id": string(),
-                "timestamp": time(),
-                "action": string(),
-                "actor": reference("Actor"),
-                "target": reference("Target"),
-                "result": { "type": "string", "enum": ["success", "failure"] },
-                "status": string(),
-                "client_ip": string(),
-                "organization": reference("Tenant"),
-                "workspace": reference("Tenant"),
-                "details": { "type": "object" },
-                "message": string(),
-                "level": string(),
-                "properties": { "type": "object" },
-                "source": string(),
-                "hash": string(),
-                "prev_hash": string(),
-            }),
-        ),
-        "EventPage": object(&["events"], json!({
-            "events": { "type": "array", "items": reference("AuditEvent") },
-            "next_cursor": string(),
-        })),
-        "HistogramBucket": object(&["start", "count"], json!({
-            "start": time(), "count": count(),
-        })),
-        "Histogram": object(&["from", "to", "bucket_seconds", "buckets", "total"], json!({
-            "from": time(),
-            "to": time(),
-            "bucket_seconds": count(),
-            "buckets": { "type": "array", "items": reference("HistogramBucket") },
-            "total": count(),
-        })),
-        "ChainBreak": object(&["event_id", "reason"], json!({
-            "event_id": string(), "reason": string(),
-        })),
-        "VerifyReport": object(&["ok", "verified_count", "newly_verified", "checked_at"], json!({
-            "ok": { "type": "boolean" },
-            "verified_count": count(),
-            "newly_verified": count(),
-            "head_id": string(),
-            "head_hash": string(),
-            "first_break": reference("ChainBreak"),
-            "checked_at": time(),
-            "checkpoints_compared": count(),
-            "newest_checkpoint_id": string(),
-            "last_full_verify_at": time(),
-        })),
-    })
-}
-
-fn diagnostics_schemas() -> Value {
-    json!({
-        "AuditingStatus": object(&["enabled", "summary", "targets"], json!({
-            "enabled": { "type": "boolean" },
-            "summary": string(),
-            "targets": { "type": "array", "items": string() },
-        })),
-        "StorageStatus": object(
-            &["backend", "location", "size_bytes", "event_count", "oldest_event", "newest_event"],
-            json!({
-                "backend": string(),
-                "location": string(),
-                "size_bytes": count(),
-                "event_count": count(),
-                "oldest_event": nullable_time(),
-                "newest_event": nullable_time(),
-            }),
-        ),
-        "Diagnostics": object(
-            &["version", "started_at", "uptime_seconds", "data_dir", "auditing"],
-            json!({
-                "version": string(),
-                "started_at": time(),
-                "uptime_seconds": count(),
-                "data_dir": string(),
-                "auditing": reference("AuditingStatus"),
-                "last_backup_at": nullable_time(),
-                "next_backup_at": nullable_time(),
-                "storage": { "oneOf": [reference("StorageStatus"), { "type": "null" }] },
-                "last_full_verify": { "oneOf": [reference("VerifyReport"), { "type": "null" }] },
-            }),
-        ),
-    })
+            } } },
+        }),
+    );
+    all
 }
 
 #[cfg(test)]
@@ -628,22 +489,393 @@ mod tests {
     }
 
     #[test]
-    fn every_schema_is_used_and_errors_have_the_api_error_shape() {
-        let body = witness_api::ApiErrorBody {
-            code: "not_found".into(),
-            message: "m".into(),
-        };
-        let required = &schemas()["ApiError"]["required"];
-        let value = serde_json::to_value(body).expect("serializes");
-        for field in required.as_array().expect("required") {
-            assert!(value.get(field.as_str().expect("name")).is_some());
-        }
+    fn every_schema_is_used() {
         let document = serde_json::to_string(&document()).expect("serializes");
-        for name in schemas().as_object().expect("schemas").keys() {
+        for name in schemas().keys() {
             assert!(
                 document.contains(&format!("\"#/components/schemas/{name}\"")),
                 "{name} is never used"
             );
         }
+    }
+
+    #[test]
+    fn request_bodies_are_read_schemas_and_answers_written_ones() {
+        let requests = request_schemas(&mut generator(Contract::Deserialize));
+        let responses = response_schemas(&mut generator(Contract::Serialize));
+        for route in ROUTES {
+            if let Some(RequestBody::Json(name)) = route.body {
+                assert!(
+                    requests.iter().any(|n| n == name),
+                    "{}: {name}",
+                    route.label()
+                );
+            }
+            if let Content::Json(name) | Content::JsonArray(name) = route.answer.content {
+                assert!(
+                    responses.iter().any(|n| n == name),
+                    "{}: {name}",
+                    route.label()
+                );
+            }
+        }
+    }
+
+    /// A validator for the component schema `name` (its `$ref`s resolve in the document).
+    fn validator(document: &Value, name: &str) -> jsonschema::Validator {
+        let root = json!({
+            "$ref": format!("#/components/schemas/{name}"),
+            "components": document["components"].clone(),
+        });
+        jsonschema::draft202012::options()
+            .should_validate_formats(true)
+            .build(&root)
+            .unwrap_or_else(|error| panic!("{name}: {error}"))
+    }
+
+    fn check(document: &Value, name: &str, value: impl serde::Serialize) {
+        let value = serde_json::to_value(value).expect("serializes");
+        let errors: Vec<String> = validator(document, name)
+            .iter_errors(&value)
+            .map(|error| format!("{error} at {}", error.instance_path()))
+            .collect();
+        assert!(errors.is_empty(), "{name}: {errors:?} in {value}");
+    }
+
+    fn refused(document: &Value, name: &str, value: Value) {
+        assert!(
+            !validator(document, name).is_valid(&value),
+            "{name} takes {value}"
+        );
+    }
+
+    fn at(text: &str) -> chrono::DateTime<chrono::Utc> {
+        text.parse().expect("RFC 3339")
+    }
+
+    fn user(full: bool) -> witness_api::User {
+        witness_api::User {
+            id: "u-1".into(),
+            username: "alice".into(),
+            display_name: full.then(|| "Alice".into()),
+            email: full.then(|| "alice@example.com".into()),
+            role: witness_api::Role::Auditor,
+            created_at: at("2026-11-20T10:00:00Z"),
+        }
+    }
+
+    fn event(full: bool) -> witness_api::AuditEvent {
+        use witness_api::{Actor, ActorType, AuditEvent, AuditResult, Target, Tenant};
+        let tenant = Tenant {
+            id: Some("org-1".into()),
+            name: Some("Acme".into()),
+        };
+        let mut details = Map::new();
+        details.insert("role".into(), json!({ "old": "auditor", "new": "admin" }));
+        AuditEvent {
+            id: "0000000000000001".into(),
+            timestamp: at("2026-11-20T10:00:00Z"),
+            action: "member.role_changed".into(),
+            actor: Actor {
+                id: full.then(|| "u-1".into()),
+                name: full.then(|| "alice".into()),
+                email: None,
+                actor_type: ActorType::ApiKey,
+            },
+            target: Target {
+                target_type: full.then(|| "member".into()),
+                id: None,
+                name: full.then(|| "bob".into()),
+            },
+            result: AuditResult::Failure,
+            status: full.then(|| "denied".into()),
+            client_ip: full.then(|| "192.0.2.1".into()),
+            organization: full.then(|| tenant.clone()),
+            workspace: full.then_some(tenant),
+            details,
+            message: "alice changed bob's role".into(),
+            level: "Information".into(),
+            properties: Map::new(),
+            source: full.then(|| "key-0123456789ab".into()),
+            hash: "ab".repeat(32),
+            prev_hash: "00".repeat(32),
+        }
+    }
+
+    fn report(full: bool) -> witness_api::VerifyReport {
+        witness_api::VerifyReport {
+            ok: !full,
+            verified_count: 2,
+            newly_verified: 1,
+            head_id: full.then(|| "0000000000000002".into()),
+            head_hash: full.then(|| "ab".repeat(32)),
+            first_break: full.then(|| witness_api::ChainBreak {
+                event_id: "0000000000000002".into(),
+                reason: "its hash does not match".into(),
+            }),
+            checked_at: at("2026-11-20T10:00:00Z"),
+            checkpoints_compared: 1,
+            newest_checkpoint_id: full.then(|| "0000000000000001".into()),
+            last_full_verify_at: full.then(|| at("2026-11-20T09:00:00Z")),
+        }
+    }
+
+    #[test]
+    fn answers_match_the_schemas_the_document_names_for_them() {
+        use witness_api as api;
+        let document = document();
+        let key = api::ApiKey {
+            id: "key-0123456789ab".into(),
+            title: "ingest".into(),
+            permissions: vec![api::ApiKeyPermission::Ingest, api::ApiKeyPermission::Read],
+            token_prefix: "wk_0123".into(),
+            created_at: at("2026-11-20T10:00:00Z"),
+            revoked_at: Some(at("2026-11-21T10:00:00Z")),
+        };
+        for full in [false, true] {
+            check(&document, "AuditEvent", event(full));
+            check(&document, "User", user(full));
+            check(&document, "VerifyReport", report(full));
+            check(
+                &document,
+                "EventPage",
+                api::EventPage {
+                    events: vec![event(full), event(!full)],
+                    next_cursor: full.then(|| "0000000000000001".into()),
+                },
+            );
+            check(
+                &document,
+                "Diagnostics",
+                api::Diagnostics {
+                    version: "0.1.0".into(),
+                    started_at: at("2026-11-20T10:00:00Z"),
+                    uptime_seconds: 5,
+                    data_dir: "/var/lib/witness".into(),
+                    auditing: api::AuditingStatus {
+                        enabled: full,
+                        summary: "Auditing is enabled".into(),
+                        targets: vec!["local".into()],
+                    },
+                    last_backup_at: full.then(|| at("2026-11-20T02:00:00Z")),
+                    next_backup_at: None,
+                    storage: full.then(|| api::StorageStatus {
+                        backend: "SQLite".into(),
+                        location: "/var/lib/witness/witness.db".into(),
+                        size_bytes: 4096,
+                        event_count: 0,
+                        oldest_event: None,
+                        newest_event: Some(at("2026-11-20T10:00:00Z")),
+                    }),
+                    last_full_verify: full.then(|| report(true)),
+                },
+            );
+        }
+        check(
+            &document,
+            "ApiError",
+            api::ApiErrorBody {
+                code: "not_found".into(),
+                message: "No such event.".into(),
+            },
+        );
+        check(
+            &document,
+            "ValidationError",
+            api::ValidationErrorBody {
+                code: "validation_failed".into(),
+                message: "A field is invalid.".into(),
+                fields: [("role".to_string(), "is not a role".to_string())].into(),
+            },
+        );
+        check(
+            &document,
+            "IngestError",
+            api::IngestError {
+                error: "bad".into(),
+            },
+        );
+        check(
+            &document,
+            "IngestResponse",
+            api::IngestResponse {
+                minimum_level_accepted: None,
+            },
+        );
+        check(
+            &document,
+            "Health",
+            api::Health {
+                status: "ok".into(),
+            },
+        );
+        let login = api::LoginResponse {
+            user: user(true),
+            csrf_token: "t".into(),
+            expires_at: at("2026-11-20T18:00:00Z"),
+        };
+        check(&document, "LoginResponse", &login);
+        check(
+            &document,
+            "Me",
+            api::Me {
+                user: login.user,
+                csrf_token: login.csrf_token,
+                expires_at: login.expires_at,
+            },
+        );
+        check(
+            &document,
+            "Histogram",
+            api::Histogram {
+                from: at("2026-11-20T10:00:00Z"),
+                to: at("2026-11-20T11:00:00Z"),
+                bucket_seconds: 3600,
+                buckets: vec![api::HistogramBucket {
+                    start: at("2026-11-20T10:00:00Z"),
+                    count: 3,
+                }],
+                total: 3,
+            },
+        );
+        check(
+            &document,
+            "Settings",
+            api::Settings {
+                backup_utc_time_of_day: "23:59".into(),
+                backups_to_keep: 100,
+                retention_days: 1,
+            },
+        );
+        check(
+            &document,
+            "BackupInfo",
+            api::BackupInfo {
+                id: "20261122T020000Z".into(),
+                created_at: at("2026-11-22T02:00:00Z"),
+                size_bytes: 1 << 20,
+                file_name: "witness-backup-20261122T020000Z.wbk".into(),
+            },
+        );
+        check(&document, "ApiKey", &key);
+        check(
+            &document,
+            "CreatedApiKey",
+            api::CreatedApiKey {
+                key,
+                token: "wk_0123456789".into(),
+            },
+        );
+        // What the server never writes is refused: a missing field, a wrong type or value.
+        let mut value = serde_json::to_value(event(true)).expect("serializes");
+        value.as_object_mut().expect("object").remove("hash");
+        refused(&document, "AuditEvent", value);
+        refused(
+            &document,
+            "User",
+            json!({ "id": "u-1", "username": "a", "role": "root",
+                                           "created_at": "2026-11-20T10:00:00Z" }),
+        );
+        refused(
+            &document,
+            "User",
+            json!({ "id": "u-1", "username": "a", "role": "admin",
+                                           "created_at": "yesterday" }),
+        );
+        refused(&document, "ApiError", json!({ "code": "not_found" }));
+    }
+
+    #[test]
+    fn request_bodies_match_the_schemas_the_document_names_for_them() {
+        use witness_api as api;
+        let document = document();
+        check(
+            &document,
+            "LoginRequest",
+            api::LoginRequest {
+                username: "a".repeat(api::LoginRequest::MAX_USERNAME_CHARS),
+                password: "secret".into(),
+            },
+        );
+        check(
+            &document,
+            "PasswordChange",
+            api::PasswordChange {
+                current_password: "old".into(),
+                new_password: "new".into(),
+            },
+        );
+        check(
+            &document,
+            "SettingsUpdate",
+            api::SettingsUpdate {
+                backup_utc_time_of_day: "00:00".into(),
+                backups_to_keep: 1,
+                retention_days: 3650,
+            },
+        );
+        check(
+            &document,
+            "NewApiKey",
+            api::NewApiKey {
+                title: "reader".into(),
+                permissions: vec![api::ApiKeyPermission::Read],
+            },
+        );
+        for full in [false, true] {
+            let user = user(full);
+            check(
+                &document,
+                "NewUser",
+                api::NewUser {
+                    username: user.username,
+                    password: "password-123".into(),
+                    role: user.role,
+                    display_name: user.display_name.clone(),
+                    email: user.email.clone(),
+                },
+            );
+            check(
+                &document,
+                "UserUpdate",
+                api::UserUpdate {
+                    role: full.then_some(api::Role::Admin),
+                    password: full.then(|| "password-123".into()),
+                    display_name: user.display_name,
+                    email: user.email,
+                },
+            );
+        }
+        // What the server refuses (400 or 422) is refused by the schema too.
+        refused(
+            &document,
+            "LoginRequest",
+            json!({ "username": "a".repeat(65),
+                                                   "password": "p" }),
+        );
+        refused(
+            &document,
+            "PasswordChange",
+            json!({ "current_password": "a",
+                                                     "new_password": "b", "other": 1 }),
+        );
+        for (time, keep, days) in [("24:00", 7, 30), ("02:00", 0, 30), ("02:00", 7, 3651)] {
+            refused(
+                &document,
+                "SettingsUpdate",
+                json!({ "backup_utc_time_of_day": time,
+                "backups_to_keep": keep, "retention_days": days }),
+            );
+        }
+        refused(
+            &document,
+            "NewApiKey",
+            json!({ "title": "k", "permissions": ["write"] }),
+        );
+        refused(
+            &document,
+            "NewUser",
+            json!({ "username": "a", "role": "admin" }),
+        );
     }
 }

@@ -398,7 +398,7 @@ pub const ROUTES: &[Route] = &[
         filters: false,
         body: Some(RequestBody::Json("LoginRequest")),
         answer: ok(Content::Json("LoginResponse")),
-        errors: &[400, 413, 422, 429, 503],
+        errors: &[400, 401, 413, 422, 429, 503],
     },
     Route {
         method: Method::Post,

@@ -10,6 +10,7 @@ mod health;
 mod helpers;
 mod ingest;
 mod management;
+mod openapi;
 mod panel;
 mod query;
 mod restore;
