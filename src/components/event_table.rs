@@ -12,38 +12,43 @@ fn tenant_label(tenant: &Option<Tenant>) -> String {
 }
 
 /// The audit events as a table; each time links to the event's details. Every value is text.
+/// The rows are keyed on the event id: when the list changes (a new page, the live tail's
+/// arrivals), rows already shown are kept and only new ones are rendered.
 #[component]
-pub fn EventTable(events: Vec<AuditEvent>, #[prop(into)] utc: Signal<bool>) -> impl IntoView {
-    let rows = events
+pub fn EventTable(
+    #[prop(into)] events: Signal<Vec<AuditEvent>>,
+    #[prop(into)] utc: Signal<bool>,
+) -> impl IntoView {
+    let row = move |event: AuditEvent| {
+        let href = format!("/audit/{}", event.id);
+        let timestamp = event.timestamp;
+        let result_class = match event.result {
+            AuditResult::Success => "result success",
+            AuditResult::Failure => "result failure",
+        };
+        let tenancy = [
+            tenant_label(&event.organization),
+            tenant_label(&event.workspace),
+        ]
         .into_iter()
-        .map(|event| {
-            let href = format!("/audit/{}", event.id);
-            let timestamp = event.timestamp;
-            let result_class = match event.result {
-                AuditResult::Success => "result success",
-                AuditResult::Failure => "result failure",
-            };
-            let tenancy = [tenant_label(&event.organization), tenant_label(&event.workspace)]
-                .into_iter()
-                .filter(|s| !s.is_empty())
-                .collect::<Vec<_>>()
-                .join(" / ");
-            view! {
-                <tr>
-                    <td class="time">
-                        <A href=href>{move || format::time(timestamp, utc.get())}</A>
-                    </td>
-                    <td data-col="actor">{event.actor.label().to_string()}</td>
-                    <td data-col="action"><code>{event.action}</code></td>
-                    <td data-col="target">{event.target.label().to_string()}</td>
-                    <td data-col="result"><span class=result_class>{event.result.as_str()}</span></td>
-                    <td data-col="ip">{event.client_ip.unwrap_or_default()}</td>
-                    <td data-col="tenancy">{tenancy}</td>
-                    <td data-col="source">{event.source.unwrap_or_default()}</td>
-                </tr>
-            }
-        })
-        .collect_view();
+        .filter(|s| !s.is_empty())
+        .collect::<Vec<_>>()
+        .join(" / ");
+        view! {
+            <tr>
+                <td class="time">
+                    <A href=href>{move || format::time(timestamp, utc.get())}</A>
+                </td>
+                <td data-col="actor">{event.actor.label().to_string()}</td>
+                <td data-col="action"><code>{event.action}</code></td>
+                <td data-col="target">{event.target.label().to_string()}</td>
+                <td data-col="result"><span class=result_class>{event.result.as_str()}</span></td>
+                <td data-col="ip">{event.client_ip.unwrap_or_default()}</td>
+                <td data-col="tenancy">{tenancy}</td>
+                <td data-col="source">{event.source.unwrap_or_default()}</td>
+            </tr>
+        }
+    };
     view! {
         <table class="events">
             <thead>
@@ -58,7 +63,9 @@ pub fn EventTable(events: Vec<AuditEvent>, #[prop(into)] utc: Signal<bool>) -> i
                     <th scope="col" title="Who handed the event to Witness: an API key id, or witness for its own records">"Source"</th>
                 </tr>
             </thead>
-            <tbody>{rows}</tbody>
+            <tbody>
+                <For each=move || events.get() key=|event| event.id.clone() children=row />
+            </tbody>
         </table>
     }
 }

@@ -9,9 +9,16 @@ use crate::api;
 pub fn AccountPage() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
-    let change = Action::new_local(|change: &PasswordChange| {
+    let change = Action::new_local(move |change: &PasswordChange| {
         let change = change.clone();
-        async move { api::change_password(&change).await }
+        async move {
+            let result = api::change_password(&change).await;
+            if result.is_ok() {
+                current.try_set(String::new());
+                new.try_set(String::new());
+            }
+            result
+        }
     });
     let field_error = move |name: &'static str| {
         change
@@ -27,12 +34,6 @@ pub fn AccountPage() -> impl IntoView {
             new_password: new.get_untracked(),
         });
     };
-    Effect::new(move |_| {
-        if matches!(change.value().get(), Some(Ok(_))) {
-            current.set(String::new());
-            new.set(String::new());
-        }
-    });
     let status = move || {
         match change.value().get() {
         Some(Ok(_)) => Some(

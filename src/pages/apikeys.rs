@@ -1,7 +1,7 @@
 //! API keys: list, create (the token is shown once, with a copy button), revoke.
 
 use leptos::prelude::*;
-use witness_api::{ApiKeyPermission, CreatedApiKey, NewApiKey};
+use witness_api::{ApiKey, ApiKeyPermission, CreatedApiKey, NewApiKey};
 
 use crate::api;
 use crate::components::{Alert, ErrorList, FieldError};
@@ -9,21 +9,30 @@ use crate::format::{self, Precision};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
-    let keys = LocalResource::new(api::api_keys);
     let title = RwSignal::new(String::new());
     let ingest = RwSignal::new(true);
     let read = RwSignal::new(false);
     let created = RwSignal::new(None::<CreatedApiKey>);
-    let create = Action::new_local(|new: &NewApiKey| {
+    let create = Action::new_local(move |new: &NewApiKey| {
         let new = new.clone();
-        async move { api::create_api_key(&new).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(key)) = create.value().get() {
-            created.set(Some(key));
-            title.set(String::new());
-            keys.refetch();
+        async move {
+            let result = api::create_api_key(&new).await;
+            if let Ok(key) = &result {
+                created.try_set(Some(key.clone()));
+                title.try_set(String::new());
+            }
+            result
         }
+    });
+    let revoke = Action::new_local(|id: &String| {
+        let id = id.clone();
+        async move { api::revoke_api_key(&id).await }
+    });
+    // Loaded again whenever one of the actions has finished.
+    let keys = LocalResource::new(move || {
+        create.version().get();
+        revoke.version().get();
+        api::api_keys()
     });
     let field_error = move |name: &'static str| {
         create
@@ -54,14 +63,6 @@ pub fn ApiKeysPage() -> impl IntoView {
             permissions,
         });
     };
-    let revoke = Action::new_local(move |id: &String| {
-        let id = id.clone();
-        async move {
-            let result = api::revoke_api_key(&id).await;
-            keys.refetch();
-            result
-        }
-    });
     view! {
         <section class="page">
             <h1>"API keys"</h1>
@@ -120,41 +121,47 @@ pub fn ApiKeysPage() -> impl IntoView {
                                         </tr>
                                     </thead>
                                     <tbody>
-                                        {keys.into_iter().map(|key| {
-                                            let id = key.id.clone();
-                                            let title = key.title.clone();
-                                            let revoked = key.revoked_at.is_some();
-                                            let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
-                                            view! {
-                                                <tr>
-                                                    <td>{key.title.clone()}</td>
-                                                    <td><code>{format!("{}…", key.token_prefix)}</code></td>
-                                                    <td>{permissions.join(", ")}</td>
-                                                    <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
-                                                    <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
-                                                    <td>
-                                                        <Show when=move || !revoked>
-                                                            <button
-                                                                type="button"
-                                                                class="secondary danger"
-                                                                aria-label=format!("Revoke {}", title)
-                                                                on:click={
-                                                                    let id = id.clone();
-                                                                    let title = title.clone();
-                                                                    move |_| {
-                                                                        if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
-                                                                            revoke.dispatch(id.clone());
+                                        <For
+                                            each=move || keys.clone()
+                                            // Keyed on the id and on whether the key is revoked,
+                                            // the one thing about a key that changes.
+                                            key=|key| (key.id.clone(), key.revoked_at)
+                                            children=move |key: ApiKey| {
+                                                let id = key.id.clone();
+                                                let title = key.title.clone();
+                                                let revoked = key.revoked_at.is_some();
+                                                let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
+                                                view! {
+                                                    <tr>
+                                                        <td>{key.title.clone()}</td>
+                                                        <td><code>{format!("{}…", key.token_prefix)}</code></td>
+                                                        <td>{permissions.join(", ")}</td>
+                                                        <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
+                                                        <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
+                                                        <td>
+                                                            <Show when=move || !revoked>
+                                                                <button
+                                                                    type="button"
+                                                                    class="secondary danger"
+                                                                    aria-label=format!("Revoke {}", title)
+                                                                    on:click={
+                                                                        let id = id.clone();
+                                                                        let title = title.clone();
+                                                                        move |_| {
+                                                                            if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
+                                                                                revoke.dispatch(id.clone());
+                                                                            }
                                                                         }
                                                                     }
-                                                                }
-                                                            >
-                                                                "Revoke"
-                                                            </button>
-                                                        </Show>
-                                                    </td>
-                                                </tr>
+                                                                >
+                                                                    "Revoke"
+                                                                </button>
+                                                            </Show>
+                                                        </td>
+                                                    </tr>
+                                                }
                                             }
-                                        }).collect_view()}
+                                        />
                                     </tbody>
                                 </table>
                             }.into_any()

@@ -1,9 +1,9 @@
-//! The Audit logs tab: filters in the URL, chips, search syntax, quick ranges, histogram,
-//! the table with cursor paging, export and integrity status.
+//! The Audit logs tab: filters and page position in the URL, chips, search syntax, quick
+//! ranges, histogram, the table with cursor paging, export and integrity status.
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use witness_api::{AuditEvent, EventFilter};
 
 use crate::api;
@@ -20,31 +20,32 @@ const LIVE_ROWS: usize = 500;
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let location = use_location();
+    let query = use_query_map();
     let navigate = use_navigate();
     let filter = Memo::new(move |_| filter_from_query(&location.search.get()));
     let current = move || filter.get().unwrap_or_default();
-    let go = move |next: EventFilter| {
-        let query = query_from_filter(&next, &[]);
+    // The page position is in the URL too: one `cursor` parameter per "Older →" step from the
+    // newest page, the last being the page shown. Back, Forward and reload keep the place,
+    // and "← Newer" works after a reload.
+    let cursors = Memo::new(move |_| query.with(|q| q.get_all("cursor").unwrap_or_default()));
+    let open = StoredValue::new(move |filter: &EventFilter, cursors: &[String]| {
+        let extra: Vec<(&str, &str)> = cursors.iter().map(|c| ("cursor", c.as_str())).collect();
+        let query = query_from_filter(filter, &extra);
         let path = if query.is_empty() {
             "/audit".to_string()
         } else {
             format!("/audit?{query}")
         };
         navigate(&path, Default::default());
-    };
-    let go = StoredValue::new(go);
-
-    // Cursors of the pages before the one shown; empty on the newest page.
-    let cursors = RwSignal::new(Vec::<String>::new());
-    Effect::new(move |_| {
-        filter.track();
-        cursors.set(Vec::new());
     });
+    // A new filter starts again from the newest page.
+    let go = move |next: EventFilter| open.with_value(|open| open(&next, &[]));
+    let page_to = move |cursors: Vec<String>| open.with_value(|open| open(&current(), &cursors));
     let utc = RwSignal::new(true);
 
     let page = LocalResource::new(move || {
         let filter = filter.get();
-        let cursor = cursors.get().last().cloned();
+        let cursor = cursors.with(|c| c.last().cloned());
         async move {
             let filter = filter.map_err(|error| api::ApiError::Server {
                 status: 400,
@@ -84,8 +85,11 @@ pub fn AuditPage() -> impl IntoView {
             &filter,
             move |event| {
                 live_events.try_update(|list| {
-                    list.insert(0, event);
-                    list.truncate(LIVE_ROWS);
+                    // The table is keyed on the event id, so an id is shown once.
+                    if list.iter().all(|known| known.id != event.id) {
+                        list.insert(0, event);
+                        list.truncate(LIVE_ROWS);
+                    }
                 });
             },
             move |status| {
@@ -109,7 +113,7 @@ pub fn AuditPage() -> impl IntoView {
             Ok(next) => {
                 search.set(String::new());
                 search_error.set(None);
-                go.with_value(|go| go(next));
+                go(next);
             }
             Err(message) => search_error.set(Some(message)),
         }
@@ -135,7 +139,7 @@ pub fn AuditPage() -> impl IntoView {
         match EventFilter::from_pairs(pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()))) {
             Ok(next) => {
                 search_error.set(None);
-                go.with_value(|go| go(next));
+                go(next);
             }
             Err(error) => search_error.set(Some(error.to_string())),
         }
@@ -146,7 +150,7 @@ pub fn AuditPage() -> impl IntoView {
             to: Some(to),
             ..current()
         };
-        go.with_value(|go| go(next));
+        go(next);
     });
 
     view! {
@@ -177,7 +181,7 @@ pub fn AuditPage() -> impl IntoView {
                                     class="secondary"
                                     on:click=move |_| {
                                         let next = range.apply(&current(), Utc::now());
-                                        go.with_value(|go| go(next));
+                                        go(next);
                                     }
                                 >
                                     {range.label()}
@@ -234,7 +238,7 @@ pub fn AuditPage() -> impl IntoView {
                                                 Some(chip) => remove_chip(&filter, chip),
                                                 None => EventFilter { from: None, to: None, ..filter.clone() },
                                             };
-                                            go.with_value(|go| go(next));
+                                            go(next);
                                         }
                                     >
                                         "×"
@@ -273,10 +277,9 @@ pub fn AuditPage() -> impl IntoView {
                             }
                         }}
                     </p>
-                    {move || {
-                        let events = live_events.get();
-                        (!events.is_empty()).then(|| view! { <EventTable events utc=utc /> })
-                    }}
+                    <Show when=move || live_events.with(|list| !list.is_empty())>
+                        <EventTable events=live_events utc=utc />
+                    </Show>
                 </section>
             </Show>
 
@@ -311,7 +314,7 @@ pub fn AuditPage() -> impl IntoView {
                                         type="button"
                                         class="secondary"
                                         disabled=move || cursors.with(|c| c.is_empty())
-                                        on:click=move |_| cursors.set(Vec::new())
+                                        on:click=move |_| page_to(Vec::new())
                                     >
                                         "Newest"
                                     </button>
@@ -319,7 +322,11 @@ pub fn AuditPage() -> impl IntoView {
                                         type="button"
                                         class="secondary"
                                         disabled=move || cursors.with(|c| c.is_empty())
-                                        on:click=move |_| cursors.update(|c| { c.pop(); })
+                                        on:click=move |_| {
+                                            let mut newer = cursors.get_untracked();
+                                            newer.pop();
+                                            page_to(newer);
+                                        }
                                     >
                                         "← Newer"
                                     </button>
@@ -329,7 +336,9 @@ pub fn AuditPage() -> impl IntoView {
                                         disabled=next.is_none()
                                         on:click=move |_| {
                                             if let Some(next) = next.clone() {
-                                                cursors.update(|c| c.push(next));
+                                                let mut older = cursors.get_untracked();
+                                                older.push(next);
+                                                page_to(older);
                                             }
                                         }
                                     >

@@ -1,6 +1,7 @@
 //! Backups: list, download, back up now; and where the secret key is (not in the backup).
 
 use leptos::prelude::*;
+use witness_api::BackupInfo;
 
 use crate::api;
 use crate::components::ErrorList;
@@ -8,12 +9,11 @@ use crate::format::{self, Precision};
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
-    let backups = LocalResource::new(api::backups);
     let create = Action::new_local(|_: &()| async move { api::create_backup().await });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = create.value().get() {
-            backups.refetch();
-        }
+    // Loaded again whenever a backup has been made (or has failed).
+    let backups = LocalResource::new(move || {
+        create.version().get();
+        api::backups()
     });
     view! {
         <section class="page">
@@ -59,23 +59,27 @@ pub fn BackupsPage() -> impl IntoView {
                                         </tr>
                                     </thead>
                                     <tbody>
-                                        {list.into_iter().map(|backup| view! {
-                                            <tr>
-                                                <td>{format::wall(backup.created_at.naive_utc(), Precision::Second)}</td>
-                                                <td>{format::bytes(backup.size_bytes)}</td>
-                                                <td><code>{backup.file_name.clone()}</code></td>
-                                                <td>
-                                                    <a
-                                                        class="button secondary"
-                                                        href=api::backup_download_url(&backup.id)
-                                                        download=backup.file_name.clone()
-                                                        aria-label=format!("Download {}", backup.file_name)
-                                                    >
-                                                        "Download"
-                                                    </a>
-                                                </td>
-                                            </tr>
-                                        }).collect_view()}
+                                        <For
+                                            each=move || list.clone()
+                                            key=|backup| backup.id.clone()
+                                            children=|backup: BackupInfo| view! {
+                                                <tr>
+                                                    <td>{format::wall(backup.created_at.naive_utc(), Precision::Second)}</td>
+                                                    <td>{format::bytes(backup.size_bytes)}</td>
+                                                    <td><code>{backup.file_name.clone()}</code></td>
+                                                    <td>
+                                                        <a
+                                                            class="button secondary"
+                                                            href=api::backup_download_url(&backup.id)
+                                                            download=backup.file_name.clone()
+                                                            aria-label=format!("Download {}", backup.file_name)
+                                                        >
+                                                            "Download"
+                                                        </a>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        />
                                     </tbody>
                                 </table>
                             }.into_any()

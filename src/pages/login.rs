@@ -13,9 +13,18 @@ pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<SessionContext>();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let login = Action::new_local(|request: &LoginRequest| {
+    let login = Action::new_local(move |request: &LoginRequest| {
         let request = request.clone();
-        async move { api::login(&request).await }
+        let navigate = navigate.clone();
+        async move {
+            let result = api::login(&request).await;
+            if let Ok(response) = &result {
+                session.set_user(response.user.clone());
+                let next = api::safe_next(query.get_untracked().get("next"));
+                navigate(&next, Default::default());
+            }
+            result
+        }
     });
     let error = move || {
         login
@@ -24,13 +33,6 @@ pub fn LoginPage() -> impl IntoView {
             .and_then(|result| result.err())
             .map(|error| error.to_string())
     };
-    Effect::new(move |_| {
-        if let Some(Ok(response)) = login.value().get() {
-            session.set_user(response.user);
-            let next = api::safe_next(query.get_untracked().get("next"));
-            navigate(&next, Default::default());
-        }
-    });
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         login.dispatch(LoginRequest {

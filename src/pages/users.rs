@@ -8,19 +8,18 @@ use crate::components::{Alert, ErrorList, FieldError};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
-    let users = LocalResource::new(api::users);
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let role = RwSignal::new("auditor".to_string());
-    let add = Action::new_local(|new: &NewUser| {
+    let add = Action::new_local(move |new: &NewUser| {
         let new = new.clone();
-        async move { api::create_user(&new).await }
-    });
-    Effect::new(move |_| {
-        if let Some(Ok(_)) = add.value().get() {
-            username.set(String::new());
-            password.set(String::new());
-            users.refetch();
+        async move {
+            let result = api::create_user(&new).await;
+            if result.is_ok() {
+                username.try_set(String::new());
+                password.try_set(String::new());
+            }
+            result
         }
     });
     let field_error = move |name: &'static str| {
@@ -46,21 +45,20 @@ pub fn UsersPage() -> impl IntoView {
             email: None,
         });
     };
-    let change = Action::new_local(move |(id, update): &(String, UserUpdate)| {
+    let change = Action::new_local(|(id, update): &(String, UserUpdate)| {
         let (id, update) = (id.clone(), update.clone());
-        async move {
-            let result = api::update_user(&id, &update).await.map(|_| ());
-            users.refetch();
-            result
-        }
+        async move { api::update_user(&id, &update).await.map(|_| ()) }
     });
-    let remove = Action::new_local(move |id: &String| {
+    let remove = Action::new_local(|id: &String| {
         let id = id.clone();
-        async move {
-            let result = api::remove_user(&id).await;
-            users.refetch();
-            result
-        }
+        async move { api::remove_user(&id).await }
+    });
+    // Loaded again whenever one of the actions has finished.
+    let users = LocalResource::new(move || {
+        add.version().get();
+        change.version().get();
+        remove.version().get();
+        api::users()
     });
     let action_error = move || {
         change
@@ -104,55 +102,61 @@ pub fn UsersPage() -> impl IntoView {
                                     </tr>
                                 </thead>
                                 <tbody>
-                                    {users.into_iter().map(|user: User| {
-                                        let id = user.id.clone();
-                                        let name = user.username.clone();
-                                        let current = user.role.as_str().to_string();
-                                        view! {
-                                            <tr>
-                                                <td>{user.username.clone()}</td>
-                                                <td>{user.display_name.clone().unwrap_or_default()}</td>
-                                                <td>{user.email.clone().unwrap_or_default()}</td>
-                                                <td>
-                                                    <label class="visually-hidden" for=format!("role-{}", user.id)>
-                                                        {format!("Role of {}", user.username)}
-                                                    </label>
-                                                    <select
-                                                        id=format!("role-{}", user.id)
-                                                        prop:value=current.clone()
-                                                        on:change={
-                                                            let id = id.clone();
-                                                            move |ev| {
-                                                                let role = Role::parse(&event_target_value(&ev));
-                                                                change.dispatch((id.clone(), UserUpdate { role, ..UserUpdate::default() }));
-                                                            }
-                                                        }
-                                                    >
-                                                        <option value="auditor" selected=current == "auditor">"auditor"</option>
-                                                        <option value="admin" selected=current == "admin">"admin"</option>
-                                                    </select>
-                                                </td>
-                                                <td>
-                                                    <button
-                                                        type="button"
-                                                        class="secondary danger"
-                                                        aria-label=format!("Remove {name}")
-                                                        on:click={
-                                                            let id = id.clone();
-                                                            let name = name.clone();
-                                                            move |_| {
-                                                                if api::confirm(&format!("Remove the user {name}? Their sessions end at once.")) {
-                                                                    remove.dispatch(id.clone());
+                                    <For
+                                        each=move || users.clone()
+                                        // Keyed on the id and on what a row shows that can
+                                        // change, so that a changed user is drawn again.
+                                        key=|user| (user.id.clone(), user.role, user.display_name.clone(), user.email.clone())
+                                        children=move |user: User| {
+                                            let id = user.id.clone();
+                                            let name = user.username.clone();
+                                            let current = user.role.as_str().to_string();
+                                            view! {
+                                                <tr>
+                                                    <td>{user.username.clone()}</td>
+                                                    <td>{user.display_name.clone().unwrap_or_default()}</td>
+                                                    <td>{user.email.clone().unwrap_or_default()}</td>
+                                                    <td>
+                                                        <label class="visually-hidden" for=format!("role-{}", user.id)>
+                                                            {format!("Role of {}", user.username)}
+                                                        </label>
+                                                        <select
+                                                            id=format!("role-{}", user.id)
+                                                            prop:value=current.clone()
+                                                            on:change={
+                                                                let id = id.clone();
+                                                                move |ev| {
+                                                                    let role = Role::parse(&event_target_value(&ev));
+                                                                    change.dispatch((id.clone(), UserUpdate { role, ..UserUpdate::default() }));
                                                                 }
                                                             }
-                                                        }
-                                                    >
-                                                        "Remove"
-                                                    </button>
-                                                </td>
-                                            </tr>
+                                                        >
+                                                            <option value="auditor" selected=current == "auditor">"auditor"</option>
+                                                            <option value="admin" selected=current == "admin">"admin"</option>
+                                                        </select>
+                                                    </td>
+                                                    <td>
+                                                        <button
+                                                            type="button"
+                                                            class="secondary danger"
+                                                            aria-label=format!("Remove {name}")
+                                                            on:click={
+                                                                let id = id.clone();
+                                                                let name = name.clone();
+                                                                move |_| {
+                                                                    if api::confirm(&format!("Remove the user {name}? Their sessions end at once.")) {
+                                                                        remove.dispatch(id.clone());
+                                                                    }
+                                                                }
+                                                            }
+                                                        >
+                                                            "Remove"
+                                                        </button>
+                                                    </td>
+                                                </tr>
+                                            }
                                         }
-                                    }).collect_view()}
+                                    />
                                 </tbody>
                             </table>
                         })

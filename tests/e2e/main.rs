@@ -195,21 +195,7 @@ async fn auditor_filters_opens_an_event_and_exports_exactly_the_filtered_rows() 
         .expect("query");
     assert!(injected.is_empty(), "an event string became HTML");
 
-    let search = browser
-        .find(Locator::Id("audit-search"))
-        .await
-        .expect("search box");
-    search
-        .send_keys("actor:alice action:member.*")
-        .await
-        .expect("type");
-    browser
-        .find(Locator::Css("form.search button[type='submit']"))
-        .await
-        .expect("search button")
-        .click()
-        .await
-        .expect("search");
+    search(&browser, "actor:alice action:member.*").await;
     // The filters are in the URL and shown as chips.
     browser
         .wait()
@@ -297,6 +283,24 @@ async fn auditor_filters_opens_an_event_and_exports_exactly_the_filtered_rows() 
     browser.close().await.expect("close the browser");
 }
 
+/// Types into the Audit logs tab's search box and submits it.
+async fn search(browser: &fantoccini::Client, text: &str) {
+    browser
+        .find(Locator::Id("audit-search"))
+        .await
+        .expect("search box")
+        .send_keys(text)
+        .await
+        .expect("type");
+    browser
+        .find(Locator::Css("form.search button[type='submit']"))
+        .await
+        .expect("search button")
+        .click()
+        .await
+        .expect("search");
+}
+
 /// Waits until the table has `expected` rows (or gives up after 20 s, generous for a busy
 /// machine: it returns as soon as they are there) and returns how many it has.
 async fn wait_for_rows(browser: &fantoccini::Client, expected: usize) -> usize {
@@ -313,6 +317,104 @@ async fn wait_for_rows(browser: &fantoccini::Client, expected: usize) -> usize {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     rows
+}
+
+/// Waits until the audit table's first row is the event of this actor (or fails after
+/// fantoccini's 30 s wait).
+async fn wait_for_first_row(browser: &fantoccini::Client, actor: &str) {
+    browser
+        .wait()
+        .for_element(Locator::XPath(&format!(
+            "//table[contains(@class,'events')]/tbody/tr[1]/td[@data-col='actor'][text()='{actor}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("the first row is {actor}'s event"));
+}
+
+/// Clicks one of the pager's buttons under the audit table.
+async fn click_pager(browser: &fantoccini::Client, label: &str) {
+    browser
+        .find(Locator::XPath(&format!(
+            "//nav[@class='pager']/button[text()='{label}']"
+        )))
+        .await
+        .unwrap_or_else(|_| panic!("the {label} button"))
+        .click()
+        .await
+        .unwrap_or_else(|_| panic!("click {label}"));
+}
+
+/// The page position is in the URL with the filters: page 2 survives a reload, Back returns
+/// to page 1, "← Newer" still works after the reload, and a new filter starts again from the
+/// newest page.
+#[tokio::test]
+async fn the_audit_page_position_is_in_the_url() {
+    let harness = Harness::start().await;
+    // 150 events: the first page (100 a page) is reader-149 … reader-050, the second
+    // reader-049 … reader-000.
+    let lines: Vec<serde_json::Value> = (0..150)
+        .map(|n| {
+            serde_json::json!({
+                "@t": event_time(n), "@mt": "{Actor} read {Target}",
+                "Action": "doc.viewed", "Actor": format!("reader-{n:03}"), "Target": "handbook",
+            })
+        })
+        .collect();
+    harness.ingest(&lines).await;
+
+    let browser = harness.browser().await;
+    // Filtered to these events, so that Witness's own records of the queries stay out.
+    browser
+        .goto(&harness.url("/login?next=%2Faudit%3Faction%3Ddoc.viewed"))
+        .await
+        .expect("open login");
+    harness.log_in(&browser, AUDITOR, AUDITOR_PASSWORD).await;
+    wait_for_first_row(&browser, "reader-149").await;
+    assert_eq!(wait_for_rows(&browser, 100).await, 100);
+    let page_one = browser.current_url().await.expect("url");
+    assert_eq!(page_one.query(), Some("action=doc.viewed"));
+
+    click_pager(&browser, "Older →").await;
+    wait_for_first_row(&browser, "reader-049").await;
+    assert_eq!(wait_for_rows(&browser, 50).await, 50);
+    let page_two = browser.current_url().await.expect("url");
+    let query = page_two.query().unwrap_or("").to_string();
+    assert!(
+        query.starts_with("action=doc.viewed&cursor="),
+        "the URL holds the filter and the page position: {page_two}"
+    );
+
+    // A reload shows the same page.
+    browser.refresh().await.expect("reload");
+    wait_for_first_row(&browser, "reader-049").await;
+    assert_eq!(wait_for_rows(&browser, 50).await, 50);
+    assert_eq!(browser.current_url().await.expect("url"), page_two);
+    harness.screenshot(&browser, "audit-page-two").await;
+
+    // Back returns to the first page.
+    browser.back().await.expect("back");
+    wait_for_first_row(&browser, "reader-149").await;
+    assert_eq!(browser.current_url().await.expect("url"), page_one);
+
+    // Forward to the reloaded second page; "← Newer" goes to the first page from there.
+    browser.forward().await.expect("forward");
+    wait_for_first_row(&browser, "reader-049").await;
+    click_pager(&browser, "← Newer").await;
+    wait_for_first_row(&browser, "reader-149").await;
+    assert_eq!(browser.current_url().await.expect("url"), page_one);
+
+    // A new filter on the second page starts from the newest page again.
+    click_pager(&browser, "Older →").await;
+    wait_for_first_row(&browser, "reader-049").await;
+    search(&browser, "target:handbook").await;
+    wait_for_first_row(&browser, "reader-149").await;
+    let filtered = browser.current_url().await.expect("url");
+    assert_eq!(
+        filtered.query(),
+        Some("action=doc.viewed&target=handbook"),
+        "no page position after a new filter"
+    );
+    browser.close().await.expect("close the browser");
 }
 
 /// An admin creates an API key (shown once), sees a validation message for a bad user, adds
