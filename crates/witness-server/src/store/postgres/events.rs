@@ -359,17 +359,13 @@ pub async fn verify(client: &impl GenericClient, full: bool) -> StoreResult<Veri
 
 /// Deletes the events received before `cutoff` (a prefix of the chain): whole days of arrival
 /// are dropped as partitions, the day the cutoff falls in loses its rows before it. The caller
-/// runs this in a transaction.
+/// runs this in a transaction: the prefix and the anchor move together.
+///
+/// Locks come in the writers' order: `events` first, the chain's row last. A writer's group
+/// holds its rows in `events` while it waits for the chain, so taking the chain first and then
+/// dropping a partition (which locks all of `events`) would wait for that group while the
+/// group waits for the chain.
 pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) -> StoreResult<u64> {
-    // Appends wait until this commits: the prefix and the anchor move together.
-    let anchor: i64 = client
-        .query_one(
-            "SELECT anchor_seq FROM chain_state WHERE id = 1 FOR UPDATE",
-            &[],
-        )
-        .await
-        .map_err(pg_error)?
-        .get(0);
     let Some(last) = client
         .query_opt(
             "SELECT seq, hash FROM events WHERE received < $1 ORDER BY received DESC, seq DESC \
@@ -447,6 +443,14 @@ pub async fn delete_received_before(client: &impl GenericClient, cutoff: i64) ->
                 .map_err(pg_error)?;
         }
     }
+    let anchor: i64 = client
+        .query_one(
+            "SELECT anchor_seq FROM chain_state WHERE id = 1 FOR UPDATE",
+            &[],
+        )
+        .await
+        .map_err(pg_error)?
+        .get(0);
     // The trimmed day's time bounds stay as they were: a little wide, never too narrow.
     client
         .execute(

@@ -220,6 +220,27 @@ impl Group {
     }
 }
 
+/// The order of one server's groups in flight. Each group locks `events`, then COPYs, then
+/// locks the chain; it takes both locks after the group dispatched before it. The chain's lock
+/// in that order, or a group whose COPY finished first would take the chain before the group it
+/// is chained onto, and both would have to chain again. The lock on `events` in that order,
+/// or a group could wait (here, where PostgreSQL cannot see it) for its predecessor while that
+/// one queues for `events` behind a retention dropping a partition, which waits for this group:
+/// a deadlock no one would detect.
+struct Order {
+    after: Option<Predecessor>,
+    /// Sent (or dropped) once this group holds `events`.
+    holds_events: oneshot::Sender<()>,
+    /// Dropped once this group has committed onto the head it expected, or found that it
+    /// cannot (it then chains again under the lock, in no particular order).
+    settled: oneshot::Sender<()>,
+}
+
+struct Predecessor {
+    holds_events: oneshot::Receiver<()>,
+    settled: oneshot::Receiver<()>,
+}
+
 /// How a group's commit went, for the writer's next prediction.
 enum Settled {
     /// Committed onto the head the writer expected.
@@ -232,11 +253,8 @@ pub async fn run(pool: Pool, clock: Clock, mut batches: mpsc::UnboundedReceiver<
     let known_days: KnownDays = Arc::default();
     let mut predicted: Option<ChainHead> = None;
     let mut in_flight: VecDeque<JoinHandle<Settled>> = VecDeque::new();
-    // Each group in flight holds a sender its successor waits on before it asks for the chain
-    // (dropped when the group has settled): without this order, a group that finished its
-    // COPY first would take the chain before the group it was chained onto, and both would
-    // have to chain again.
-    let mut predecessor: Option<oneshot::Receiver<()>> = None;
+    // What the next group waits for from the one dispatched before it.
+    let mut predecessor: Option<Predecessor> = None;
     loop {
         let first = tokio::select! {
             biased;
@@ -271,13 +289,18 @@ pub async fn run(pool: Pool, clock: Clock, mut batches: mpsc::UnboundedReceiver<
                 let end = group.chain_onto(&head, now);
                 predicted = Some(end);
                 let (pool, clock, known_days) = (pool.clone(), clock.clone(), known_days.clone());
-                let (settled, successor) = oneshot::channel();
-                let after = predecessor.replace(successor);
+                let (holds_events, holds_events_rx) = oneshot::channel();
+                let (settled, settled_rx) = oneshot::channel();
+                let order = Order {
+                    after: predecessor.replace(Predecessor {
+                        holds_events: holds_events_rx,
+                        settled: settled_rx,
+                    }),
+                    holds_events,
+                    settled,
+                };
                 in_flight.push_back(tokio::spawn(async move {
-                    let outcome =
-                        commit_predicted(&pool, &clock, &known_days, group, head, after).await;
-                    drop(settled);
-                    outcome
+                    commit_predicted(&pool, &clock, &known_days, group, head, order).await
                 }));
             }
             None => {
@@ -305,16 +328,34 @@ async fn commit_predicted(
     known_days: &KnownDays,
     mut group: Group,
     expected: ChainHead,
-    after: Option<oneshot::Receiver<()>>,
+    order: Order,
 ) -> Settled {
+    let Order {
+        after,
+        holds_events,
+        settled: done,
+    } = order;
     let attempt = async {
         let mut client = connect(pool).await?;
         ensure_days(&mut client, known_days, &[day_of(group.received())]).await?;
+        // An Err from a predecessor's receiver only says its sender is gone: it got that far
+        // or gave up, either way it waits for nothing of ours.
+        let settled = match after {
+            Some(Predecessor {
+                holds_events,
+                settled,
+            }) => {
+                let _ = holds_events.await;
+                Some(settled)
+            }
+            None => None,
+        };
         let tx = client.transaction().await.map_err(pg_error)?;
+        lock_events(&tx).await?;
+        let _ = holds_events.send(());
         copy_rows(&tx, &group).await?;
-        if let Some(predecessor) = after {
-            // Err only says the sender is gone: the group before has settled either way.
-            let _ = predecessor.await;
+        if let Some(settled) = settled {
+            let _ = settled.await;
         }
         if lock_head(&tx).await? != expected {
             tx.rollback().await.map_err(pg_error)?;
@@ -323,7 +364,9 @@ async fn commit_predicted(
         finish(tx, &group).await?;
         Ok(true)
     };
-    match attempt.await {
+    let outcome = attempt.await;
+    drop(done);
+    match outcome {
         Ok(true) => {
             group.answer(&Ok(()));
             Settled::AsPredicted
@@ -355,17 +398,26 @@ async fn commit_locked(
         // `events`); the append itself makes one only if arrival times ran past them.
         let today = day_of(clock.now().timestamp_micros());
         ensure_days(&mut client, known_days, &[today, today + 1]).await?;
-        let tx = client.transaction().await.map_err(pg_error)?;
-        let head = lock_head(&tx).await?;
-        let end = group.chain_onto(&head, clock.now().timestamp_micros());
-        let day = day_of(group.received());
-        if !known(known_days, day) {
-            schema::ensure_partitions(&tx, &[day]).await?;
+        loop {
+            let tx = client.transaction().await.map_err(pg_error)?;
+            // `events` before the chain, in every transaction that takes both (see
+            // `events::delete_received_before`).
+            lock_events(&tx).await?;
+            let head = lock_head(&tx).await?;
+            let end = group.chain_onto(&head, clock.now().timestamp_micros());
+            let day = day_of(group.received());
+            if !known(known_days, day) {
+                // Arrival times ran past the partitions made ahead (a clock more than a day
+                // ahead): make the day's partition outside this transaction, which holds the
+                // chain, and chain again.
+                tx.rollback().await.map_err(pg_error)?;
+                ensure_days(&mut client, known_days, &[day]).await?;
+                continue;
+            }
+            copy_rows(&tx, group).await?;
+            finish(tx, group).await?;
+            return Ok(end);
         }
-        copy_rows(&tx, group).await?;
-        finish(tx, group).await?;
-        remember(known_days, day);
-        Ok(end)
     }
     .await;
     if let Err(error) = &outcome {
@@ -409,6 +461,14 @@ async fn ensure_days(client: &mut Object, known_days: &KnownDays, days: &[i64]) 
         remember(known_days, day);
     }
     Ok(())
+}
+
+/// The lock a writer holds on `events` (taken before the chain's, see [`Order`]): it lets
+/// other writers in and keeps a partition from being dropped or made until this commits.
+async fn lock_events(tx: &Transaction<'_>) -> StoreResult<()> {
+    tx.batch_execute("LOCK TABLE events IN ROW EXCLUSIVE MODE")
+        .await
+        .map_err(pg_error)
 }
 
 /// Waits for the chain's row lock (held until this transaction ends) and reads the head.
