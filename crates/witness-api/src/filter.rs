@@ -53,7 +53,7 @@ pub fn text_terms(q: &str) -> Vec<TextTerm> {
             .find(|c: char| !c.is_alphanumeric())
             .unwrap_or(tail.len());
         terms.push(TextTerm {
-            word: tail[..end].to_lowercase(),
+            word: fold(&tail[..end]),
             prefix: tail[end..].starts_with('*'),
         });
         rest = &tail[end..];
@@ -451,7 +451,7 @@ impl TextMatcher {
         for part in parts {
             for word in split_words(part) {
                 lower.clear();
-                lower.extend(word.chars().flat_map(char::to_lowercase));
+                fold_into(word, &mut lower);
                 for (term, found) in self.terms.iter().zip(found.iter_mut()) {
                     if !*found
                         && (lower == term.word || (term.prefix && lower.starts_with(&term.word)))
@@ -476,12 +476,23 @@ impl TextMatcher {
 /// letters and digits), sorted: what a search index keeps for an event, so that an index and
 /// [`TextMatcher`] always agree.
 pub fn index_words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = split_words(text)
-        .map(|word| word.chars().flat_map(char::to_lowercase).collect())
-        .collect();
+    let mut words: Vec<String> = split_words(text).map(fold).collect();
     words.sort_unstable();
     words.dedup();
     words
+}
+
+/// A word as free text compares it: each character lowercased on its own. The same function
+/// for the query's words and the text's, so that a word always finds itself (`str::to_lowercase`
+/// would make a final `Σ` a `ς` in the query and a `σ` in the text).
+fn fold(word: &str) -> String {
+    let mut folded = String::with_capacity(word.len());
+    fold_into(word, &mut folded);
+    folded
+}
+
+fn fold_into(word: &str, out: &mut String) {
+    out.extend(word.chars().flat_map(char::to_lowercase));
 }
 
 fn split_words(text: &str) -> impl Iterator<Item = &str> {
@@ -652,6 +663,29 @@ mod tests {
         let back = EventFilter::from_pairs(pairs.iter().map(|(k, v)| (*k, v.as_str())))
             .expect("round trip");
         assert_eq!(back, filter);
+    }
+
+    #[test]
+    fn every_word_finds_itself_whatever_its_script() {
+        for text in [
+            "ΣΊΣΥΦΟΣ",
+            "σίσυφος",
+            "İstanbul",
+            "straße",
+            "ǅemal",
+            "Ⅻ",
+            "cafe\u{301}",
+            "日本語 x² ﬁle",
+        ] {
+            assert!(TextMatcher::new(text).matches_text(text), "{text}");
+            for word in text.split(' ') {
+                assert!(
+                    TextMatcher::new(word).matches_text(text),
+                    "{word} in {text}"
+                );
+            }
+        }
+        assert!(!TextMatcher::new("σίσυφος").matches_text("ΣΊΣΥΦΟΣ"));
     }
 
     fn event(actor: &str, action: &str) -> crate::AuditEvent {

@@ -23,6 +23,7 @@ const BUCKET_WIDTHS: [i64; 12] = [
     7 * 86_400,
 ];
 const TARGET_BUCKETS: i64 = 120;
+const MINUTE_MICROS: i64 = 60_000_000;
 pub const MAX_BUCKETS: i64 = 10_000;
 
 /// Buckets `first..=last` of `width_micros` each (bucket `b` starts at `b * width_micros`),
@@ -114,6 +115,21 @@ impl Buckets {
     /// Whether each bucket is a whole number of minutes (so per-minute summaries can fill it).
     pub fn whole_minutes(&self) -> bool {
         self.width_micros % 60_000_000 == 0
+    }
+
+    /// Where sums of per-minute counts stop (a minute number, exclusive): at the minute `to`
+    /// falls in, whose events after `to` are outside the range (the last bucket may reach past
+    /// `to`); those before it are counted one by one ([`Buckets::partial_minute`]).
+    pub fn summed_minutes_end(&self) -> i64 {
+        micros(self.to).div_euclid(MINUTE_MICROS)
+    }
+
+    /// The start (µs) of the minute `to` falls in, when `to` is not a whole minute: the events
+    /// from there to `to` are counted one by one, as per-minute counts cannot split a minute.
+    pub fn partial_minute(&self) -> Option<i64> {
+        let to = micros(self.to);
+        let start = to.div_euclid(MINUTE_MICROS) * MINUTE_MICROS;
+        (start < to).then_some(start)
     }
 
     /// Adds `count` events to bucket number `bucket`; outside the range, nothing.

@@ -68,6 +68,25 @@ async fn create_database() -> String {
     with_database_name(&cluster, &name)
 }
 
+/// Drops a database [`test_database_url`] made, closing any connection still open to it: for
+/// tests that make many (one per generated case) and would otherwise fill the cluster.
+pub async fn drop_test_database(url: &str) {
+    let cluster = std::env::var(POSTGRES_URL_ENV).expect("the cluster the database is in");
+    let (_, rest) = url.split_once("://").expect("a postgres:// URL");
+    let path = rest.find('/').map_or("", |start| &rest[start + 1..]);
+    let name = path.split('?').next().unwrap_or_default();
+    assert!(
+        name.starts_with("witness_")
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_'),
+        "not a test database: {url}"
+    );
+    connect_postgres(&cluster)
+        .await
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        .await
+        .unwrap_or_else(|error| panic!("DROP DATABASE {name}: {error:?}"));
+}
+
 /// `url` (`postgres://[user@]host[:port][/database][?params]`) naming `database` instead.
 fn with_database_name(url: &str, database: &str) -> String {
     let (scheme, rest) = url

@@ -6,6 +6,7 @@ mod backups;
 mod chain;
 mod cli;
 mod diagnostics;
+mod filter_property;
 mod health;
 mod helpers;
 mod ingest;

@@ -245,6 +245,9 @@ pub async fn histogram(
     }
     .is_empty();
     let first = buckets.first;
+    // The events counted one by one: from the range's start, or only those of the minute
+    // `to` falls in when the rest is summed.
+    let mut counted_from = Some(buckets.range_from());
     if only_actions_or_time && buckets.whole_minutes() {
         // Sums of the per-minute counts.
         let per_bucket = buckets.width_micros / 60_000_000;
@@ -252,7 +255,7 @@ pub async fn histogram(
         filter::value_matches(&mut c, &filter.action, &["action"]);
         let (from, to) = (
             c.param(first * per_bucket),
-            c.param((buckets.last + 1) * per_bucket),
+            c.param(buckets.summed_minutes_end()),
         );
         let (per, base) = (c.param(per_bucket), c.param(first));
         let table = if filter.action.is_empty() {
@@ -268,9 +271,11 @@ pub async fn histogram(
         for row in client.query(&sql, &c.values()).await.map_err(pg_error)? {
             buckets.add(row.get(0), row.get(1));
         }
-    } else {
+        counted_from = buckets.partial_minute();
+    }
+    if let Some(counted_from) = counted_from {
         let counted = EventFilter {
-            from: Some(crate::store::event_row::from_micros(buckets.range_from())),
+            from: Some(crate::store::event_row::from_micros(counted_from)),
             to: Some(buckets.to()),
             ..filter.clone()
         };
@@ -279,7 +284,7 @@ pub async fn histogram(
         let (range_from, to) = (buckets.range_from(), micros(buckets.to()));
         for partition in bounds
             .iter()
-            .filter(|p| p.max_ts >= range_from && p.min_ts < to)
+            .filter(|p| p.max_ts >= counted_from && p.min_ts < to)
         {
             let mut c = filter::condition(&counted);
             let (base, width, first_param) = (

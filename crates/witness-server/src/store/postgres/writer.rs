@@ -39,8 +39,13 @@ const GROUP_EVENT_LIMIT: usize = 50_000;
 /// Measured in BENCHMARKS.md ("PostgreSQL: the pipelined writer").
 const PIPELINE_DEPTH: usize = 3;
 
-/// Longer words are left out of the text index (PostgreSQL refuses lexemes over 2 KB).
-const LONGEST_INDEXED_WORD: usize = 2000;
+/// Longer words are cut to their first `LONGEST_INDEXED_WORD` bytes (at a character's end) in
+/// the text index: PostgreSQL refuses lexemes over 2047 bytes. Every word of a query is
+/// shorter than a cut word (at most `MAX_TEXT_CHARS` characters of at most 4 bytes, lowercased
+/// to at most 4 bytes each), so a cut word is never taken for a whole word of a query, and
+/// `word*` finds it as it finds the whole word.
+const LONGEST_INDEXED_WORD: usize = 2040;
+const _: () = assert!(LONGEST_INDEXED_WORD - 3 > 4 * witness_api::MAX_TEXT_CHARS);
 
 pub struct Batch {
     pub source: EventSource,
@@ -165,7 +170,18 @@ impl Group {
                     .entry((row.ts.div_euclid(60_000_000), row.action.clone()))
                     .or_default() += 1;
                 let mut words = witness_api::index_words(&row.search_text());
-                words.retain(|word| word.len() <= LONGEST_INDEXED_WORD);
+                for word in &mut words {
+                    if word.len() > LONGEST_INDEXED_WORD {
+                        let mut end = LONGEST_INDEXED_WORD;
+                        while !word.is_char_boundary(end) {
+                            end -= 1;
+                        }
+                        word.truncate(end);
+                    }
+                }
+                // Cut words may now repeat.
+                words.sort_unstable();
+                words.dedup();
                 group.words.push(words);
                 group.rows.push(row);
             }

@@ -25,7 +25,7 @@ pub fn histogram(
             |row| row.get(0),
         )?)
     })?;
-    let (first, last, width_micros) = (buckets.first, buckets.last, buckets.width_micros);
+    let (first, width_micros) = (buckets.first, buckets.width_micros);
     let to = buckets.to();
     let only_time = EventFilter {
         from: None,
@@ -63,7 +63,12 @@ pub fn histogram(
         .into_iter()
         .filter(|p| !p.is_empty() && p.overlaps(Some(range_from), Some(micros(to))))
         .collect();
+    let partial_minute = buckets.partial_minute();
+    let summed_end = buckets.summed_minutes_end();
     let mut add = |bucket: i64, count: i64| buckets.add(bucket, count);
+    // The events counted one by one: from the range's start, or only those of the minute
+    // `to` falls in when the rest is summed.
+    let mut counted_from = Some(range_from);
     if let Some((per_action, list)) = summed {
         let per_bucket = width_micros / 60_000_000;
         for partition in &overlapping {
@@ -78,7 +83,7 @@ pub fn histogram(
             let mut params: Vec<rusqlite::types::Value> = vec![
                 per_bucket.into(),
                 (first * per_bucket).into(),
-                ((last + 1) * per_bucket).into(),
+                summed_end.into(),
             ];
             if let Some(list) = &list {
                 sql.push_str(" AND action IN (SELECT value FROM json_each(?4))");
@@ -87,13 +92,18 @@ pub fn histogram(
             sql.push_str(" GROUP BY 1");
             count_rows(conn, &sql, &params, &mut add)?;
         }
-    } else {
+        counted_from = partial_minute;
+    }
+    if let Some(counted_from) = counted_from {
         let counted = EventFilter {
-            from: Some(from_micros(range_from)),
+            from: Some(from_micros(counted_from)),
             to: Some(to),
             ..filter.clone()
         };
-        for partition in &overlapping {
+        for partition in overlapping
+            .iter()
+            .filter(|p| p.overlaps(Some(counted_from), Some(micros(to))))
+        {
             let probe = query::column_probe(conn, partition);
             let text_table = partition.text_table();
             let mut condition = filter_sql::condition(

@@ -385,7 +385,7 @@ pub fn seal_step(conn: &mut Connection) -> StoreResult<bool> {
             partition.text_table()
         ))?;
         for row in &rows {
-            insert.execute(params![row.seq, row.search_text()])?;
+            insert.execute(params![row.seq, schema::text_body(row)])?;
         }
     }
     let text_seq = rows.last().map_or(partition.text_seq, |row| row.seq);

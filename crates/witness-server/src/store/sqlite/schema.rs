@@ -2,6 +2,7 @@
 
 use rusqlite::Connection;
 
+use super::row::EventRow;
 use crate::store::StoreResult;
 
 /// Applied on every connection: WAL so readers never block the writer, and `synchronous=FULL`
@@ -108,14 +109,25 @@ pub fn index_sql(table: &str, (suffix, columns, partial): (&str, &str, bool)) ->
 }
 
 /// A sealed partition's text index. Contentless (the text lives in the events table);
-/// rowid = seq. Words keep their diacritics, as `witness_api::TextMatcher` (which matches the
-/// partitions not indexed yet) keeps them, so that sealing never changes an answer.
+/// rowid = seq. What it indexes is [`text_body`]: the event's words as Witness splits and
+/// lowercases them, one space apart. The `ascii` tokenizer splits that only at the spaces
+/// (it takes every other character of a word, each non-ASCII one included, as part of it) and
+/// folds only ASCII capitals, of which none are left: each token is exactly one of those words,
+/// and a query's words (`fts_query`, made by the same rules) match them exactly as
+/// `witness_api::TextMatcher` does in the partitions not indexed yet, so that sealing never
+/// changes an answer. (FTS5's own `unicode61` splits and folds by rules of its own: a
+/// combining accent, a dotted capital I or a final sigma made its answers differ.)
 pub fn text_table_sql(table: &str) -> String {
     format!(
         "CREATE VIRTUAL TABLE IF NOT EXISTS {table}_fts USING fts5(\
-         body, content='', contentless_delete=1, detail='none', \
-         tokenize='unicode61 remove_diacritics 0')"
+         body, content='', contentless_delete=1, detail='none', tokenize='ascii')"
     )
+}
+
+/// What a text index holds for an event: `witness_api::index_words` of its search text, one
+/// space apart (see [`text_table_sql`]).
+pub fn text_body(row: &EventRow) -> String {
+    witness_api::index_words(&row.search_text()).join(" ")
 }
 
 pub const SCHEMA: &str = r#"
@@ -226,9 +238,10 @@ pub fn minute_of(ts: i64) -> i64 {
 pub const MINUTE_OF_TS: &str = "(ts - ((ts % 60000000) + 60000000) % 60000000) / 60000000";
 
 /// `PRAGMA user_version`: 2 once the summary tables held every stored event, 3 once events
-/// live in partitions.
+/// live in partitions, 4 once every text index holds [`text_body`] (earlier ones hold the
+/// raw text, tokenized by FTS5's `unicode61`).
 const SUMMARIES_VERSION: i64 = 2;
-const PARTITIONS_VERSION: i64 = 3;
+const TEXT_WORDS_VERSION: i64 = 4;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
@@ -241,8 +254,43 @@ pub fn migrate(conn: &Connection) -> StoreResult<()> {
     if legacy {
         migrate_single_table(conn, version)?;
     }
-    if version < PARTITIONS_VERSION {
-        conn.execute_batch(&format!("PRAGMA user_version = {PARTITIONS_VERSION};"))?;
+    if version < TEXT_WORDS_VERSION {
+        rebuild_text_indexes(conn)?;
+    }
+    Ok(())
+}
+
+/// Text indexes made before version 4 found words by FTS5's rules, not Witness's: each is
+/// dropped and its partition goes back to `full`, so that the writer's sealing steps build it
+/// again (its other indexes stand, so only the text is redone, a chunk per step). Until then
+/// free text in that partition is matched row by row: slower, with the answers it should give.
+fn rebuild_text_indexes(conn: &Connection) -> StoreResult<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let rebuilt = (|| -> StoreResult<()> {
+        // Another process opening the store at the same time may have done it meanwhile.
+        let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+        if version >= TEXT_WORDS_VERSION {
+            return Ok(());
+        }
+        for partition in super::partitions::load(conn)? {
+            let text_table = partition.text_table();
+            if super::partitions::exists(conn, &text_table)? {
+                conn.execute_batch(&format!("DROP TABLE {text_table}"))?;
+            }
+        }
+        conn.execute_batch(&format!(
+            "UPDATE partitions SET state = 'full', text_seq = first_seq - 1 \
+                 WHERE state <> 'hot';
+             PRAGMA user_version = {TEXT_WORDS_VERSION};"
+        ))?;
+        Ok(())
+    })();
+    match rebuilt {
+        Ok(()) => conn.execute_batch("COMMIT")?,
+        Err(error) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(error);
+        }
     }
     Ok(())
 }
