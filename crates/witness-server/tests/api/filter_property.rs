@@ -9,9 +9,10 @@
 //! query strings decoded as the HTTP layer decodes them (`form_urlencoded`, then
 //! `EventFilter::from_pairs`). Values come from small pools, so that filters often match.
 //!
-//! A run draws a new seed; a failure prints it and the smallest failing case it shrank to.
-//! `WITNESS_PROPTEST_SEED=<seed>` runs that seed again, `WITNESS_PROPTEST_CASES=<n>` runs more
-//! cases than the 64 of `make test`. Nothing is written to the source tree.
+//! `make test` runs a fixed seed, so a red run is a bug and runs again red; a failure prints
+//! the seed and the smallest failing case it shrank to. `WITNESS_PROPTEST_SEED=<seed>` runs
+//! another seed (`random` draws one), `WITNESS_PROPTEST_CASES=<n>` more cases than the 64 of
+//! `make test`: that is how to look for new bugs. Nothing is written to the source tree.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -780,13 +781,18 @@ async fn run_case(case: &Case, database_url: Option<&str>) -> Result<(), TestCas
     check_probes(&*store, &stored, &probes).await
 }
 
+/// The seed of `make test` (3,600 cases of other seeds found nothing after the fixes it came
+/// with).
+const FIXED_SEED: u64 = 20_261_130;
+
 fn seed() -> u64 {
     match std::env::var(SEED_ENV) {
+        Ok(text) if text.trim() == "random" => rand::random(),
         Ok(text) => text
             .trim()
             .parse()
             .unwrap_or_else(|_| panic!("{SEED_ENV} must be a whole number, not {text:?}")),
-        Err(_) => rand::random(),
+        Err(_) => FIXED_SEED,
     }
 }
 
