@@ -500,43 +500,102 @@ fn split_words(text: &str) -> impl Iterator<Item = &str> {
         .filter(|word| !word.is_empty())
 }
 
-fn searchable_text(event: &crate::AuditEvent) -> String {
-    let mut text = String::new();
-    for part in [
-        Some(event.message.as_str()),
-        Some(event.action.as_str()),
-        event.actor.id.as_deref(),
-        event.actor.name.as_deref(),
-        event.actor.email.as_deref(),
-        event.target.target_type.as_deref(),
-        event.target.id.as_deref(),
-        event.target.name.as_deref(),
-        event.status.as_deref(),
-        event.client_ip.as_deref(),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        text.push_str(part);
-        text.push(' ');
+/// The fields free text looks in — one list for the live tail's matcher, the panel and every
+/// store's text index and row-by-row match. A field added here is searched everywhere at once.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SearchFields<'a> {
+    pub message: &'a str,
+    pub action: &'a str,
+    pub actor_id: Option<&'a str>,
+    pub actor_name: Option<&'a str>,
+    pub actor_email: Option<&'a str>,
+    pub target_type: Option<&'a str>,
+    pub target_id: Option<&'a str>,
+    pub target_name: Option<&'a str>,
+    pub status: Option<&'a str>,
+    pub client_ip: Option<&'a str>,
+    pub org_id: Option<&'a str>,
+    pub org_name: Option<&'a str>,
+    pub ws_id: Option<&'a str>,
+    pub ws_name: Option<&'a str>,
+    /// `details` and `properties` as JSON text (their keys are searched too).
+    pub details: &'a str,
+    pub properties: &'a str,
+}
+
+impl<'a> SearchFields<'a> {
+    /// Each field with the name of the column that holds it in the stores.
+    pub fn named(&self) -> [(&'static str, Option<&'a str>); 16] {
+        [
+            ("message", Some(self.message)),
+            ("action", Some(self.action)),
+            ("actor_id", self.actor_id),
+            ("actor_name", self.actor_name),
+            ("actor_email", self.actor_email),
+            ("target_type", self.target_type),
+            ("target_id", self.target_id),
+            ("target_name", self.target_name),
+            ("status", self.status),
+            ("client_ip", self.client_ip),
+            ("org_id", self.org_id),
+            ("org_name", self.org_name),
+            ("ws_id", self.ws_id),
+            ("ws_name", self.ws_name),
+            ("details", Some(self.details)),
+            ("properties", Some(self.properties)),
+        ]
     }
-    for tenant in [&event.organization, &event.workspace]
-        .into_iter()
-        .flatten()
-    {
-        for part in [tenant.id.as_deref(), tenant.name.as_deref()]
-            .into_iter()
-            .flatten()
-        {
+
+    /// The columns, comma-separated, in [`SearchFields::named`]'s order.
+    pub fn columns() -> String {
+        SearchFields::default()
+            .named()
+            .map(|(name, _)| name)
+            .join(", ")
+    }
+
+    /// The fields present, one space after each: what the text index splits into words.
+    pub fn text(&self) -> String {
+        let mut text = String::with_capacity(self.message.len() + self.details.len() + 128);
+        for part in self.named().into_iter().filter_map(|(_, part)| part) {
             text.push_str(part);
             text.push(' ');
         }
+        text
     }
-    for map in [&event.details, &event.properties] {
-        text.push_str(&serde_json::Value::Object(map.clone()).to_string());
-        text.push(' ');
+}
+
+fn searchable_text(event: &crate::AuditEvent) -> String {
+    let details = serde_json::Value::Object(event.details.clone()).to_string();
+    let properties = serde_json::Value::Object(event.properties.clone()).to_string();
+    fn tenant(tenant: &Option<crate::Tenant>) -> (Option<&str>, Option<&str>) {
+        let tenant = tenant.as_ref();
+        (
+            tenant.and_then(|t| t.id.as_deref()),
+            tenant.and_then(|t| t.name.as_deref()),
+        )
     }
-    text
+    let ((org_id, org_name), (ws_id, ws_name)) =
+        (tenant(&event.organization), tenant(&event.workspace));
+    SearchFields {
+        message: &event.message,
+        action: &event.action,
+        actor_id: event.actor.id.as_deref(),
+        actor_name: event.actor.name.as_deref(),
+        actor_email: event.actor.email.as_deref(),
+        target_type: event.target.target_type.as_deref(),
+        target_id: event.target.id.as_deref(),
+        target_name: event.target.name.as_deref(),
+        status: event.status.as_deref(),
+        client_ip: event.client_ip.as_deref(),
+        org_id,
+        org_name,
+        ws_id,
+        ws_name,
+        details: &details,
+        properties: &properties,
+    }
+    .text()
 }
 
 #[cfg(test)]

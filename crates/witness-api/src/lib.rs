@@ -22,8 +22,8 @@ pub use events::{
     IngestError, IngestResponse, SELF_AUDIT_SOURCE, Target, Tenant, VerifyReport,
 };
 pub use filter::{
-    EventFilter, FILTER_PARAMETERS, FilterError, MAX_TEXT_CHARS, TextMatcher, TextTerm, ValueMatch,
-    index_words, text_terms,
+    EventFilter, FILTER_PARAMETERS, FilterError, MAX_TEXT_CHARS, SearchFields, TextMatcher,
+    TextTerm, ValueMatch, index_words, text_terms,
 };
 pub use health::Health;
 pub use settings::{Settings, SettingsUpdate};

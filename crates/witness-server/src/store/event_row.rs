@@ -115,34 +115,25 @@ impl EventRow {
 
     /// The words free-text search finds this event by.
     pub fn search_text(&self) -> String {
-        let mut text = String::with_capacity(
-            self.message.len() + self.details.len() + self.properties.len() + 128,
-        );
-        for part in [
-            Some(self.message.as_str()),
-            Some(self.action.as_str()),
-            self.actor_id.as_deref(),
-            self.actor_name.as_deref(),
-            self.actor_email.as_deref(),
-            self.target_type.as_deref(),
-            self.target_id.as_deref(),
-            self.target_name.as_deref(),
-            self.status.as_deref(),
-            self.client_ip.as_deref(),
-            self.org_id.as_deref(),
-            self.org_name.as_deref(),
-            self.ws_id.as_deref(),
-            self.ws_name.as_deref(),
-            Some(self.details.as_str()),
-            Some(self.properties.as_str()),
-        ]
-        .into_iter()
-        .flatten()
-        {
-            text.push_str(part);
-            text.push(' ');
+        witness_api::SearchFields {
+            message: &self.message,
+            action: &self.action,
+            actor_id: self.actor_id.as_deref(),
+            actor_name: self.actor_name.as_deref(),
+            actor_email: self.actor_email.as_deref(),
+            target_type: self.target_type.as_deref(),
+            target_id: self.target_id.as_deref(),
+            target_name: self.target_name.as_deref(),
+            status: self.status.as_deref(),
+            client_ip: self.client_ip.as_deref(),
+            org_id: self.org_id.as_deref(),
+            org_name: self.org_name.as_deref(),
+            ws_id: self.ws_id.as_deref(),
+            ws_name: self.ws_name.as_deref(),
+            details: &self.details,
+            properties: &self.properties,
         }
-        text
+        .text()
     }
 
     /// The event the API shows. A stored value the event cannot hold (a time out of range,

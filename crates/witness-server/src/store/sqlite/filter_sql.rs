@@ -135,7 +135,7 @@ pub fn add_filter(
                 let p = c.param(filter.q.clone().unwrap_or_default());
                 c.and(&format!(
                     "witness_text_match({p}, {})",
-                    super::text_match::SEARCH_COLUMNS
+                    witness_api::SearchFields::columns()
                 ));
                 return;
             }

@@ -453,7 +453,7 @@ async fn text_indexes_of_fts5_words_are_built_again() {
                  tokenize='unicode61 remove_diacritics 0'); \
                  INSERT INTO {text_table} (rowid, body) SELECT seq, \
                  concat_ws(' ', {}) FROM {table};",
-                super::text_match::SEARCH_COLUMNS
+                witness_api::SearchFields::columns()
             ))
             .expect("old text index");
         }

@@ -1,17 +1,12 @@
-//! Free text without the text index: `witness_text_match(q, <SEARCH_COLUMNS>)`, an SQL function
-//! on every connection, for partitions whose text index is not built yet. It matches words as
-//! the index does (`witness_api::TextMatcher`, also used by the live tail), so a page does not
-//! change when its partition is sealed.
+//! Free text without the text index: `witness_text_match(q, <columns>)` (the columns of
+//! `witness_api::SearchFields::columns`), an SQL function on every connection, for partitions
+//! whose text index is not built yet. It matches words as the index does
+//! (`witness_api::TextMatcher`, also used by the live tail), so a page does not change when
+//! its partition is sealed.
 
 use rusqlite::Connection;
 use rusqlite::functions::FunctionFlags;
 use witness_api::TextMatcher;
-
-/// The columns free text searches, in the order [`super::row::EventRow::search_text`] joins
-/// them for the text index.
-pub const SEARCH_COLUMNS: &str = "message, action, actor_id, actor_name, actor_email, \
-    target_type, target_id, target_name, status, client_ip, org_id, org_name, ws_id, ws_name, \
-    details, properties";
 
 pub fn register(conn: &Connection) -> rusqlite::Result<()> {
     conn.create_scalar_function(
