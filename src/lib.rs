@@ -5,6 +5,7 @@ pub mod app;
 pub mod components;
 pub mod filters;
 pub mod format;
+pub mod load;
 pub mod pages;
 
 /// Mounts the panel on `<body>`; the entry point trunk's bundle calls.

@@ -4,8 +4,9 @@ use leptos::prelude::*;
 use witness_api::{ApiKey, ApiKeyPermission, CreatedApiKey, NewApiKey};
 
 use crate::api;
-use crate::components::{Alert, ErrorList, FieldError};
+use crate::components::{Alert, FieldError, Row, keyed_rows};
 use crate::format::{self, Precision};
+use crate::load::Load;
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -29,7 +30,7 @@ pub fn ApiKeysPage() -> impl IntoView {
         async move { api::revoke_api_key(&id).await }
     });
     // Loaded again whenever one of the actions has finished.
-    let keys = LocalResource::new(move || {
+    let keys = Load::new(move || {
         create.version().get();
         revoke.version().get();
         api::api_keys()
@@ -101,75 +102,69 @@ pub fn ApiKeysPage() -> impl IntoView {
                     </div>
                 }
             })}
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading keys…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="API keys" /> }>
-                    {move || Suspend::new(async move {
-                        keys.await.map(|keys| {
-                            if keys.is_empty() {
-                                return view! { <p class="empty">"No API keys yet. Create one above for each application that sends events."</p> }.into_any();
-                            }
-                            view! {
-                                <table class="events">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Title"</th>
-                                            <th scope="col">"Token starts"</th>
-                                            <th scope="col">"Permissions"</th>
-                                            <th scope="col">"Created (UTC)"</th>
-                                            <th scope="col">"State"</th>
-                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        <For
-                                            each=move || keys.clone()
-                                            // Keyed on the id and on whether the key is revoked,
-                                            // the one thing about a key that changes.
-                                            key=|key| (key.id.clone(), key.revoked_at)
-                                            children=move |key: ApiKey| {
-                                                let id = key.id.clone();
-                                                let title = key.title.clone();
-                                                let revoked = key.revoked_at.is_some();
-                                                let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
-                                                view! {
-                                                    <tr>
-                                                        <td>{key.title.clone()}</td>
-                                                        <td><code>{format!("{}…", key.token_prefix)}</code></td>
-                                                        <td>{permissions.join(", ")}</td>
-                                                        <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
-                                                        <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
-                                                        <td>
-                                                            <Show when=move || !revoked>
-                                                                <button
-                                                                    type="button"
-                                                                    class="secondary danger"
-                                                                    aria-label=format!("Revoke {}", title)
-                                                                    on:click={
-                                                                        let id = id.clone();
-                                                                        let title = title.clone();
-                                                                        move |_| {
-                                                                            if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
-                                                                                revoke.dispatch(id.clone());
-                                                                            }
-                                                                        }
-                                                                    }
-                                                                >
-                                                                    "Revoke"
-                                                                </button>
-                                                            </Show>
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            }
-                                        />
-                                    </tbody>
-                                </table>
-                            }.into_any()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {keys.view("Loading keys…", "API keys", move |keys: &Vec<ApiKey>| {
+                if keys.is_empty() {
+                    return view! { <p class="empty">"No API keys yet. Create one above for each application that sends events."</p> }.into_any();
+                }
+                let keys = keys.clone();
+                view! {
+                    <table class="events">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Title"</th>
+                                <th scope="col">"Token starts"</th>
+                                <th scope="col">"Permissions"</th>
+                                <th scope="col">"Created (UTC)"</th>
+                                <th scope="col">"State"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            // Keyed on the id and on whether the key is revoked, the one thing
+                            // about a key that changes.
+                            {keyed_rows(move || keys.iter().cloned().map(|key| {
+                                let row_key = format!("{} {}", key.id, key.revoked_at.is_some());
+                                Row::new(row_key, move || key_row(key, revoke))
+                            }).collect())}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
         </section>
+    }
+    .into_any()
+}
+
+/// One key's row; `revoke` is dispatched with its id once the person confirms.
+fn key_row(key: ApiKey, revoke: Action<String, Result<(), api::ApiError>>) -> AnyView {
+    let id = key.id.clone();
+    let title = key.title.clone();
+    let revoked = key.revoked_at.is_some();
+    let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
+    view! {
+        <tr>
+            <td>{key.title.clone()}</td>
+            <td><code>{format!("{}…", key.token_prefix)}</code></td>
+            <td>{permissions.join(", ")}</td>
+            <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
+            <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
+            <td>
+                {(!revoked).then(|| view! {
+                    <button
+                        type="button"
+                        class="secondary danger"
+                        aria-label=format!("Revoke {}", title)
+                        on:click=move |_| {
+                            if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
+                                revoke.dispatch(id.clone());
+                            }
+                        }
+                    >
+                        "Revoke"
+                    </button>
+                })}
+            </td>
+        </tr>
     }
     .into_any()
 }

@@ -7,8 +7,8 @@ use serde_json::Value;
 use witness_api::AuditEvent;
 
 use crate::api;
-use crate::components::ErrorList;
 use crate::format::{self, Precision};
+use crate::load::Load;
 
 /// `details` entries shaped `{"old": …, "new": …}`: the changes of the event.
 fn changes(event: &AuditEvent) -> Vec<(String, String, String)> {
@@ -41,20 +41,16 @@ fn pretty(map: &serde_json::Map<String, Value>) -> String {
 #[component]
 pub fn EventPage() -> impl IntoView {
     let params = use_params_map();
-    let event = LocalResource::new(move || {
+    let event = Load::new(move || {
         let id = params.get().get("id").unwrap_or_default();
         async move { api::event(&id).await }
     });
     view! {
         <section class="page event">
             <p><A href="/audit">"← Audit logs"</A></p>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the event…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the event" /> }>
-                    {move || Suspend::new(async move {
-                        event.await.map(|event| view! { <EventDetails event /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {event.view("Loading the event…", "the event", |event: &AuditEvent| {
+                view! { <EventDetails event=event.clone() /> }.into_any()
+            })}
         </section>
     }
     .into_any()

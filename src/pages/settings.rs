@@ -5,21 +5,17 @@ use leptos::prelude::*;
 use witness_api::{Settings, SettingsUpdate};
 
 use crate::api;
-use crate::components::ErrorList;
+use crate::load::Load;
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let saved = LocalResource::new(api::settings);
+    let saved = Load::new(api::settings);
     view! {
         <section class="page">
             <h1>"Settings"</h1>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading settings…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the settings" /> }>
-                    {move || Suspend::new(async move {
-                        saved.await.map(|settings| view! { <SettingsForm settings /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {saved.view("Loading settings…", "the settings", |settings: &Settings| {
+                view! { <SettingsForm settings=settings.clone() /> }.into_any()
+            })}
         </section>
     }
     .into_any()

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use witness_api::{NewUser, Role, User, UserUpdate};
 
 use crate::api;
-use crate::components::{Alert, ErrorList, FieldError};
+use crate::components::{Alert, FieldError, Row, keyed_rows};
+use crate::load::Load;
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
@@ -54,7 +55,7 @@ pub fn UsersPage() -> impl IntoView {
         async move { api::remove_user(&id).await }
     });
     // Loaded again whenever one of the actions has finished.
-    let users = LocalResource::new(move || {
+    let users = Load::new(move || {
         add.version().get();
         change.version().get();
         remove.version().get();
@@ -87,83 +88,93 @@ pub fn UsersPage() -> impl IntoView {
                 <button type="submit" disabled=move || add.pending().get()>"Add user"</button>
             </form>
             <Alert text=Signal::derive(action_error) />
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading users…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="users" /> }>
-                    {move || Suspend::new(async move {
-                        users.await.map(|users| view! {
-                            <table class="events">
-                                <thead>
-                                    <tr>
-                                        <th scope="col">"Username"</th>
-                                        <th scope="col">"Name"</th>
-                                        <th scope="col">"Email"</th>
-                                        <th scope="col">"Role"</th>
-                                        <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                    </tr>
-                                </thead>
-                                <tbody>
-                                    <For
-                                        each=move || users.clone()
-                                        // Keyed on the id and on what a row shows that can
-                                        // change, so that a changed user is drawn again.
-                                        key=|user| (user.id.clone(), user.role, user.display_name.clone(), user.email.clone())
-                                        children=move |user: User| {
-                                            let id = user.id.clone();
-                                            let name = user.username.clone();
-                                            let current = user.role.as_str().to_string();
-                                            view! {
-                                                <tr>
-                                                    <td>{user.username.clone()}</td>
-                                                    <td>{user.display_name.clone().unwrap_or_default()}</td>
-                                                    <td>{user.email.clone().unwrap_or_default()}</td>
-                                                    <td>
-                                                        <label class="visually-hidden" for=format!("role-{}", user.id)>
-                                                            {format!("Role of {}", user.username)}
-                                                        </label>
-                                                        <select
-                                                            id=format!("role-{}", user.id)
-                                                            prop:value=current.clone()
-                                                            on:change={
-                                                                let id = id.clone();
-                                                                move |ev| {
-                                                                    let role = Role::parse(&event_target_value(&ev));
-                                                                    change.dispatch((id.clone(), UserUpdate { role, ..UserUpdate::default() }));
-                                                                }
-                                                            }
-                                                        >
-                                                            <option value="auditor" selected=current == "auditor">"auditor"</option>
-                                                            <option value="admin" selected=current == "admin">"admin"</option>
-                                                        </select>
-                                                    </td>
-                                                    <td>
-                                                        <button
-                                                            type="button"
-                                                            class="secondary danger"
-                                                            aria-label=format!("Remove {name}")
-                                                            on:click={
-                                                                let id = id.clone();
-                                                                let name = name.clone();
-                                                                move |_| {
-                                                                    if api::confirm(&format!("Remove the user {name}? Their sessions end at once.")) {
-                                                                        remove.dispatch(id.clone());
-                                                                    }
-                                                                }
-                                                            }
-                                                        >
-                                                            "Remove"
-                                                        </button>
-                                                    </td>
-                                                </tr>
-                                            }
-                                        }
-                                    />
-                                </tbody>
-                            </table>
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {users.view("Loading users…", "users", move |users: &Vec<User>| {
+                let users = users.clone();
+                view! {
+                    <table class="events">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Username"</th>
+                                <th scope="col">"Name"</th>
+                                <th scope="col">"Email"</th>
+                                <th scope="col">"Role"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            // Keyed on the id and on what a row shows that can change, so
+                            // that a changed user is drawn again.
+                            {keyed_rows(move || users.iter().cloned().map(|user| {
+                                let key = format!(
+                                    "{}\u{1f}{}\u{1f}{}\u{1f}{}",
+                                    user.id,
+                                    user.role.as_str(),
+                                    user.display_name.as_deref().unwrap_or_default(),
+                                    user.email.as_deref().unwrap_or_default(),
+                                );
+                                Row::new(key, move || user_row(user, change, remove))
+                            }).collect())}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
         </section>
+    }
+    .into_any()
+}
+
+/// One user's row: their role can be changed in place, and they can be removed.
+fn user_row(
+    user: User,
+    change: Action<(String, UserUpdate), Result<(), api::ApiError>>,
+    remove: Action<String, Result<(), api::ApiError>>,
+) -> AnyView {
+    let id = user.id.clone();
+    let name = user.username.clone();
+    let current = user.role.as_str().to_string();
+    view! {
+        <tr>
+            <td>{user.username.clone()}</td>
+            <td>{user.display_name.clone().unwrap_or_default()}</td>
+            <td>{user.email.clone().unwrap_or_default()}</td>
+            <td>
+                <label class="visually-hidden" for=format!("role-{}", user.id)>
+                    {format!("Role of {}", user.username)}
+                </label>
+                <select
+                    id=format!("role-{}", user.id)
+                    prop:value=current.clone()
+                    on:change={
+                        let id = id.clone();
+                        move |ev| {
+                            let role = Role::parse(&event_target_value(&ev));
+                            change.dispatch((id.clone(), UserUpdate { role, ..UserUpdate::default() }));
+                        }
+                    }
+                >
+                    <option value="auditor" selected=current == "auditor">"auditor"</option>
+                    <option value="admin" selected=current == "admin">"admin"</option>
+                </select>
+            </td>
+            <td>
+                <button
+                    type="button"
+                    class="secondary danger"
+                    aria-label=format!("Remove {name}")
+                    on:click={
+                        let id = id.clone();
+                        let name = name.clone();
+                        move |_| {
+                            if api::confirm(&format!("Remove the user {name}? Their sessions end at once.")) {
+                                remove.dispatch(id.clone());
+                            }
+                        }
+                    }
+                >
+                    "Remove"
+                </button>
+            </td>
+        </tr>
     }
     .into_any()
 }
