@@ -81,13 +81,15 @@ pub fn Nav() -> impl IntoView {
             });
         }
     });
-    let logout = Action::new_local(|_: &()| async move {
-        if api::logout().await.is_ok()
-            && let Some(window) = leptos::web_sys::window()
-        {
-            let _ = window.location().set_href("/login");
-        }
-    });
+    let logout = move |_| {
+        leptos::task::spawn_local(async {
+            if api::logout().await.is_ok()
+                && let Some(window) = leptos::web_sys::window()
+            {
+                let _ = window.location().set_href("/login");
+            }
+        })
+    };
     view! {
         <Show when=move || session.user().is_some()>
             <nav aria-label="Main">
@@ -111,7 +113,7 @@ pub fn Nav() -> impl IntoView {
                             .unwrap_or_default()
                     }}
                 </a>
-                <button type="button" class="secondary" on:click=move |_| { logout.dispatch(()); }>
+                <button type="button" class="secondary" on:click=logout>
                     "Log out"
                 </button>
             </div>

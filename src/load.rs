@@ -124,3 +124,82 @@ pub fn failure(what: &str, error: &ApiError) -> AnyView {
     }
     .into_any()
 }
+
+/// A request a page sends when the person asks for it (a form, a button), with its latest
+/// answer, whether one is on its way, and how many answers have come back. One type for every
+/// such request: Leptos's `Action<I, O>` is compiled once per input and output type.
+#[derive(Clone, Copy)]
+pub struct Act {
+    answer: RwSignal<Option<Loaded>, LocalStorage>,
+    in_flight: RwSignal<usize>,
+    version: RwSignal<usize>,
+}
+
+impl Default for Act {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Act {
+    pub fn new() -> Self {
+        Act {
+            answer: RwSignal::new_local(None),
+            in_flight: RwSignal::new(0),
+            version: RwSignal::new(0),
+        }
+    }
+
+    /// Sends `request`; its answer becomes [`Act::answer`] when it comes back. An answer that
+    /// comes back after the page was left is dropped.
+    pub fn run<T: 'static>(self, request: impl Future<Output = Result<T, ApiError>> + 'static) {
+        self.run_erased(Box::pin(async move {
+            request.await.map(|value| Rc::new(value) as Rc<dyn Any>)
+        }))
+    }
+
+    fn run_erased(self, request: Pin<Box<dyn Future<Output = Loaded>>>) {
+        self.in_flight.update(|count| *count += 1);
+        leptos::task::spawn_local(async move {
+            let answer = request.await;
+            self.answer.try_set(Some(answer));
+            self.in_flight.try_update(|count| *count -= 1);
+            self.version.try_update(|version| *version += 1);
+        });
+    }
+
+    /// Whether a request is on its way (tracked).
+    pub fn pending(self) -> bool {
+        self.in_flight.get() > 0
+    }
+
+    /// How many answers have come back (tracked): a resource that reads it loads again after
+    /// each.
+    pub fn version(self) -> usize {
+        self.version.get()
+    }
+
+    /// The latest answer (tracked); `None` before the first.
+    pub fn answer(self) -> Option<Loaded> {
+        self.answer.get()
+    }
+
+    /// The latest answer's error, if it was one (tracked).
+    pub fn error(self) -> Option<ApiError> {
+        self.answer
+            .with(|answer| answer.as_ref().and_then(|answer| answer.clone().err()))
+    }
+
+    /// The server's message for one field of the latest refused form, if any (tracked).
+    pub fn field_error(self, name: &str) -> Option<String> {
+        self.error().and_then(|error| error.field(name))
+    }
+
+    /// The latest error as text, unless it was a refused form (its messages are shown next to
+    /// the fields).
+    pub fn form_error(self) -> Option<String> {
+        self.error()
+            .filter(|error| !matches!(error, ApiError::Invalid { .. }))
+            .map(|error| error.to_string())
+    }
+}

@@ -6,7 +6,7 @@ use witness_api::{ApiKey, ApiKeyPermission, CreatedApiKey, NewApiKey};
 use crate::api;
 use crate::components::{Alert, FieldError, Row, keyed_rows};
 use crate::format::{self, Precision};
-use crate::load::Load;
+use crate::load::{Act, Load};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -14,42 +14,14 @@ pub fn ApiKeysPage() -> impl IntoView {
     let ingest = RwSignal::new(true);
     let read = RwSignal::new(false);
     let created = RwSignal::new(None::<CreatedApiKey>);
-    let create = Action::new_local(move |new: &NewApiKey| {
-        let new = new.clone();
-        async move {
-            let result = api::create_api_key(&new).await;
-            if let Ok(key) = &result {
-                created.try_set(Some(key.clone()));
-                title.try_set(String::new());
-            }
-            result
-        }
-    });
-    let revoke = Action::new_local(|id: &String| {
-        let id = id.clone();
-        async move { api::revoke_api_key(&id).await }
-    });
+    let create = Act::new();
+    let revoke = Act::new();
     // Loaded again whenever one of the actions has finished.
     let keys = Load::new(move || {
-        create.version().get();
-        revoke.version().get();
+        create.version();
+        revoke.version();
         api::api_keys()
     });
-    let field_error = move |name: &'static str| {
-        create
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .and_then(|error| error.field(name))
-    };
-    let form_error = move || {
-        create
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .filter(|error| !matches!(error, api::ApiError::Invalid { .. }))
-            .map(|error| error.to_string())
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut permissions = Vec::new();
@@ -59,9 +31,17 @@ pub fn ApiKeysPage() -> impl IntoView {
         if read.get_untracked() {
             permissions.push(ApiKeyPermission::Read);
         }
-        create.dispatch(NewApiKey {
+        let new = NewApiKey {
             title: title.get_untracked(),
             permissions,
+        };
+        create.run(async move {
+            let result = api::create_api_key(&new).await;
+            if let Ok(key) = &result {
+                created.try_set(Some(key.clone()));
+                title.try_set(String::new());
+            }
+            result
         });
     };
     view! {
@@ -70,15 +50,15 @@ pub fn ApiKeysPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Create an API key">
                 <label for="key-title">"Title"</label>
                 <input id="key-title" bind:value=title placeholder="billing service" />
-                <FieldError text=Signal::derive(move || field_error("title")) />
+                <FieldError text=Signal::derive(move || create.field_error("title")) />
                 <fieldset>
                     <legend>"Permissions"</legend>
                     <label><input type="checkbox" bind:checked=ingest /> " ingest (send events)"</label>
                     <label><input type="checkbox" bind:checked=read /> " read (query audit logs)"</label>
                 </fieldset>
-                <FieldError text=Signal::derive(move || field_error("permissions")) />
-                <Alert text=Signal::derive(form_error) />
-                <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
+                <FieldError text=Signal::derive(move || create.field_error("permissions")) />
+                <Alert text=Signal::derive(move || create.form_error()) />
+                <button type="submit" disabled=move || create.pending()>"Create key"</button>
             </form>
             {move || created.get().map(|created| {
                 let token = created.token.clone();
@@ -136,7 +116,7 @@ pub fn ApiKeysPage() -> impl IntoView {
 }
 
 /// One key's row; `revoke` is dispatched with its id once the person confirms.
-fn key_row(key: ApiKey, revoke: Action<String, Result<(), api::ApiError>>) -> AnyView {
+fn key_row(key: ApiKey, revoke: Act) -> AnyView {
     let id = key.id.clone();
     let title = key.title.clone();
     let revoked = key.revoked_at.is_some();
@@ -156,7 +136,8 @@ fn key_row(key: ApiKey, revoke: Action<String, Result<(), api::ApiError>>) -> An
                         aria-label=format!("Revoke {}", title)
                         on:click=move |_| {
                             if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
-                                revoke.dispatch(id.clone());
+                                let id = id.clone();
+                                revoke.run(async move { api::revoke_api_key(&id).await });
                             }
                         }
                     >

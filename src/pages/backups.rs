@@ -6,14 +6,14 @@ use witness_api::BackupInfo;
 use crate::api;
 use crate::components::{Row, keyed_rows};
 use crate::format::{self, Precision};
-use crate::load::Load;
+use crate::load::{Act, Load};
 
 #[component]
 pub fn BackupsPage() -> impl IntoView {
-    let create = Action::new_local(|_: &()| async move { api::create_backup().await });
+    let create = Act::new();
     // Loaded again whenever a backup has been made (or has failed).
     let backups = Load::new(move || {
-        create.version().get();
+        create.version();
         api::backups()
     });
     view! {
@@ -22,10 +22,10 @@ pub fn BackupsPage() -> impl IntoView {
                 <h1>"Backups"</h1>
                 <button
                     type="button"
-                    disabled=move || create.pending().get()
-                    on:click=move |_| { create.dispatch(()); }
+                    disabled=move || create.pending()
+                    on:click=move |_| create.run(api::create_backup())
                 >
-                    {move || if create.pending().get() { "Backing up…" } else { "Back up now" }}
+                    {move || if create.pending() { "Backing up…" } else { "Back up now" }}
                 </button>
             </header>
             <p class="notice" role="note">
@@ -35,11 +35,14 @@ pub fn BackupsPage() -> impl IntoView {
                 <code>"witness show-key"</code>
                 " on the server, or see WITNESS_STORAGE_SECRETKEY or secret.key in the data directory) somewhere safe, apart from the backups."
             </p>
-            {move || create.pending().get().then(|| view! {
+            {move || create.pending().then(|| view! {
                 <p class="loading" role="status"><progress aria-label="Backing up"></progress> " Making a backup…"</p>
             })}
-            {move || create.value().get().map(|result| match result {
-                Ok(backup) => view! { <p class="saved" role="status">{format!("Backup {} created.", backup.file_name)}</p> }.into_any(),
+            {move || create.answer().map(|answer| match answer {
+                Ok(backup) => match backup.downcast_ref::<BackupInfo>() {
+                    Some(backup) => view! { <p class="saved" role="status">{format!("Backup {} created.", backup.file_name)}</p> }.into_any(),
+                    None => ().into_any(),
+                },
                 Err(error) => view! { <p class="error" role="alert">{error.to_string()}</p> }.into_any(),
             })}
             {backups.view("Loading backups…", "the backups", |list: &Vec<BackupInfo>| {

@@ -5,6 +5,7 @@ use witness_api::LoginRequest;
 use crate::api;
 use crate::app::SessionContext;
 use crate::components::Alert;
+use crate::load::Act;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
@@ -13,10 +14,15 @@ pub fn LoginPage() -> impl IntoView {
     let session = expect_context::<SessionContext>();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let login = Action::new_local(move |request: &LoginRequest| {
-        let request = request.clone();
+    let login = Act::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = LoginRequest {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        };
         let navigate = navigate.clone();
-        async move {
+        login.run(async move {
             let result = api::login(&request).await;
             if let Ok(response) = &result {
                 session.set_user(response.user.clone());
@@ -24,20 +30,6 @@ pub fn LoginPage() -> impl IntoView {
                 navigate(&next, Default::default());
             }
             result
-        }
-    });
-    let error = move || {
-        login
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .map(|error| error.to_string())
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        login.dispatch(LoginRequest {
-            username: username.get_untracked(),
-            password: password.get_untracked(),
         });
     };
     view! {
@@ -61,9 +53,9 @@ pub fn LoginPage() -> impl IntoView {
                     required
                     bind:value=password
                 />
-                <Alert text=Signal::derive(error) />
-                <button type="submit" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+                <Alert text=Signal::derive(move || login.error().map(|error| error.to_string())) />
+                <button type="submit" disabled=move || login.pending()>
+                    {move || if login.pending() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>
         </section>

@@ -5,68 +5,45 @@ use witness_api::{NewUser, Role, User, UserUpdate};
 
 use crate::api;
 use crate::components::{Alert, FieldError, Row, keyed_rows};
-use crate::load::Load;
+use crate::load::{Act, Load};
 
 #[component]
 pub fn UsersPage() -> impl IntoView {
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
     let role = RwSignal::new("auditor".to_string());
-    let add = Action::new_local(move |new: &NewUser| {
-        let new = new.clone();
-        async move {
+    let add = Act::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let new = NewUser {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+            role: Role::parse(&role.get_untracked()).unwrap_or(Role::Auditor),
+            display_name: None,
+            email: None,
+        };
+        add.run(async move {
             let result = api::create_user(&new).await;
             if result.is_ok() {
                 username.try_set(String::new());
                 password.try_set(String::new());
             }
             result
-        }
-    });
-    let field_error = move |name: &'static str| {
-        add.value()
-            .get()
-            .and_then(|result| result.err())
-            .and_then(|error| error.field(name))
-    };
-    let form_error = move || {
-        add.value()
-            .get()
-            .and_then(|result| result.err())
-            .filter(|error| !matches!(error, api::ApiError::Invalid { .. }))
-            .map(|error| error.to_string())
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        add.dispatch(NewUser {
-            username: username.get_untracked(),
-            password: password.get_untracked(),
-            role: Role::parse(&role.get_untracked()).unwrap_or(Role::Auditor),
-            display_name: None,
-            email: None,
         });
     };
-    let change = Action::new_local(|(id, update): &(String, UserUpdate)| {
-        let (id, update) = (id.clone(), update.clone());
-        async move { api::update_user(&id, &update).await.map(|_| ()) }
-    });
-    let remove = Action::new_local(|id: &String| {
-        let id = id.clone();
-        async move { api::remove_user(&id).await }
-    });
+    let change = Act::new();
+    let remove = Act::new();
     // Loaded again whenever one of the actions has finished.
     let users = Load::new(move || {
-        add.version().get();
-        change.version().get();
-        remove.version().get();
+        add.version();
+        change.version();
+        remove.version();
         api::users()
     });
     let action_error = move || {
         change
-            .value()
-            .get()
-            .and_then(|r| r.err())
-            .or_else(|| remove.value().get().and_then(|r| r.err()))
+            .error()
+            .or_else(|| remove.error())
             .map(|error| error.to_string())
     };
     view! {
@@ -75,17 +52,17 @@ pub fn UsersPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Add a user">
                 <label for="user-name">"Username"</label>
                 <input id="user-name" autocomplete="off" bind:value=username />
-                <FieldError text=Signal::derive(move || field_error("username")) />
+                <FieldError text=Signal::derive(move || add.field_error("username")) />
                 <label for="user-password">"Password"</label>
                 <input id="user-password" type="password" autocomplete="new-password" bind:value=password />
-                <FieldError text=Signal::derive(move || field_error("password")) />
+                <FieldError text=Signal::derive(move || add.field_error("password")) />
                 <label for="user-role">"Role"</label>
                 <select id="user-role" bind:value=role>
                     <option value="auditor">"auditor: reads audit logs"</option>
                     <option value="admin">"admin: also manages Witness"</option>
                 </select>
-                <Alert text=Signal::derive(form_error) />
-                <button type="submit" disabled=move || add.pending().get()>"Add user"</button>
+                <Alert text=Signal::derive(move || add.form_error()) />
+                <button type="submit" disabled=move || add.pending()>"Add user"</button>
             </form>
             <Alert text=Signal::derive(action_error) />
             {users.view("Loading users…", "users", move |users: &Vec<User>| {
@@ -124,11 +101,7 @@ pub fn UsersPage() -> impl IntoView {
 }
 
 /// One user's row: their role can be changed in place, and they can be removed.
-fn user_row(
-    user: User,
-    change: Action<(String, UserUpdate), Result<(), api::ApiError>>,
-    remove: Action<String, Result<(), api::ApiError>>,
-) -> AnyView {
+fn user_row(user: User, change: Act, remove: Act) -> AnyView {
     let id = user.id.clone();
     let name = user.username.clone();
     let current = user.role.as_str().to_string();
@@ -147,8 +120,9 @@ fn user_row(
                     on:change={
                         let id = id.clone();
                         move |ev| {
-                            let role = Role::parse(&event_target_value(&ev));
-                            change.dispatch((id.clone(), UserUpdate { role, ..UserUpdate::default() }));
+                            let update = UserUpdate { role: Role::parse(&event_target_value(&ev)), ..UserUpdate::default() };
+                            let id = id.clone();
+                            change.run(async move { api::update_user(&id, &update).await });
                         }
                     }
                 >
@@ -166,7 +140,8 @@ fn user_row(
                         let name = name.clone();
                         move |_| {
                             if api::confirm(&format!("Remove the user {name}? Their sessions end at once.")) {
-                                remove.dispatch(id.clone());
+                                let id = id.clone();
+                                remove.run(async move { api::remove_user(&id).await });
                             }
                         }
                     }
