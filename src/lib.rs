@@ -7,6 +7,7 @@ pub mod filters;
 pub mod format;
 pub mod load;
 pub mod pages;
+pub mod router;
 
 /// Mounts the panel on `<body>`; the entry point trunk's bundle calls.
 pub fn mount() {

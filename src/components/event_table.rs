@@ -1,5 +1,4 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 use witness_api::{AuditEvent, AuditResult, Tenant};
 
 use crate::components::{Row, keyed_rows};
@@ -38,7 +37,7 @@ pub fn EventTable(
         view! {
             <tr>
                 <td class="time">
-                    <A href=href>{move || format::time(timestamp, utc.get())}</A>
+                    <a href=href>{move || format::time(timestamp, utc.get())}</a>
                 </td>
                 <td data-col="actor">{event.actor.label().to_string()}</td>
                 <td data-col="action"><code>{event.action}</code></td>

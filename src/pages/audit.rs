@@ -3,7 +3,6 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
@@ -13,6 +12,7 @@ use crate::filters::{
 };
 use crate::format::{self, Precision};
 use crate::load::Load;
+use crate::router::use_router;
 
 const PAGE_SIZE: usize = 100;
 /// The live tail keeps this many of the newest arrivals on screen.
@@ -20,16 +20,14 @@ const LIVE_ROWS: usize = 500;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let location = use_location();
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let filter = Memo::new(move |_| filter_from_query(&location.search.get()));
+    let router = use_router();
+    let filter = Memo::new(move |_| filter_from_query(&router.search()));
     let current = move || filter.get().unwrap_or_default();
     // The page position is in the URL too: one `cursor` parameter per "Older →" step from the
     // newest page, the last being the page shown. Back, Forward and reload keep the place,
     // and "← Newer" works after a reload.
-    let cursors = Memo::new(move |_| query.with(|q| q.get_all("cursor").unwrap_or_default()));
-    let open = StoredValue::new(move |filter: &EventFilter, cursors: &[String]| {
+    let cursors = Memo::new(move |_| router.query_all("cursor"));
+    let open = move |filter: &EventFilter, cursors: &[String]| {
         let extra: Vec<(&str, &str)> = cursors.iter().map(|c| ("cursor", c.as_str())).collect();
         let query = query_from_filter(filter, &extra);
         let path = if query.is_empty() {
@@ -37,11 +35,11 @@ pub fn AuditPage() -> impl IntoView {
         } else {
             format!("/audit?{query}")
         };
-        navigate(&path, Default::default());
-    });
+        router.navigate(&path);
+    };
     // A new filter starts again from the newest page.
-    let go = move |next: EventFilter| open.with_value(|open| open(&next, &[]));
-    let page_to = move |cursors: Vec<String>| open.with_value(|open| open(&current(), &cursors));
+    let go = move |next: EventFilter| open(&next, &[]);
+    let page_to = move |cursors: Vec<String>| open(&current(), &cursors);
     let utc = RwSignal::new(true);
 
     let page = Load::new(move || {

@@ -1,8 +1,6 @@
 //! One audit event: every field, and changes as old → new.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 use witness_api::AuditEvent;
 
@@ -39,15 +37,14 @@ fn pretty(map: &serde_json::Map<String, Value>) -> String {
 }
 
 #[component]
-pub fn EventPage() -> impl IntoView {
-    let params = use_params_map();
+pub fn EventPage(id: String) -> impl IntoView {
     let event = Load::new(move || {
-        let id = params.get().get("id").unwrap_or_default();
+        let id = id.clone();
         async move { api::event(&id).await }
     });
     view! {
         <section class="page event">
-            <p><A href="/audit">"← Audit logs"</A></p>
+            <p><a href="/audit">"← Audit logs"</a></p>
             {event.view("Loading the event…", "the event", |event: &AuditEvent| {
                 view! { <EventDetails event=event.clone() /> }.into_any()
             })}

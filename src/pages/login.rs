@@ -1,16 +1,15 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use witness_api::LoginRequest;
 
 use crate::api;
 use crate::app::SessionContext;
 use crate::components::Alert;
 use crate::load::Act;
+use crate::router::use_router;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let router = use_router();
     let session = expect_context::<SessionContext>();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
@@ -21,13 +20,12 @@ pub fn LoginPage() -> impl IntoView {
             username: username.get_untracked(),
             password: password.get_untracked(),
         };
-        let navigate = navigate.clone();
         login.run(async move {
             let result = api::login(&request).await;
             if let Ok(response) = &result {
                 session.set_user(response.user.clone());
-                let next = api::safe_next(query.get_untracked().get("next"));
-                navigate(&next, Default::default());
+                let next = api::safe_next(untrack(|| router.query("next")));
+                router.navigate(&next);
             }
             result
         });
