@@ -4,6 +4,7 @@ use leptos::prelude::*;
 use witness_api::{Role, User};
 
 use crate::api;
+use crate::components::shown_when;
 use crate::pages::{
     AccountPage, ApiKeysPage, AuditPage, BackupsPage, DiagnosticsPage, EventPage, EventPageProps,
     LoginPage, NotFound, SettingsPage, UsersPage,
@@ -141,35 +142,39 @@ pub fn Nav() -> impl IntoView {
             }
         })
     };
-    view! {
-        <Show when=move || session.user().is_some()>
-            <nav aria-label="Main">
-                <ul>
-                    <li>{nav_link("/audit", "Audit logs")}</li>
-                    <Show when=move || session.is_admin()>
-                        <li>{nav_link("/settings", "Settings")}</li>
-                        <li>{nav_link("/backups", "Backups")}</li>
-                        <li>{nav_link("/diagnostics", "Diagnostics")}</li>
-                        <li>{nav_link("/apikeys", "API keys")}</li>
-                        <li>{nav_link("/users", "Users")}</li>
-                    </Show>
-                </ul>
-            </nav>
-            <div class="whoami">
-                <a href="/account" data-field="whoami" title="Your account: change your password">
-                    {move || {
-                        session
-                            .user()
-                            .map(|u| format!("{} ({})", u.username, u.role.as_str()))
-                            .unwrap_or_default()
-                    }}
-                </a>
-                <button type="button" class="secondary" on:click=logout>
-                    "Log out"
-                </button>
-            </div>
-        </Show>
-    }
+    shown_when(
+        move || session.user().is_some(),
+        move || {
+            view! {
+                <nav aria-label="Main">
+                    <ul>
+                        <li>{nav_link("/audit", "Audit logs")}</li>
+                        {shown_when(move || session.is_admin(), || view! {
+                            <li>{nav_link("/settings", "Settings")}</li>
+                            <li>{nav_link("/backups", "Backups")}</li>
+                            <li>{nav_link("/diagnostics", "Diagnostics")}</li>
+                            <li>{nav_link("/apikeys", "API keys")}</li>
+                            <li>{nav_link("/users", "Users")}</li>
+                        }.into_any())}
+                    </ul>
+                </nav>
+                <div class="whoami">
+                    <a href="/account" data-field="whoami" title="Your account: change your password">
+                        {move || {
+                            session
+                                .user()
+                                .map(|u| format!("{} ({})", u.username, u.role.as_str()))
+                                .unwrap_or_default()
+                        }}
+                    </a>
+                    <button type="button" class="secondary" on:click=logout>
+                        "Log out"
+                    </button>
+                </div>
+            }
+            .into_any()
+        },
+    )
 }
 
 #[cfg(test)]

@@ -11,5 +11,5 @@ pub use diagnostics_card::DiagnosticsCard;
 pub use event_table::EventTable;
 pub use histogram_chart::HistogramChart;
 pub use integrity_badge::IntegrityBadge;
-pub use message::{Alert, FieldError};
+pub use message::{alert, field_error, shown_when};
 pub use rows::{Row, keyed_rows};

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use witness_api::{ApiKey, ApiKeyPermission, CreatedApiKey, NewApiKey};
 
 use crate::api;
-use crate::components::{Alert, FieldError, Row, keyed_rows};
+use crate::components::{Row, alert, field_error, keyed_rows};
 use crate::format::{self, Precision};
 use crate::load::{Act, Load};
 
@@ -50,14 +50,14 @@ pub fn ApiKeysPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Create an API key">
                 <label for="key-title">"Title"</label>
                 <input id="key-title" bind:value=title placeholder="billing service" />
-                <FieldError text=Signal::derive(move || create.field_error("title")) />
+                {field_error(move || create.field_error("title"))}
                 <fieldset>
                     <legend>"Permissions"</legend>
                     <label><input type="checkbox" bind:checked=ingest /> " ingest (send events)"</label>
                     <label><input type="checkbox" bind:checked=read /> " read (query audit logs)"</label>
                 </fieldset>
-                <FieldError text=Signal::derive(move || create.field_error("permissions")) />
-                <Alert text=Signal::derive(move || create.form_error()) />
+                {field_error(move || create.field_error("permissions"))}
+                {alert(move || create.form_error())}
                 <button type="submit" disabled=move || create.pending()>"Create key"</button>
             </form>
             {move || created.get().map(|created| {

@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
-use crate::components::{Alert, EventTable, HistogramChart, IntegrityBadge};
+use crate::components::{EventTable, HistogramChart, IntegrityBadge, alert, shown_when};
 use crate::filters::{
     QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
@@ -206,7 +206,7 @@ pub fn AuditPage() -> impl IntoView {
                     " Live tail"
                 </label>
             </div>
-            <Alert text=search_error />
+            {alert(move || search_error.get())}
 
             <ul class="chips" aria-label="Active filters">
                 {move || {
@@ -255,7 +255,7 @@ pub fn AuditPage() -> impl IntoView {
                 _ => ().into_any(),
             })}
 
-            <Show when=move || live.get()>
+            {shown_when(move || live.get(), move || view! {
                 <section class="live" aria-label="Live tail">
                     <p class="muted" role="status" data-field="live-status">
                         {move || {
@@ -276,11 +276,12 @@ pub fn AuditPage() -> impl IntoView {
                             }
                         }}
                     </p>
-                    <Show when=move || live_events.with(|list| !list.is_empty())>
-                        <EventTable events=live_events utc=utc />
-                    </Show>
+                    {shown_when(
+                        move || live_events.with(|list| !list.is_empty()),
+                        move || view! { <EventTable events=live_events utc=utc /> }.into_any(),
+                    )}
                 </section>
-            </Show>
+            }.into_any())}
 
             <div class="export">
                 <a class="button secondary" href=move || api::export_url(&current(), "csv") download>

@@ -138,7 +138,7 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
             <dt>"Previous hash"</dt>
             <dd><code>{event.prev_hash.clone()}</code></dd>
         </dl>
-        <Show when=move || has_diff>
+        {has_diff.then(|| view! {
             <h2>"Changes"</h2>
             <table class="diff">
                 <thead>
@@ -150,7 +150,6 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
                 </thead>
                 <tbody>
                     {diff
-                        .clone()
                         .into_iter()
                         .map(|(field, old, new)| {
                             let key = field.clone();
@@ -165,7 +164,7 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-        </Show>
+        }.into_any())}
         <h2>"Details"</h2>
         <pre class="json">{pretty(&event.details)}</pre>
         <h2>"Other properties"</h2>

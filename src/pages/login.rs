@@ -3,7 +3,7 @@ use witness_api::LoginRequest;
 
 use crate::api;
 use crate::app::SessionContext;
-use crate::components::Alert;
+use crate::components::alert;
 use crate::load::Act;
 use crate::router::use_router;
 
@@ -51,7 +51,7 @@ pub fn LoginPage() -> impl IntoView {
                     required
                     bind:value=password
                 />
-                <Alert text=Signal::derive(move || login.error().map(|error| error.to_string())) />
+                {alert(move || login.error().map(|error| error.to_string()))}
                 <button type="submit" disabled=move || login.pending()>
                     {move || if login.pending() { "Logging in…" } else { "Log in" }}
                 </button>

@@ -4,7 +4,7 @@ use leptos::prelude::*;
 use witness_api::{NewUser, Role, User, UserUpdate};
 
 use crate::api;
-use crate::components::{Alert, FieldError, Row, keyed_rows};
+use crate::components::{Row, alert, field_error, keyed_rows};
 use crate::load::{Act, Load};
 
 #[component]
@@ -52,19 +52,19 @@ pub fn UsersPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Add a user">
                 <label for="user-name">"Username"</label>
                 <input id="user-name" autocomplete="off" bind:value=username />
-                <FieldError text=Signal::derive(move || add.field_error("username")) />
+                {field_error(move || add.field_error("username"))}
                 <label for="user-password">"Password"</label>
                 <input id="user-password" type="password" autocomplete="new-password" bind:value=password />
-                <FieldError text=Signal::derive(move || add.field_error("password")) />
+                {field_error(move || add.field_error("password"))}
                 <label for="user-role">"Role"</label>
                 <select id="user-role" bind:value=role>
                     <option value="auditor">"auditor: reads audit logs"</option>
                     <option value="admin">"admin: also manages Witness"</option>
                 </select>
-                <Alert text=Signal::derive(move || add.form_error()) />
+                {alert(move || add.form_error())}
                 <button type="submit" disabled=move || add.pending()>"Add user"</button>
             </form>
-            <Alert text=Signal::derive(action_error) />
+            {alert(action_error)}
             {users.view("Loading users…", "users", move |users: &Vec<User>| {
                 let users = users.clone();
                 view! {
