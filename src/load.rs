@@ -1,4 +1,5 @@
-//! Loading what a page shows, and drawing it, with one compiled copy for every page.
+//! Loading what a page shows, drawing it, and sending what a person asks for, with one
+//! compiled copy for every page.
 //!
 //! Leptos's `LocalResource<T>`, `Suspend`, `Transition` and `ErrorBoundary` are compiled once
 //! per wire type and per page (they are generic over the value and over the view), which was a
@@ -9,6 +10,9 @@
 //! What a person sees is what `Transition` gave: the loading message until the first answer,
 //! then the answer, kept on screen while a newer one loads (a new page of events, a list
 //! reloaded after an action); a failed load shows what could not be loaded and why.
+//!
+//! [`Act`] does the same for what a page sends (forms, buttons) in place of Leptos's
+//! `Action<I, O>`: its answer is a [`Loaded`] too.
 
 use std::any::Any;
 use std::future::Future;

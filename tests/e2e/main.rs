@@ -66,15 +66,7 @@ async fn admin_logs_in_and_lands_back_on_diagnostics_with_live_values() {
         "{auditing}"
     );
 
-    let current = browser
-        .wait()
-        .for_element(Locator::Css("nav a[aria-current='page']"))
-        .await
-        .expect("a current navigation link")
-        .text()
-        .await
-        .expect("link text");
-    assert_eq!(current, "Diagnostics");
+    assert_eq!(current_section(&browser).await, "Diagnostics");
 
     harness.screenshot(&browser, "diagnostics").await;
     browser.close().await.expect("close the browser");
@@ -167,13 +159,7 @@ async fn links_and_back_change_the_page_without_a_reload() {
     let mark = "window.witnessMark = 'kept'; return null;";
     let kept = "return window.witnessMark || 'reloaded';";
     browser.execute(mark, vec![]).await.expect("mark");
-    browser
-        .find(Locator::LinkText("Users"))
-        .await
-        .expect("the Users link")
-        .click()
-        .await
-        .expect("click");
+    click_link(&browser, "Users").await;
     assert_eq!(heading(&browser, "Users").await, "/users");
     assert_eq!(current_section(&browser).await, "Users");
     browser.back().await.expect("back");
@@ -200,16 +186,20 @@ async fn links_and_back_change_the_page_without_a_reload() {
         .expect("open an unknown path");
     assert_eq!(heading(&browser, "Page not found").await, "/no/such/page");
     browser.execute(mark, vec![]).await.expect("mark");
-    browser
-        .find(Locator::LinkText("Go to the audit logs"))
-        .await
-        .expect("the way back")
-        .click()
-        .await
-        .expect("click");
+    click_link(&browser, "Go to the audit logs").await;
     assert_eq!(heading(&browser, "Audit logs").await, "/audit");
     assert_eq!(browser.execute(kept, vec![]).await.expect("mark"), "kept");
     browser.close().await.expect("close the browser");
+}
+
+async fn click_link(browser: &fantoccini::Client, text: &str) {
+    browser
+        .find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|error| panic!("the link {text:?}: {error}"))
+        .click()
+        .await
+        .expect("click");
 }
 
 /// Waits for the page heading to read `expected`; returns the path shown then.
