@@ -13,7 +13,7 @@ use leptos::wasm_bindgen::closure::Closure;
 use leptos::web_sys;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use witness_api::{ApiErrorBody, Diagnostics, LoginRequest, LoginResponse, Me};
+use witness_api::{Diagnostics, LoginRequest, LoginResponse, Me};
 
 /// Why a call to the server did not give the expected answer, phrased for the person reading it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -164,14 +164,17 @@ async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
         redirect_to_login();
     }
     let status_text = response.status_text();
-    // An unreadable body reads as an empty one: neither parses, so the status is the message.
+    // An unreadable body reads as an empty one: it does not parse, so the status is the message.
     let text = response.text().await.unwrap_or_default();
+    let body = serde_json::from_str::<ErrorBody>(&text).ok();
     if status == 422 {
-        if let Ok(body) = serde_json::from_str::<witness_api::ValidationErrorBody>(&text) {
-            return ApiError::Invalid {
-                message: body.message,
-                fields: body.fields,
-            };
+        if let Some(ErrorBody {
+            message,
+            fields: Some(fields),
+            ..
+        }) = body
+        {
+            return ApiError::Invalid { message, fields };
         }
         return ApiError::Server {
             status,
@@ -179,18 +182,29 @@ async fn error_from(response: Response, redirect_on_401: bool) -> ApiError {
             message: format!("The server answered {status} {status_text}."),
         };
     }
-    match serde_json::from_str::<ApiErrorBody>(&text) {
-        Ok(body) => ApiError::Server {
+    match body {
+        Some(body) => ApiError::Server {
             status,
             code: body.code,
             message: body.message,
         },
-        Err(_) => ApiError::Server {
+        None => ApiError::Server {
             status,
             code: "http_error".to_string(),
             message: format!("The server answered {status} {status_text}."),
         },
     }
+}
+
+/// An error answer: `witness_api::ApiErrorBody`, or for a refused form (422)
+/// `witness_api::ValidationErrorBody`, which adds `fields`. Read as one type, so the panel
+/// carries one parser for both.
+#[derive(serde::Deserialize)]
+struct ErrorBody {
+    code: String,
+    message: String,
+    #[serde(default)]
+    fields: Option<std::collections::BTreeMap<String, String>>,
 }
 
 /// `POST /api/auth/login`.

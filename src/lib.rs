@@ -5,7 +5,9 @@ pub mod app;
 pub mod components;
 pub mod filters;
 pub mod format;
+pub mod load;
 pub mod pages;
+pub mod router;
 
 /// Mounts the panel on `<body>`; the entry point trunk's bundle calls.
 pub fn mount() {

@@ -1,7 +1,7 @@
 use leptos::prelude::*;
-use leptos_router::components::A;
 use witness_api::{AuditEvent, AuditResult, Tenant};
 
+use crate::components::{Row, keyed_rows};
 use crate::format;
 
 fn tenant_label(tenant: &Option<Tenant>) -> String {
@@ -37,7 +37,7 @@ pub fn EventTable(
         view! {
             <tr>
                 <td class="time">
-                    <A href=href>{move || format::time(timestamp, utc.get())}</A>
+                    <a href=href>{move || format::time(timestamp, utc.get())}</a>
                 </td>
                 <td data-col="actor">{event.actor.label().to_string()}</td>
                 <td data-col="action"><code>{event.action}</code></td>
@@ -48,6 +48,7 @@ pub fn EventTable(
                 <td data-col="source">{event.source.unwrap_or_default()}</td>
             </tr>
         }
+        .into_any()
     };
     view! {
         <table class="events">
@@ -64,7 +65,13 @@ pub fn EventTable(
                 </tr>
             </thead>
             <tbody>
-                <For each=move || events.get() key=|event| event.id.clone() children=row />
+                {keyed_rows(move || {
+                    events
+                        .get()
+                        .into_iter()
+                        .map(|event| Row::new(event.id.clone(), move || row(event)))
+                        .collect()
+                })}
             </tbody>
         </table>
     }

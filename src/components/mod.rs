@@ -1,15 +1,15 @@
 //! Reusable views.
 
 mod diagnostics_card;
-mod error_view;
 mod event_table;
 mod histogram_chart;
 mod integrity_badge;
 mod message;
+mod rows;
 
 pub use diagnostics_card::DiagnosticsCard;
-pub use error_view::ErrorList;
 pub use event_table::EventTable;
 pub use histogram_chart::HistogramChart;
 pub use integrity_badge::IntegrityBadge;
-pub use message::{Alert, FieldError};
+pub use message::{alert, field_error, shown_when};
+pub use rows::{Row, keyed_rows};

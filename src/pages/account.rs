@@ -4,38 +4,30 @@ use leptos::prelude::*;
 use witness_api::PasswordChange;
 
 use crate::api;
+use crate::load::Act;
 
 #[component]
 pub fn AccountPage() -> impl IntoView {
     let current = RwSignal::new(String::new());
     let new = RwSignal::new(String::new());
-    let change = Action::new_local(move |change: &PasswordChange| {
-        let change = change.clone();
-        async move {
-            let result = api::change_password(&change).await;
+    let change = Act::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = PasswordChange {
+            current_password: current.get_untracked(),
+            new_password: new.get_untracked(),
+        };
+        change.run(async move {
+            let result = api::change_password(&request).await;
             if result.is_ok() {
                 current.try_set(String::new());
                 new.try_set(String::new());
             }
             result
-        }
-    });
-    let field_error = move |name: &'static str| {
-        change
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .and_then(|error| error.field(name))
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        change.dispatch(PasswordChange {
-            current_password: current.get_untracked(),
-            new_password: new.get_untracked(),
         });
     };
     let status = move || {
-        match change.value().get() {
+        match change.answer() {
         Some(Ok(_)) => Some(
             view! {
                 <p class="saved" role="status" data-field="saved">
@@ -70,7 +62,7 @@ pub fn AccountPage() -> impl IntoView {
                     bind:value=current
                 />
                 <p class="field-error" id="current-password-error">
-                    {move || field_error("current_password")}
+                    {move || change.field_error("current_password")}
                 </p>
                 <label for="new-password">"New password (at least 10 characters)"</label>
                 <input
@@ -80,10 +72,10 @@ pub fn AccountPage() -> impl IntoView {
                     aria-describedby="new-password-error"
                     bind:value=new
                 />
-                <p class="field-error" id="new-password-error">{move || field_error("new_password")}</p>
+                <p class="field-error" id="new-password-error">{move || change.field_error("new_password")}</p>
                 {status}
-                <button type="submit" disabled=move || change.pending().get()>
-                    {move || if change.pending().get() { "Changing…" } else { "Change password" }}
+                <button type="submit" disabled=move || change.pending()>
+                    {move || if change.pending() { "Changing…" } else { "Change password" }}
                 </button>
             </form>
         </section>

@@ -4,8 +4,9 @@ use leptos::prelude::*;
 use witness_api::{ApiKey, ApiKeyPermission, CreatedApiKey, NewApiKey};
 
 use crate::api;
-use crate::components::{Alert, ErrorList, FieldError};
+use crate::components::{Row, alert, field_error, keyed_rows};
 use crate::format::{self, Precision};
+use crate::load::{Act, Load};
 
 #[component]
 pub fn ApiKeysPage() -> impl IntoView {
@@ -13,42 +14,14 @@ pub fn ApiKeysPage() -> impl IntoView {
     let ingest = RwSignal::new(true);
     let read = RwSignal::new(false);
     let created = RwSignal::new(None::<CreatedApiKey>);
-    let create = Action::new_local(move |new: &NewApiKey| {
-        let new = new.clone();
-        async move {
-            let result = api::create_api_key(&new).await;
-            if let Ok(key) = &result {
-                created.try_set(Some(key.clone()));
-                title.try_set(String::new());
-            }
-            result
-        }
-    });
-    let revoke = Action::new_local(|id: &String| {
-        let id = id.clone();
-        async move { api::revoke_api_key(&id).await }
-    });
+    let create = Act::new();
+    let revoke = Act::new();
     // Loaded again whenever one of the actions has finished.
-    let keys = LocalResource::new(move || {
-        create.version().get();
-        revoke.version().get();
+    let keys = Load::new(move || {
+        create.version();
+        revoke.version();
         api::api_keys()
     });
-    let field_error = move |name: &'static str| {
-        create
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .and_then(|error| error.field(name))
-    };
-    let form_error = move || {
-        create
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .filter(|error| !matches!(error, api::ApiError::Invalid { .. }))
-            .map(|error| error.to_string())
-    };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let mut permissions = Vec::new();
@@ -58,9 +31,17 @@ pub fn ApiKeysPage() -> impl IntoView {
         if read.get_untracked() {
             permissions.push(ApiKeyPermission::Read);
         }
-        create.dispatch(NewApiKey {
+        let new = NewApiKey {
             title: title.get_untracked(),
             permissions,
+        };
+        create.run(async move {
+            let result = api::create_api_key(&new).await;
+            if let Ok(key) = &result {
+                created.try_set(Some(key.clone()));
+                title.try_set(String::new());
+            }
+            result
         });
     };
     view! {
@@ -69,15 +50,15 @@ pub fn ApiKeysPage() -> impl IntoView {
             <form class="card form" on:submit=submit aria-label="Create an API key">
                 <label for="key-title">"Title"</label>
                 <input id="key-title" bind:value=title placeholder="billing service" />
-                <FieldError text=Signal::derive(move || field_error("title")) />
+                {field_error(move || create.field_error("title"))}
                 <fieldset>
                     <legend>"Permissions"</legend>
                     <label><input type="checkbox" bind:checked=ingest /> " ingest (send events)"</label>
                     <label><input type="checkbox" bind:checked=read /> " read (query audit logs)"</label>
                 </fieldset>
-                <FieldError text=Signal::derive(move || field_error("permissions")) />
-                <Alert text=Signal::derive(form_error) />
-                <button type="submit" disabled=move || create.pending().get()>"Create key"</button>
+                {field_error(move || create.field_error("permissions"))}
+                {alert(move || create.form_error())}
+                <button type="submit" disabled=move || create.pending()>"Create key"</button>
             </form>
             {move || created.get().map(|created| {
                 let token = created.token.clone();
@@ -101,75 +82,70 @@ pub fn ApiKeysPage() -> impl IntoView {
                     </div>
                 }
             })}
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading keys…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="API keys" /> }>
-                    {move || Suspend::new(async move {
-                        keys.await.map(|keys| {
-                            if keys.is_empty() {
-                                return view! { <p class="empty">"No API keys yet. Create one above for each application that sends events."</p> }.into_any();
-                            }
-                            view! {
-                                <table class="events">
-                                    <thead>
-                                        <tr>
-                                            <th scope="col">"Title"</th>
-                                            <th scope="col">"Token starts"</th>
-                                            <th scope="col">"Permissions"</th>
-                                            <th scope="col">"Created (UTC)"</th>
-                                            <th scope="col">"State"</th>
-                                            <th scope="col"><span class="visually-hidden">"Actions"</span></th>
-                                        </tr>
-                                    </thead>
-                                    <tbody>
-                                        <For
-                                            each=move || keys.clone()
-                                            // Keyed on the id and on whether the key is revoked,
-                                            // the one thing about a key that changes.
-                                            key=|key| (key.id.clone(), key.revoked_at)
-                                            children=move |key: ApiKey| {
-                                                let id = key.id.clone();
-                                                let title = key.title.clone();
-                                                let revoked = key.revoked_at.is_some();
-                                                let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
-                                                view! {
-                                                    <tr>
-                                                        <td>{key.title.clone()}</td>
-                                                        <td><code>{format!("{}…", key.token_prefix)}</code></td>
-                                                        <td>{permissions.join(", ")}</td>
-                                                        <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
-                                                        <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
-                                                        <td>
-                                                            <Show when=move || !revoked>
-                                                                <button
-                                                                    type="button"
-                                                                    class="secondary danger"
-                                                                    aria-label=format!("Revoke {}", title)
-                                                                    on:click={
-                                                                        let id = id.clone();
-                                                                        let title = title.clone();
-                                                                        move |_| {
-                                                                            if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
-                                                                                revoke.dispatch(id.clone());
-                                                                            }
-                                                                        }
-                                                                    }
-                                                                >
-                                                                    "Revoke"
-                                                                </button>
-                                                            </Show>
-                                                        </td>
-                                                    </tr>
-                                                }
-                                            }
-                                        />
-                                    </tbody>
-                                </table>
-                            }.into_any()
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {keys.view("Loading keys…", "API keys", move |keys: &Vec<ApiKey>| {
+                if keys.is_empty() {
+                    return view! { <p class="empty">"No API keys yet. Create one above for each application that sends events."</p> }.into_any();
+                }
+                let keys = keys.clone();
+                view! {
+                    <table class="events">
+                        <thead>
+                            <tr>
+                                <th scope="col">"Title"</th>
+                                <th scope="col">"Token starts"</th>
+                                <th scope="col">"Permissions"</th>
+                                <th scope="col">"Created (UTC)"</th>
+                                <th scope="col">"State"</th>
+                                <th scope="col"><span class="visually-hidden">"Actions"</span></th>
+                            </tr>
+                        </thead>
+                        <tbody>
+                            // Keyed on the id and on whether the key is revoked, the one thing
+                            // about a key that changes.
+                            {keyed_rows(move || keys.iter().cloned().map(|key| {
+                                let row_key = format!("{} {}", key.id, key.revoked_at.is_some());
+                                Row::new(row_key, move || key_row(key, revoke))
+                            }).collect())}
+                        </tbody>
+                    </table>
+                }.into_any()
+            })}
         </section>
+    }
+    .into_any()
+}
+
+/// One key's row; `revoke` is dispatched with its id once the person confirms.
+fn key_row(key: ApiKey, revoke: Act) -> AnyView {
+    let id = key.id.clone();
+    let title = key.title.clone();
+    let revoked = key.revoked_at.is_some();
+    let permissions: Vec<&str> = key.permissions.iter().map(|p| p.as_str()).collect();
+    view! {
+        <tr>
+            <td>{key.title.clone()}</td>
+            <td><code>{format!("{}…", key.token_prefix)}</code></td>
+            <td>{permissions.join(", ")}</td>
+            <td>{format::wall(key.created_at.naive_utc(), Precision::Minute)}</td>
+            <td>{key.revoked_at.map(|at| format!("revoked {}", format::wall(at.naive_utc(), Precision::Minute))).unwrap_or_else(|| "active".to_string())}</td>
+            <td>
+                {(!revoked).then(|| view! {
+                    <button
+                        type="button"
+                        class="secondary danger"
+                        aria-label=format!("Revoke {}", title)
+                        on:click=move |_| {
+                            if api::confirm(&format!("Revoke the key \u{201c}{title}\u{201d}? Applications using it stop at once.")) {
+                                let id = id.clone();
+                                revoke.run(async move { api::revoke_api_key(&id).await });
+                            }
+                        }
+                    >
+                        "Revoke"
+                    </button>
+                })}
+            </td>
+        </tr>
     }
     .into_any()
 }

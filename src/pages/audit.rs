@@ -3,15 +3,16 @@
 
 use chrono::Utc;
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
-use witness_api::{AuditEvent, EventFilter};
+use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
-use crate::components::{Alert, ErrorList, EventTable, HistogramChart, IntegrityBadge};
+use crate::components::{EventTable, HistogramChart, IntegrityBadge, alert, shown_when};
 use crate::filters::{
     QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
 use crate::format::{self, Precision};
+use crate::load::Load;
+use crate::router::use_router;
 
 const PAGE_SIZE: usize = 100;
 /// The live tail keeps this many of the newest arrivals on screen.
@@ -19,16 +20,14 @@ const LIVE_ROWS: usize = 500;
 
 #[component]
 pub fn AuditPage() -> impl IntoView {
-    let location = use_location();
-    let query = use_query_map();
-    let navigate = use_navigate();
-    let filter = Memo::new(move |_| filter_from_query(&location.search.get()));
+    let router = use_router();
+    let filter = Memo::new(move |_| filter_from_query(&router.search()));
     let current = move || filter.get().unwrap_or_default();
     // The page position is in the URL too: one `cursor` parameter per "Older →" step from the
     // newest page, the last being the page shown. Back, Forward and reload keep the place,
     // and "← Newer" works after a reload.
-    let cursors = Memo::new(move |_| query.with(|q| q.get_all("cursor").unwrap_or_default()));
-    let open = StoredValue::new(move |filter: &EventFilter, cursors: &[String]| {
+    let cursors = Memo::new(move |_| router.query_all("cursor"));
+    let open = move |filter: &EventFilter, cursors: &[String]| {
         let extra: Vec<(&str, &str)> = cursors.iter().map(|c| ("cursor", c.as_str())).collect();
         let query = query_from_filter(filter, &extra);
         let path = if query.is_empty() {
@@ -36,14 +35,14 @@ pub fn AuditPage() -> impl IntoView {
         } else {
             format!("/audit?{query}")
         };
-        navigate(&path, Default::default());
-    });
+        router.navigate(&path);
+    };
     // A new filter starts again from the newest page.
-    let go = move |next: EventFilter| open.with_value(|open| open(&next, &[]));
-    let page_to = move |cursors: Vec<String>| open.with_value(|open| open(&current(), &cursors));
+    let go = move |next: EventFilter| open(&next, &[]);
+    let page_to = move |cursors: Vec<String>| open(&current(), &cursors);
     let utc = RwSignal::new(true);
 
-    let page = LocalResource::new(move || {
+    let page = Load::new(move || {
         let filter = filter.get();
         let cursor = cursors.with(|c| c.last().cloned());
         async move {
@@ -55,16 +54,17 @@ pub fn AuditPage() -> impl IntoView {
             api::events(&filter, cursor.as_deref(), PAGE_SIZE).await
         }
     });
-    let histogram = LocalResource::new(move || {
+    // Drawn only when it loaded: a bad filter is reported once, by the table below.
+    let histogram = Load::new(move || {
         let filter = filter.get();
         async move {
             match filter {
-                Ok(filter) => api::histogram(&filter).await.ok(),
-                Err(_) => None,
+                Ok(filter) => api::histogram(&filter).await.map(Some),
+                Err(_) => Ok(None::<Histogram>),
             }
         }
     });
-    let integrity = LocalResource::new(api::verify);
+    let integrity = Load::new(api::verify);
 
     // Live tail: reopened whenever the filters change, closed when switched off or on leaving
     // the page (dropping the `LiveTail` closes its connection).
@@ -206,7 +206,7 @@ pub fn AuditPage() -> impl IntoView {
                     " Live tail"
                 </label>
             </div>
-            <Alert text=search_error />
+            {alert(move || search_error.get())}
 
             <ul class="chips" aria-label="Active filters">
                 {move || {
@@ -250,13 +250,12 @@ pub fn AuditPage() -> impl IntoView {
                 }}
             </ul>
 
-            <Transition fallback=|| ()>
-                {move || Suspend::new(async move {
-                    histogram.await.map(|h| view! { <HistogramChart histogram=h on_pick=pick /> })
-                })}
-            </Transition>
+            {histogram.draw(move |state| match state.value::<Option<Histogram>>() {
+                Some(Some(h)) => view! { <HistogramChart histogram=h.clone() on_pick=pick /> }.into_any(),
+                _ => ().into_any(),
+            })}
 
-            <Show when=move || live.get()>
+            {shown_when(move || live.get(), move || view! {
                 <section class="live" aria-label="Live tail">
                     <p class="muted" role="status" data-field="live-status">
                         {move || {
@@ -277,11 +276,12 @@ pub fn AuditPage() -> impl IntoView {
                             }
                         }}
                     </p>
-                    <Show when=move || live_events.with(|list| !list.is_empty())>
-                        <EventTable events=live_events utc=utc />
-                    </Show>
+                    {shown_when(
+                        move || live_events.with(|list| !list.is_empty()),
+                        move || view! { <EventTable events=live_events utc=utc /> }.into_any(),
+                    )}
                 </section>
-            </Show>
+            }.into_any())}
 
             <div class="export">
                 <a class="button secondary" href=move || api::export_url(&current(), "csv") download>
@@ -292,64 +292,59 @@ pub fn AuditPage() -> impl IntoView {
                 </a>
             </div>
 
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading audit events…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="audit events" /> }>
-                    {move || Suspend::new(async move {
-                        page.await.map(|page| {
-                            let next = page.next_cursor.clone();
-                            let empty = page.events.is_empty();
-                            view! {
-                                <Show
-                                    when=move || !empty
-                                    fallback=|| view! {
-                                        <p class="empty" role="status">
-                                            "No audit events match these filters. Widen the time range or remove a filter."
-                                        </p>
-                                    }
-                                >
-                                    <EventTable events=page.events.clone() utc=utc />
-                                </Show>
-                                <nav class="pager" aria-label="Pages">
-                                    <button
-                                        type="button"
-                                        class="secondary"
-                                        disabled=move || cursors.with(|c| c.is_empty())
-                                        on:click=move |_| page_to(Vec::new())
-                                    >
-                                        "Newest"
-                                    </button>
-                                    <button
-                                        type="button"
-                                        class="secondary"
-                                        disabled=move || cursors.with(|c| c.is_empty())
-                                        on:click=move |_| {
-                                            let mut newer = cursors.get_untracked();
-                                            newer.pop();
-                                            page_to(newer);
-                                        }
-                                    >
-                                        "← Newer"
-                                    </button>
-                                    <button
-                                        type="button"
-                                        class="secondary"
-                                        disabled=next.is_none()
-                                        on:click=move |_| {
-                                            if let Some(next) = next.clone() {
-                                                let mut older = cursors.get_untracked();
-                                                older.push(next);
-                                                page_to(older);
-                                            }
-                                        }
-                                    >
-                                        "Older →"
-                                    </button>
-                                </nav>
+            {page.view("Loading audit events…", "audit events", move |page: &EventPage| {
+                let next = page.next_cursor.clone();
+                let empty = page.events.is_empty();
+                view! {
+                    {if empty {
+                        view! {
+                            <p class="empty" role="status">
+                                "No audit events match these filters. Widen the time range or remove a filter."
+                            </p>
+                        }
+                        .into_any()
+                    } else {
+                        view! { <EventTable events=page.events.clone() utc=utc /> }.into_any()
+                    }}
+                    <nav class="pager" aria-label="Pages">
+                        <button
+                            type="button"
+                            class="secondary"
+                            disabled=move || cursors.with(|c| c.is_empty())
+                            on:click=move |_| page_to(Vec::new())
+                        >
+                            "Newest"
+                        </button>
+                        <button
+                            type="button"
+                            class="secondary"
+                            disabled=move || cursors.with(|c| c.is_empty())
+                            on:click=move |_| {
+                                let mut newer = cursors.get_untracked();
+                                newer.pop();
+                                page_to(newer);
                             }
-                        })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+                        >
+                            "← Newer"
+                        </button>
+                        <button
+                            type="button"
+                            class="secondary"
+                            disabled=next.is_none()
+                            on:click=move |_| {
+                                if let Some(next) = next.clone() {
+                                    let mut older = cursors.get_untracked();
+                                    older.push(next);
+                                    page_to(older);
+                                }
+                            }
+                        >
+                            "Older →"
+                        </button>
+                    </nav>
+                }
+                .into_any()
+            })}
         </section>
     }
     .into_any()

@@ -1,12 +1,14 @@
 use leptos::prelude::*;
+use witness_api::Diagnostics;
 
 use crate::api;
-use crate::components::{DiagnosticsCard, ErrorList, IntegrityBadge};
+use crate::components::{DiagnosticsCard, IntegrityBadge};
+use crate::load::Load;
 
 #[component]
 pub fn DiagnosticsPage() -> impl IntoView {
-    let diagnostics = LocalResource::new(api::diagnostics);
-    let integrity = LocalResource::new(api::verify);
+    let diagnostics = Load::new(api::diagnostics);
+    let integrity = Load::new(api::verify);
     view! {
         <section class="page">
             <header class="page-header">
@@ -28,17 +30,9 @@ pub fn DiagnosticsPage() -> impl IntoView {
                 </div>
             </header>
             <p class="integrity">"Integrity: " <IntegrityBadge integrity /></p>
-            <Transition fallback=|| {
-                view! { <p class="loading" role="status">"Loading diagnostics…"</p> }
-            }>
-                <ErrorBoundary fallback=|errors| {
-                    view! { <ErrorList errors what="diagnostics" /> }
-                }>
-                    {move || Suspend::new(async move {
-                        diagnostics.await.map(|d| view! { <DiagnosticsCard diagnostics=d /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {diagnostics.view("Loading diagnostics…", "diagnostics", |d: &Diagnostics| {
+                view! { <DiagnosticsCard diagnostics=d.clone() /> }.into_any()
+            })}
         </section>
     }
     .into_any()

@@ -1,14 +1,12 @@
 //! One audit event: every field, and changes as old → new.
 
 use leptos::prelude::*;
-use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
 use serde_json::Value;
 use witness_api::AuditEvent;
 
 use crate::api;
-use crate::components::ErrorList;
 use crate::format::{self, Precision};
+use crate::load::Load;
 
 /// `details` entries shaped `{"old": …, "new": …}`: the changes of the event.
 fn changes(event: &AuditEvent) -> Vec<(String, String, String)> {
@@ -39,22 +37,17 @@ fn pretty(map: &serde_json::Map<String, Value>) -> String {
 }
 
 #[component]
-pub fn EventPage() -> impl IntoView {
-    let params = use_params_map();
-    let event = LocalResource::new(move || {
-        let id = params.get().get("id").unwrap_or_default();
+pub fn EventPage(id: String) -> impl IntoView {
+    let event = Load::new(move || {
+        let id = id.clone();
         async move { api::event(&id).await }
     });
     view! {
         <section class="page event">
-            <p><A href="/audit">"← Audit logs"</A></p>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading the event…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the event" /> }>
-                    {move || Suspend::new(async move {
-                        event.await.map(|event| view! { <EventDetails event /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            <p><a href="/audit">"← Audit logs"</a></p>
+            {event.view("Loading the event…", "the event", |event: &AuditEvent| {
+                view! { <EventDetails event=event.clone() /> }.into_any()
+            })}
         </section>
     }
     .into_any()
@@ -145,7 +138,7 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
             <dt>"Previous hash"</dt>
             <dd><code>{event.prev_hash.clone()}</code></dd>
         </dl>
-        <Show when=move || has_diff>
+        {has_diff.then(|| view! {
             <h2>"Changes"</h2>
             <table class="diff">
                 <thead>
@@ -157,7 +150,6 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
                 </thead>
                 <tbody>
                     {diff
-                        .clone()
                         .into_iter()
                         .map(|(field, old, new)| {
                             let key = field.clone();
@@ -172,7 +164,7 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
                         .collect_view()}
                 </tbody>
             </table>
-        </Show>
+        }.into_any())}
         <h2>"Details"</h2>
         <pre class="json">{pretty(&event.details)}</pre>
         <h2>"Other properties"</h2>

@@ -1,43 +1,33 @@
 use leptos::prelude::*;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use witness_api::LoginRequest;
 
 use crate::api;
 use crate::app::SessionContext;
-use crate::components::Alert;
+use crate::components::alert;
+use crate::load::Act;
+use crate::router::use_router;
 
 #[component]
 pub fn LoginPage() -> impl IntoView {
-    let query = use_query_map();
-    let navigate = use_navigate();
+    let router = use_router();
     let session = expect_context::<SessionContext>();
     let username = RwSignal::new(String::new());
     let password = RwSignal::new(String::new());
-    let login = Action::new_local(move |request: &LoginRequest| {
-        let request = request.clone();
-        let navigate = navigate.clone();
-        async move {
+    let login = Act::new();
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let request = LoginRequest {
+            username: username.get_untracked(),
+            password: password.get_untracked(),
+        };
+        login.run(async move {
             let result = api::login(&request).await;
             if let Ok(response) = &result {
                 session.set_user(response.user.clone());
-                let next = api::safe_next(query.get_untracked().get("next"));
-                navigate(&next, Default::default());
+                let next = api::safe_next(untrack(|| router.query("next")));
+                router.navigate(&next);
             }
             result
-        }
-    });
-    let error = move || {
-        login
-            .value()
-            .get()
-            .and_then(|result| result.err())
-            .map(|error| error.to_string())
-    };
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        login.dispatch(LoginRequest {
-            username: username.get_untracked(),
-            password: password.get_untracked(),
         });
     };
     view! {
@@ -61,9 +51,9 @@ pub fn LoginPage() -> impl IntoView {
                     required
                     bind:value=password
                 />
-                <Alert text=Signal::derive(error) />
-                <button type="submit" disabled=move || login.pending().get()>
-                    {move || if login.pending().get() { "Logging in…" } else { "Log in" }}
+                {alert(move || login.error().map(|error| error.to_string()))}
+                <button type="submit" disabled=move || login.pending()>
+                    {move || if login.pending() { "Logging in…" } else { "Log in" }}
                 </button>
             </form>
         </section>

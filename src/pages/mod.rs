@@ -16,7 +16,7 @@ pub use apikeys::ApiKeysPage;
 pub use audit::AuditPage;
 pub use backups::BackupsPage;
 pub use diagnostics::DiagnosticsPage;
-pub use event::{EventDetails, EventPage};
+pub use event::{EventDetails, EventPage, EventPageProps};
 pub use login::LoginPage;
 pub use not_found::NotFound;
 pub use settings::SettingsPage;

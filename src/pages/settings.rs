@@ -5,21 +5,17 @@ use leptos::prelude::*;
 use witness_api::{Settings, SettingsUpdate};
 
 use crate::api;
-use crate::components::ErrorList;
+use crate::load::{Act, Load};
 
 #[component]
 pub fn SettingsPage() -> impl IntoView {
-    let saved = LocalResource::new(api::settings);
+    let saved = Load::new(api::settings);
     view! {
         <section class="page">
             <h1>"Settings"</h1>
-            <Transition fallback=|| view! { <p class="loading" role="status">"Loading settings…"</p> }>
-                <ErrorBoundary fallback=|errors| view! { <ErrorList errors what="the settings" /> }>
-                    {move || Suspend::new(async move {
-                        saved.await.map(|settings| view! { <SettingsForm settings /> })
-                    })}
-                </ErrorBoundary>
-            </Transition>
+            {saved.view("Loading settings…", "the settings", |settings: &Settings| {
+                view! { <SettingsForm settings=settings.clone() /> }.into_any()
+            })}
         </section>
     }
     .into_any()
@@ -30,28 +26,20 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
     let time = RwSignal::new(settings.backup_utc_time_of_day.clone());
     let keep = RwSignal::new(settings.backups_to_keep.to_string());
     let retention = RwSignal::new(settings.retention_days.to_string());
-    let save = Action::new_local(|update: &SettingsUpdate| {
-        let update = update.clone();
-        async move { api::save_settings(&update).await }
-    });
-    let field_error = move |name: &'static str| {
-        save.value()
-            .get()
-            .and_then(|result| result.err())
-            .and_then(|error| error.field(name))
-    };
+    let save = Act::new();
     let number = |text: String| text.trim().parse::<i64>().unwrap_or(-1);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        save.dispatch(SettingsUpdate {
+        let update = SettingsUpdate {
             backup_utc_time_of_day: time.get_untracked().trim().to_string(),
             backups_to_keep: number(keep.get_untracked()),
             retention_days: number(retention.get_untracked()),
-        });
+        };
+        save.run(async move { api::save_settings(&update).await });
     };
     let status = move || {
-        match save.value().get() {
-        Some(Ok(settings)) => Some(view! {
+        match save.answer() {
+        Some(Ok(settings)) => settings.downcast_ref::<Settings>().map(|settings| view! {
             <p class="saved" role="status" data-field="saved">
                 {format!(
                     "Saved: backups daily at {} UTC, {} kept, events kept {} days.",
@@ -81,7 +69,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 aria-describedby="backup-time-error"
                 bind:value=time
             />
-            <p class="field-error" id="backup-time-error">{move || field_error("backup_utc_time_of_day")}</p>
+            <p class="field-error" id="backup-time-error">{move || save.field_error("backup_utc_time_of_day")}</p>
             <label for="backups-to-keep">"Backups to keep (1–100)"</label>
             <input
                 id="backups-to-keep"
@@ -90,7 +78,7 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 aria-describedby="backups-to-keep-error"
                 bind:value=keep
             />
-            <p class="field-error" id="backups-to-keep-error">{move || field_error("backups_to_keep")}</p>
+            <p class="field-error" id="backups-to-keep-error">{move || save.field_error("backups_to_keep")}</p>
             <label for="retention-days">"Keep audit events for (days, 1–3650)"</label>
             <input
                 id="retention-days"
@@ -99,10 +87,10 @@ fn SettingsForm(settings: Settings) -> impl IntoView {
                 aria-describedby="retention-days-error"
                 bind:value=retention
             />
-            <p class="field-error" id="retention-days-error">{move || field_error("retention_days")}</p>
+            <p class="field-error" id="retention-days-error">{move || save.field_error("retention_days")}</p>
             {status}
-            <button type="submit" disabled=move || save.pending().get()>
-                {move || if save.pending().get() { "Saving…" } else { "Save settings" }}
+            <button type="submit" disabled=move || save.pending()>
+                {move || if save.pending() { "Saving…" } else { "Save settings" }}
             </button>
         </form>
     }

@@ -66,15 +66,7 @@ async fn admin_logs_in_and_lands_back_on_diagnostics_with_live_values() {
         "{auditing}"
     );
 
-    let current = browser
-        .wait()
-        .for_element(Locator::Css("nav a[aria-current='page']"))
-        .await
-        .expect("a current navigation link")
-        .text()
-        .await
-        .expect("link text");
-    assert_eq!(current, "Diagnostics");
+    assert_eq!(current_section(&browser).await, "Diagnostics");
 
     harness.screenshot(&browser, "diagnostics").await;
     browser.close().await.expect("close the browser");
@@ -144,6 +136,95 @@ async fn a_wrong_password_shows_a_message_and_stays_on_the_login_page() {
     assert_eq!(alert, "Invalid username or password.");
     assert_eq!(browser.current_url().await.expect("url").path(), "/login");
     browser.close().await.expect("close the browser");
+}
+
+/// The panel's own router: links and Back change the page without reloading the panel, the
+/// current section is marked, `/` is the audit logs, an unknown path says so, and a link
+/// within the page (the skip link) is left to the browser.
+#[tokio::test]
+async fn links_and_back_change_the_page_without_a_reload() {
+    let harness = Harness::start().await;
+    let browser = harness.browser().await;
+    browser.goto(&harness.url("/")).await.expect("open /");
+    browser
+        .wait()
+        .for_element(Locator::Id("login-username"))
+        .await
+        .expect("the login page");
+    harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
+    assert_eq!(heading(&browser, "Audit logs").await, "/audit");
+    assert_eq!(current_section(&browser).await, "Audit logs");
+
+    // A mark on the page's window survives only as long as the page is not reloaded.
+    let mark = "window.witnessMark = 'kept'; return null;";
+    let kept = "return window.witnessMark || 'reloaded';";
+    browser.execute(mark, vec![]).await.expect("mark");
+    click_link(&browser, "Users").await;
+    assert_eq!(heading(&browser, "Users").await, "/users");
+    assert_eq!(current_section(&browser).await, "Users");
+    browser.back().await.expect("back");
+    assert_eq!(heading(&browser, "Audit logs").await, "/audit");
+    assert_eq!(current_section(&browser).await, "Audit logs");
+    browser.forward().await.expect("forward");
+    assert_eq!(heading(&browser, "Users").await, "/users");
+    assert_eq!(browser.execute(kept, vec![]).await.expect("mark"), "kept");
+
+    browser
+        .execute(
+            "document.querySelector('.skip-link').click(); return null;",
+            vec![],
+        )
+        .await
+        .expect("skip link");
+    let url = browser.current_url().await.expect("url");
+    assert_eq!((url.path(), url.fragment()), ("/users", Some("main")));
+    assert_eq!(heading(&browser, "Users").await, "/users");
+
+    browser
+        .goto(&harness.url("/no/such/page"))
+        .await
+        .expect("open an unknown path");
+    assert_eq!(heading(&browser, "Page not found").await, "/no/such/page");
+    browser.execute(mark, vec![]).await.expect("mark");
+    click_link(&browser, "Go to the audit logs").await;
+    assert_eq!(heading(&browser, "Audit logs").await, "/audit");
+    assert_eq!(browser.execute(kept, vec![]).await.expect("mark"), "kept");
+    browser.close().await.expect("close the browser");
+}
+
+async fn click_link(browser: &fantoccini::Client, text: &str) {
+    browser
+        .find(Locator::LinkText(text))
+        .await
+        .unwrap_or_else(|error| panic!("the link {text:?}: {error}"))
+        .click()
+        .await
+        .expect("click");
+}
+
+/// Waits for the page heading to read `expected`; returns the path shown then.
+async fn heading(browser: &fantoccini::Client, expected: &str) -> String {
+    for _ in 0..100 {
+        if let Ok(heading) = browser.find(Locator::Css("main h1")).await
+            && heading.text().await.is_ok_and(|text| text == expected)
+        {
+            return browser.current_url().await.expect("url").path().to_string();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no heading {expected:?}");
+}
+
+/// The navigation link marked as the current section.
+async fn current_section(browser: &fantoccini::Client) -> String {
+    browser
+        .wait()
+        .for_element(Locator::Css("nav a[aria-current='page']"))
+        .await
+        .expect("a current navigation link")
+        .text()
+        .await
+        .expect("link text")
 }
 
 /// Journey 1: an auditor filters by actor and action, opens an event and sees its diff, and
