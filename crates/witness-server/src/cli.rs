@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 
 use crate::apikeys::{generate_token, hash_token, token_prefix};
 use crate::audit::{Auditor, RequestContext, file_target_dirs, parse_targets};
-use crate::backup::{self, backup_dir, default_settings};
+use crate::backup::{self, backup_dir};
 use crate::checkpoints::CheckpointKey;
 use crate::config::{AuditArgs, DataDirArg, SecretKeyArg, ServeConfig};
 use crate::details;
@@ -653,7 +653,7 @@ async fn make_backup(
                 store.as_ref(),
                 &backup_dir(&dir),
                 &key,
-                default_settings(365),
+                crate::settings::defaults(365),
             )
             .await
         })

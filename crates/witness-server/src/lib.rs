@@ -21,6 +21,7 @@ pub mod retention;
 pub mod routes;
 pub mod secret_key;
 pub mod sessions;
+pub mod settings;
 pub mod startup;
 pub mod state;
 pub mod store;

@@ -69,9 +69,8 @@ async fn run_audited(store: &dyn Store, auditor: &Arc<Auditor>, fallback_days: u
 
 /// The days to keep: the setting (or the fallback), never below the host's minimum.
 async fn retention_days(store: &dyn Store, fallback_days: u32, min_days: u32) -> Option<u32> {
-    match store.settings().await {
-        Ok(Some(settings)) => Some(settings.retention_days.max(min_days)),
-        Ok(None) => Some(fallback_days.max(min_days)),
+    match crate::settings::current(store, &crate::settings::defaults(fallback_days)).await {
+        Ok(settings) => Some(settings.retention_days.max(min_days)),
         Err(error) => {
             tracing::error!(%error, "the retention job cannot read the settings; skipped");
             None
@@ -183,7 +182,7 @@ mod tests {
 
         // No settings stored yet: the configured fallback (30 days) keeps both.
         assert_eq!(run_once(&store, 30).await, 0);
-        let mut settings = crate::backup::default_settings(20);
+        let mut settings = crate::settings::defaults(20);
         store
             .init_settings(settings.clone())
             .await

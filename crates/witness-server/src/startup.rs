@@ -18,7 +18,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::audit::{Auditor, RequestContext, file_target_dirs, parse_targets};
-use crate::backup::{Backups, default_settings, scheduler};
+use crate::backup::{Backups, scheduler};
 use crate::config::ServeConfig;
 use crate::integrity::{self, Integrity};
 use crate::passwords::{generate_password, hash_password, password_problem};
@@ -227,7 +227,7 @@ impl Application {
         let auditor = Arc::new(Auditor::new(session, targets));
         tracing::info!(targets = ?auditor.target_names(), session = auditor.session(), "Auditing is enabled");
         bootstrap_admin(store.as_ref(), config.admin_password.as_deref()).await?;
-        let defaults = default_settings(config.retention_days);
+        let defaults = crate::settings::defaults(config.retention_days);
         let settings = store
             .init_settings(defaults.clone())
             .await

@@ -111,10 +111,8 @@ impl AppState {
 
     /// The stored settings, or before any were stored the defaults this server started with.
     pub async fn current_settings(&self) -> crate::store::StoreResult<Settings> {
-        Ok(match self.store().settings().await? {
-            Some(settings) => settings,
-            None => self.settings_sender().borrow().clone(),
-        })
+        let fallback = self.settings_sender().borrow().clone();
+        crate::settings::current(self.store(), &fallback).await
     }
 
     pub fn settings_sender(&self) -> &watch::Sender<Settings> {

@@ -243,16 +243,6 @@ pub fn prune(dir: &Path, keep: u32) -> std::io::Result<Vec<BackupInfo>> {
     Ok(deleted)
 }
 
-/// The settings a store has never been given: backups at 02:00 UTC, seven kept, and the
-/// configured retention.
-pub fn default_settings(retention_days: u32) -> Settings {
-    Settings {
-        backup_utc_time_of_day: "02:00".to_string(),
-        backups_to_keep: 7,
-        retention_days,
-    }
-}
-
 /// Makes one backup of `store` into `dir` under `key`, then prunes to the stored
 /// `backups_to_keep`. Used by the server and by `witness backup`.
 pub async fn create(

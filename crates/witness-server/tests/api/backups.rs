@@ -217,7 +217,7 @@ async fn backing_up_and_downloading_are_refused_with_503_when_auditing_is_down()
         app.store.as_ref(),
         &app.data_dir.join("Backups"),
         &key,
-        backup::default_settings(365),
+        witness_server::settings::defaults(365),
     )
     .await
     .expect("backup");
