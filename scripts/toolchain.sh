@@ -3,7 +3,7 @@
 # bookworm machine: Debian's Rust 1.96 (rustc-web) for server and panel alike, std sources for
 # the wasm32 build-std route (rustup cannot fetch the wasm32 target here), trunk and
 # wasm-bindgen-cli at pinned versions, wasm-opt from npm's binaryen (Debian's breaks the panel),
-# and with `--browser` Chromium and ChromeDriver for the browser tests.
+# and with `--browser` Chromium, ChromeDriver and axe-core for the browser tests.
 #
 # Idempotent: every step checks first and does nothing when the pinned version is present.
 set -euo pipefail
@@ -12,6 +12,7 @@ WASM_BINDGEN_VERSION=0.2.130
 TRUNK_VERSION=0.22.1
 CARGO_FUZZ_VERSION=0.13.1
 BINARYEN_VERSION=132.0.0
+AXE_CORE_VERSION=4.14.1
 TOOLS_DIR="${WITNESS_TOOLS_DIR:-$HOME/.local/share/witness-tools}"
 
 want_browser=0
@@ -74,6 +75,15 @@ if [ ! -x "$TOOLS_DIR/npm/node_modules/.bin/wasm-opt" ] ||
   mkdir -p "$TOOLS_DIR/npm"
   npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/npm" "binaryen@$BINARYEN_VERSION"
   echo "$BINARYEN_VERSION" >"$TOOLS_DIR/npm/.binaryen-version"
+fi
+
+# axe-core, injected into each page by the end-to-end accessibility test (tests/e2e).
+if [ "$want_browser" = 1 ] &&
+  [ "$(cat "$TOOLS_DIR/axe/.axe-core-version" 2>/dev/null)" != "$AXE_CORE_VERSION" ]; then
+  log "installing axe-core $AXE_CORE_VERSION (npm)"
+  mkdir -p "$TOOLS_DIR/axe"
+  npm install --silent --no-audit --no-fund --prefix "$TOOLS_DIR/axe" "axe-core@$AXE_CORE_VERSION"
+  echo "$AXE_CORE_VERSION" >"$TOOLS_DIR/axe/.axe-core-version"
 fi
 
 if [ "$want_fuzz" = 1 ] && [ "$(installed_version cargo-fuzz)" != "$CARGO_FUZZ_VERSION" ]; then
