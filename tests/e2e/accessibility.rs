@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use fantoccini::{Client, Locator};
 
-use crate::harness::{ADMIN_PASSWORD, Harness};
+use crate::harness::{ADMIN_PASSWORD, Harness, role_change_event};
 
 /// axe-core's own bundle, installed by `scripts/toolchain.sh --browser` (`make test` runs it).
 fn axe_source() -> String {
@@ -112,29 +112,14 @@ async fn settle(browser: &Client) {
 #[tokio::test]
 async fn every_page_has_no_serious_accessibility_violation_in_light_and_dark() {
     let harness = Harness::start().await;
-    harness
-        .ingest(&[serde_json::json!({
-            "@t": "2026-11-20T10:00:00Z", "@mt": "{Actor} changed a role",
-            "Action": "member.role_changed", "Actor": "alice", "Target": "bob",
-            "OldValue": "read", "NewValue": "admin", "ClientIp": "203.0.113.9",
-            "OrganizationName": "Acme", "WorkspaceName": "Platform",
-        })])
-        .await;
+    harness.ingest(&[role_change_event()]).await;
     let axe = axe_source();
     let mut report = Vec::new();
     for (scheme, browser) in [
         ("light", harness.browser().await),
         ("dark", harness.dark_browser().await),
     ] {
-        browser
-            .goto(&harness.url("/login"))
-            .await
-            .expect("open login");
-        browser
-            .wait()
-            .for_element(Locator::Id("login-username"))
-            .await
-            .expect("login page");
+        harness.open_login(&browser).await;
         assert_eq!(
             prefers_dark(&browser).await,
             scheme == "dark",
@@ -153,15 +138,7 @@ async fn every_page_has_no_serious_accessibility_violation_in_light_and_dark() {
         for violation in serious_violations(&browser, &axe).await {
             report.push(format!("[{scheme}] /login (wrong password): {violation}"));
         }
-        browser
-            .goto(&harness.url("/login"))
-            .await
-            .expect("open login again");
-        browser
-            .wait()
-            .for_element(Locator::Id("login-username"))
-            .await
-            .expect("login page");
+        harness.open_login(&browser).await;
         harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
         browser
             .wait()

@@ -279,6 +279,16 @@ impl Harness {
         }
     }
 
+    /// Opens the login page and waits for its form.
+    pub async fn open_login(&self, browser: &Client) {
+        browser.goto(&self.url("/login")).await.expect("open login");
+        browser
+            .wait()
+            .for_element(Locator::Id("login-username"))
+            .await
+            .expect("login page");
+    }
+
     /// Fills in and submits the login form (the browser must be on the login page).
     pub async fn log_in(&self, browser: &Client, username: &str, password: &str) {
         let form = browser
@@ -312,4 +322,15 @@ impl Harness {
         std::fs::create_dir_all(&dir).expect("screenshot directory");
         std::fs::write(dir.join(format!("{name}.png")), png).expect("save screenshot");
     }
+}
+
+/// An application's event with every field the panel shows: a role change with old and new
+/// values, an IP, an organization and a workspace.
+pub fn role_change_event() -> serde_json::Value {
+    json!({
+        "@t": "2026-11-20T10:00:00Z", "@mt": "{Actor} changed a role",
+        "Action": "member.role_changed", "Actor": "alice", "Target": "bob",
+        "OldValue": "read", "NewValue": "admin", "ClientIp": "203.0.113.9",
+        "OrganizationName": "Acme", "WorkspaceName": "Platform",
+    })
 }

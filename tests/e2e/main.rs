@@ -889,12 +889,7 @@ async fn screenshots_of_every_page_in_light_and_dark() {
     let harness = Harness::start().await;
     harness
         .ingest(&[
-            serde_json::json!({
-                "@t": "2026-11-20T10:00:00Z", "@mt": "{Actor} changed a role",
-                "Action": "member.role_changed", "Actor": "alice", "Target": "bob",
-                "OldValue": "read", "NewValue": "admin", "ClientIp": "203.0.113.9",
-                "OrganizationName": "Acme", "WorkspaceName": "Platform",
-            }),
+            harness::role_change_event(),
             serde_json::json!({
                 "@t": "2026-11-20T10:05:00Z", "@mt": "forged",
                 "Action": "witness.user.created", "Actor": "admin", "Event": "Complete",
@@ -905,15 +900,7 @@ async fn screenshots_of_every_page_in_light_and_dark() {
         ("light", harness.browser().await),
         ("dark", harness.dark_browser().await),
     ] {
-        browser
-            .goto(&harness.url("/login"))
-            .await
-            .expect("open login");
-        browser
-            .wait()
-            .for_element(Locator::Id("login-username"))
-            .await
-            .expect("login page");
+        harness.open_login(&browser).await;
         harness
             .screenshot(&browser, &format!("login-{scheme}"))
             .await;
