@@ -2,6 +2,7 @@
 //! headless Chromium through ChromeDriver. `make test` builds both first.
 #![cfg(not(target_arch = "wasm32"))]
 
+mod audit_filters;
 mod harness;
 
 use fantoccini::Locator;
