@@ -38,7 +38,8 @@ pub struct Chip {
 pub fn chips(filter: &EventFilter) -> Vec<Chip> {
     let mut chips = Vec::new();
     let [actor, action, target, ip, organization, workspace, source] = filter.repeatable();
-    let mut push_values = |chips: &mut Vec<Chip>, (field, matches): (&'static str, &Vec<ValueMatch>)| {
+    let push_values = |chips: &mut Vec<Chip>,
+                       (field, matches): (&'static str, &Vec<ValueMatch>)| {
         for (index, m) in matches.iter().enumerate() {
             let value = format!("{}{}", m.value, if m.prefix { "*" } else { "" });
             let label = if m.negated {
@@ -396,7 +397,10 @@ mod tests {
     fn every_field_takes_only_this_and_exclude_this_as_chips() {
         let filter = filter_from_query("actor=alice&ip=10.0.0.1").expect("valid");
         let without_alice = exclude_this(&filter, "actor", "alice");
-        assert_eq!(query_from_filter(&without_alice, &[]), "actor=%21alice&ip=10.0.0.1");
+        assert_eq!(
+            query_from_filter(&without_alice, &[]),
+            "actor=%21alice&ip=10.0.0.1"
+        );
         let only_bob = only_this(&without_alice, "actor", "bob");
         assert_eq!(
             query_from_filter(&only_bob, &[]),
@@ -452,7 +456,8 @@ mod tests {
             ..serde_json::from_value(serde_json::json!({
                 "id": "1", "timestamp": "2026-11-20T10:00:00Z", "action": "a",
                 "actor": {"type": "user"}, "target": {}, "result": "success",
-                "message": "", "level": "Information", "hash": "", "prev_hash": ""
+                "message": "", "level": "Information", "hash": "", "prev_hash": "",
+                "details": {}, "properties": {}
             }))
             .expect("an event")
         };

@@ -108,7 +108,10 @@ impl Zone {
     pub fn label(&self) -> String {
         match self {
             Zone::Utc => "UTC".to_string(),
-            Zone::Local => format!("Local, UTC{}", offset_text(Zone::Local.offset(Utc::now()).unwrap_or(0))),
+            Zone::Local => format!(
+                "Local, UTC{}",
+                offset_text(Zone::Local.offset(Utc::now()).unwrap_or(0))
+            ),
             Zone::Named(zone) => zone.clone(),
         }
     }
@@ -213,7 +216,9 @@ pub fn count(n: u64) -> String {
 mod tests {
     use chrono::{DateTime, NaiveDate, Utc};
 
-    use super::{Precision, Zone, bytes, count, counted, duration, fixed, iso, relative, utc, wall};
+    use super::{
+        Precision, Zone, bytes, count, counted, duration, fixed, iso, relative, utc, wall,
+    };
 
     #[test]
     fn relative_times_read_as_people_say_them() {
@@ -234,7 +239,10 @@ mod tests {
         let at: DateTime<Utc> = "2026-11-22T10:00:05.123456Z".parse().expect("time");
         assert_eq!(iso(at, 0), "2026-11-22T10:00:05.123456Z");
         assert_eq!(iso(at, 3600), "2026-11-22T11:00:05.123456+01:00");
-        assert_eq!(iso(at, -(5 * 3600 + 1800)), "2026-11-22T04:30:05.123456-05:30");
+        assert_eq!(
+            iso(at, -(5 * 3600 + 1800)),
+            "2026-11-22T04:30:05.123456-05:30"
+        );
         let whole: DateTime<Utc> = "2026-11-22T10:00:05Z".parse().expect("time");
         assert_eq!(iso(whole, 0), "2026-11-22T10:00:05Z");
     }

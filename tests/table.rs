@@ -8,10 +8,10 @@ use leptos::web_sys::{self, HtmlElement};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 use witness_api::{Actor, ActorType, AuditEvent, AuditResult, Target, Tenant};
 use witness_panel::components::EventTable;
-use witness_panel::format::Zone;
 use witness_panel::filters::{
     apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
+use witness_panel::format::Zone;
 use witness_panel::pages::EventDetails;
 
 wasm_bindgen_test_configure!(run_in_browser);

@@ -20,7 +20,10 @@ fn field_name(field: &str) -> &str {
 
 fn labels(field: &str, value: &str) -> [String; 2] {
     let name = field_name(field);
-    [format!("Only {name} {value}"), format!("Exclude {name} {value}")]
+    [
+        format!("Only {name} {value}"),
+        format!("Exclude {name} {value}"),
+    ]
 }
 
 /// Two buttons for the table; nothing for an empty value.

@@ -27,7 +27,12 @@ pub fn EventTable(
     #[prop(optional)] on_filter: Option<Callback<CellFilter>>,
 ) -> impl IntoView {
     let now = RwSignal::new(Utc::now());
-    if let Ok(handle) = set_interval_with_handle(move || now.set(Utc::now()), TICK) {
+    if let Ok(handle) = set_interval_with_handle(
+        move || {
+            now.try_set(Utc::now());
+        },
+        TICK,
+    ) {
         on_cleanup(move || handle.clear());
     }
     let filters = move |field: &'static str, value: String| match on_filter {

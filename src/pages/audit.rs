@@ -44,21 +44,27 @@ pub fn AuditPage() -> impl IntoView {
         )),
         _ => None,
     };
-    let open_with = move |filter: &EventFilter, cursors: &[String], activity: Activity, zone: &Zone| {
-        let mut extra: Vec<(&str, &str)> = Vec::new();
-        extra.extend(activity.param().map(|value| ("activity", value)));
-        extra.extend(zone.param().map(|value| ("tz", value)));
-        extra.extend(cursors.iter().map(|c| ("cursor", c.as_str())));
-        let query = query_from_filter(filter, &extra);
-        let path = if query.is_empty() {
-            "/audit".to_string()
-        } else {
-            format!("/audit?{query}")
+    let open_with =
+        move |filter: &EventFilter, cursors: &[String], activity: Activity, zone: &Zone| {
+            let mut extra: Vec<(&str, &str)> = Vec::new();
+            extra.extend(activity.param().map(|value| ("activity", value)));
+            extra.extend(zone.param().map(|value| ("tz", value)));
+            extra.extend(cursors.iter().map(|c| ("cursor", c.as_str())));
+            let query = query_from_filter(filter, &extra);
+            let path = if query.is_empty() {
+                "/audit".to_string()
+            } else {
+                format!("/audit?{query}")
+            };
+            router.navigate(&path);
         };
-        router.navigate(&path);
-    };
     let open = move |filter: &EventFilter, cursors: &[String]| {
-        open_with(filter, cursors, activity.get_untracked(), &asked_zone.get_untracked())
+        open_with(
+            filter,
+            cursors,
+            activity.get_untracked(),
+            &asked_zone.get_untracked(),
+        )
     };
     // A new filter starts again from the newest page.
     let go = move |next: EventFilter| open(&next, &[]);
@@ -74,11 +80,22 @@ pub fn AuditPage() -> impl IntoView {
     // What the server is asked for: the URL's filter within the chosen sources.
     let filter = Memo::new(move |_| filter.get().map(|f| activity.get().narrow(&f)));
     let shown = move || filter.get().unwrap_or_default();
-    let zone_text = RwSignal::new(asked_zone.get_untracked().param().unwrap_or("utc").to_string());
+    let zone_text = RwSignal::new(
+        asked_zone
+            .get_untracked()
+            .param()
+            .unwrap_or("utc")
+            .to_string(),
+    );
     let on_zone = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let next = Zone::from_param(Some(zone_text.get_untracked().as_str()));
-        open_with(&current(), &cursors.get_untracked(), activity.get_untracked(), &next);
+        open_with(
+            &current(),
+            &cursors.get_untracked(),
+            activity.get_untracked(),
+            &next,
+        );
     };
 
     let page = Load::new(move || {
@@ -371,7 +388,10 @@ pub fn AuditPage() -> impl IntoView {
                     {if empty {
                         view! {
                             <p class="empty" role="status">
-                                "No audit events match these filters. Widen the time range or remove a filter."
+                                {move || match activity.get() {
+                                    Activity::Applications => "No application events match these filters. Widen the time range, remove a filter, or look at Witness activity.",
+                                    _ => "No audit events match these filters. Widen the time range or remove a filter.",
+                                }}
                             </p>
                         }
                         .into_any()

@@ -103,10 +103,20 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
     // "Only this" and "exclude this" open the Audit logs filtered on the value (an id where
     // there is one: it names the same thing for every event).
     let tenant_value = |t: &Option<witness_api::Tenant>| {
-        t.as_ref().and_then(|t| t.id.clone().or_else(|| t.name.clone()))
+        t.as_ref()
+            .and_then(|t| t.id.clone().or_else(|| t.name.clone()))
     };
-    let actor_value = event.actor.id.clone().or_else(|| event.actor.name.clone()).or_else(|| event.actor.email.clone());
-    let target_value = event.target.id.clone().or_else(|| event.target.name.clone());
+    let actor_value = event
+        .actor
+        .id
+        .clone()
+        .or_else(|| event.actor.name.clone())
+        .or_else(|| event.actor.email.clone());
+    let target_value = event
+        .target
+        .id
+        .clone()
+        .or_else(|| event.target.name.clone());
     view! {
         <h1><code>{event.action.clone()}</code>{cell_filter_links("action", Some(event.action.clone()))}</h1>
         {claim.map(|text| view! { <p class="notice" role="note" data-field="claim">{text}</p> })}

@@ -39,7 +39,9 @@ async fn column_when(
     for _ in 0..200 {
         texts.clear();
         if let Ok(cells) = browser
-            .find_all(Locator::Css(&format!("table.events tbody td[data-col='{col}']")))
+            .find_all(Locator::Css(&format!(
+                "table.events tbody td[data-col='{col}']"
+            )))
             .await
         {
             for cell in cells {
@@ -85,7 +87,9 @@ async fn a_search_leaves_no_witness_row_in_the_default_view_and_the_toggle_shows
     crate::search(&browser, "actor:alice").await;
     chip(&browser, "actor: alice").await;
     browser
-        .find(Locator::Css("button[aria-label='Remove filter actor: alice']"))
+        .find(Locator::Css(
+            "button[aria-label='Remove filter actor: alice']",
+        ))
         .await
         .expect("the chip's remove button")
         .click()
@@ -93,7 +97,11 @@ async fn a_search_leaves_no_witness_row_in_the_default_view_and_the_toggle_shows
         .expect("remove the chip");
     let actions = column_when(&browser, "action", |a| a.len() == 3).await;
     assert_eq!(actions, ["doc.shared", "doc.edited", "doc.viewed"]);
-    assert_eq!(query(&browser).await, "", "the default view has no parameter");
+    assert_eq!(
+        query(&browser).await,
+        "",
+        "the default view has no parameter"
+    );
     let pressed = browser
         .find(Locator::Css(".activity button[aria-pressed='true']"))
         .await
@@ -102,7 +110,9 @@ async fn a_search_leaves_no_witness_row_in_the_default_view_and_the_toggle_shows
         .await
         .expect("text");
     assert_eq!(pressed, "Applications");
-    harness.screenshot(&browser, "audit-applications-only").await;
+    harness
+        .screenshot(&browser, "audit-applications-only")
+        .await;
 
     // Witness's own activity is one keyboard press away, and in the URL.
     browser
@@ -172,7 +182,10 @@ async fn exclude_this_on_an_actor_removes_their_rows_and_adds_a_chip() {
         .expect("focus the time link");
     let label_of_focused = || async {
         browser
-            .execute("return document.activeElement.getAttribute('aria-label')", vec![])
+            .execute(
+                "return document.activeElement.getAttribute('aria-label')",
+                vec![],
+            )
             .await
             .expect("the focused element")
     };
@@ -200,7 +213,9 @@ async fn exclude_this_on_an_actor_removes_their_rows_and_adds_a_chip() {
         .await
         .expect("opacity");
     assert_eq!(shown, "1", "the controls show while focused");
-    harness.screenshot(&browser, "audit-cell-filter-focused").await;
+    harness
+        .screenshot(&browser, "audit-cell-filter-focused")
+        .await;
     browser
         .active_element()
         .await
@@ -273,8 +288,14 @@ async fn times_are_relative_with_the_exact_instant_in_the_zone_of_the_url() {
         .await
         .expect("the time");
     let utc = at.to_rfc3339_opts(SecondsFormat::AutoSi, true);
-    assert_eq!(time.attr("datetime").await.expect("attr").as_deref(), Some(utc.as_str()));
-    assert_eq!(time.attr("title").await.expect("attr").as_deref(), Some(utc.as_str()));
+    assert_eq!(
+        time.attr("datetime").await.expect("attr").as_deref(),
+        Some(utc.as_str())
+    );
+    assert_eq!(
+        time.attr("title").await.expect("attr").as_deref(),
+        Some(utc.as_str())
+    );
     let shown = time.text().await.expect("text");
     assert!(
         shown == "5 min ago" || shown == "6 min ago",
@@ -285,17 +306,29 @@ async fn times_are_relative_with_the_exact_instant_in_the_zone_of_the_url() {
         .find(Locator::Css("table.events tbody td.time a"))
         .await
         .expect("the link");
-    let name = link.attr("aria-label").await.expect("attr").unwrap_or_default();
+    let name = link
+        .attr("aria-label")
+        .await
+        .expect("attr")
+        .unwrap_or_default();
     assert!(name.contains(&utc) && name.contains("min ago"), "{name}");
     // On focus the exact instant shows next to the relative time.
     browser
-        .execute("document.querySelector('table.events tbody td.time a').focus()", vec![])
+        .execute(
+            "document.querySelector('table.events tbody td.time a').focus()",
+            vec![],
+        )
         .await
         .expect("focus");
-    harness.screenshot(&browser, "audit-relative-time-focused").await;
+    harness
+        .screenshot(&browser, "audit-relative-time-focused")
+        .await;
 
     // A named zone, chosen in the toolbar: in the URL, the header and the exact times.
-    let zone = browser.find(Locator::Id("audit-tz")).await.expect("zone field");
+    let zone = browser
+        .find(Locator::Id("audit-tz"))
+        .await
+        .expect("zone field");
     zone.clear().await.expect("clear");
     zone.send_keys("Asia/Tokyo").await.expect("type");
     zone.send_keys(ENTER).await.expect("submit");
@@ -330,7 +363,10 @@ async fn times_are_relative_with_the_exact_instant_in_the_zone_of_the_url() {
         .text()
         .await
         .expect("text");
-    assert!(alert.contains("Mars/Olympus") && alert.contains("UTC"), "{alert}");
+    assert!(
+        alert.contains("Mars/Olympus") && alert.contains("UTC"),
+        "{alert}"
+    );
     browser
         .wait()
         .for_element(Locator::Css(&format!("td.time time[title='{utc}']")))

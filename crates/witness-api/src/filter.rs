@@ -855,7 +855,10 @@ mod tests {
         let pairs = parsed.to_pairs();
         assert_eq!(
             pairs,
-            [("ip", "!10.0.0.1".to_string()), ("source", "witness".to_string())]
+            [
+                ("ip", "!10.0.0.1".to_string()),
+                ("source", "witness".to_string())
+            ]
         );
         let error = EventFilter::from_pairs([("source", "!")]).expect_err("empty");
         assert_eq!(error.parameter, "source");

@@ -148,7 +148,10 @@ async fn ip_tenant_and_source_take_several_values_and_exclusions() {
         let (app, read) = (&app, &read);
         async move {
             let page: EventPage = app
-                .get_json(read, &format!("/api/audit/events?action=doc.viewed&{query}"))
+                .get_json(
+                    read,
+                    &format!("/api/audit/events?action=doc.viewed&{query}"),
+                )
                 .await;
             let mut actors: Vec<String> = page
                 .events
@@ -204,7 +207,11 @@ async fn witness_own_records_are_a_source_to_leave_out_or_pick() {
         .get_json(&key, "/api/audit/events?source=!witness")
         .await;
     assert_eq!(apps.events.len(), 10);
-    assert!(apps.events.iter().all(|e| !e.action.starts_with("witness.")));
+    assert!(
+        apps.events
+            .iter()
+            .all(|e| !e.action.starts_with("witness."))
+    );
     let own: EventPage = app.get_json(&key, "/api/audit/events?source=witness").await;
     assert!(own.events.len() >= 3);
     assert!(own.events.iter().all(|e| e.action.starts_with("witness.")));
