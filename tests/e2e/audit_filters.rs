@@ -26,6 +26,11 @@ async fn open_audit(harness: &Harness, browser: &Client) {
         .await
         .expect("open login");
     harness.log_in(browser, AUDITOR, AUDITOR_PASSWORD).await;
+    browser
+        .wait()
+        .for_element(Locator::Css("table.events tbody tr"))
+        .await
+        .expect("the audit table");
 }
 
 /// The text of every cell of column `col`, once the table shows exactly `expected` rows
