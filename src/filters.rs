@@ -2,7 +2,7 @@
 //! query string, the chips, the GitHub-style search syntax and the quick ranges.
 
 use chrono::{DateTime, Duration, Utc};
-use witness_api::{AuditResult, EventFilter, FilterError, ValueMatch};
+use witness_api::{AuditResult, EventFilter, FilterError, SELF_AUDIT_SOURCE, ValueMatch};
 
 /// The filter in a query string (without the leading `?`); other parameters are ignored.
 pub fn filter_from_query(query: &str) -> Result<EventFilter, FilterError> {
@@ -37,11 +37,9 @@ pub struct Chip {
 
 pub fn chips(filter: &EventFilter) -> Vec<Chip> {
     let mut chips = Vec::new();
-    for (field, matches) in [
-        ("actor", &filter.actor),
-        ("action", &filter.action),
-        ("target", &filter.target),
-    ] {
+    let [actor, action, target, ip, organization, workspace, source] = filter.repeatable();
+    let push_values = |chips: &mut Vec<Chip>,
+                       (field, matches): (&'static str, &Vec<ValueMatch>)| {
         for (index, m) in matches.iter().enumerate() {
             let value = format!("{}{}", m.value, if m.prefix { "*" } else { "" });
             let label = if m.negated {
@@ -55,52 +53,144 @@ pub fn chips(filter: &EventFilter) -> Vec<Chip> {
                 label,
             });
         }
+    };
+    for field in [actor, action, target] {
+        push_values(&mut chips, field);
     }
-    let single = [
-        ("result", filter.result.map(|r| r.as_str().to_string())),
-        ("ip", filter.ip.clone()),
-        ("organization", filter.organization.clone()),
-        ("workspace", filter.workspace.clone()),
-        ("source", filter.source.clone()),
-        ("q", filter.q.clone()),
-    ];
-    for (field, value) in single {
-        if let Some(value) = value {
-            let label = if field == "q" {
-                format!("text: {value}")
-            } else {
-                format!("{field}: {value}")
-            };
-            chips.push(Chip {
-                field,
-                index: 0,
-                label,
-            });
-        }
+    if let Some(result) = filter.result {
+        chips.push(Chip {
+            field: "result",
+            index: 0,
+            label: format!("result: {}", result.as_str()),
+        });
+    }
+    for field in [ip, organization, workspace, source] {
+        push_values(&mut chips, field);
+    }
+    if let Some(q) = &filter.q {
+        chips.push(Chip {
+            field: "q",
+            index: 0,
+            label: format!("text: {q}"),
+        });
     }
     chips
 }
 
 pub fn remove_chip(filter: &EventFilter, chip: &Chip) -> EventFilter {
     let mut filter = filter.clone();
-    let remove_at = |list: &mut Vec<ValueMatch>| {
-        if chip.index < list.len() {
-            list.remove(chip.index);
-        }
-    };
     match chip.field {
-        "actor" => remove_at(&mut filter.actor),
-        "action" => remove_at(&mut filter.action),
-        "target" => remove_at(&mut filter.target),
         "result" => filter.result = None,
-        "ip" => filter.ip = None,
-        "organization" => filter.organization = None,
-        "workspace" => filter.workspace = None,
-        "source" => filter.source = None,
         "q" => filter.q = None,
-        _ => {}
+        field => {
+            if let Some(list) = filter.repeatable_mut(field)
+                && chip.index < list.len()
+            {
+                list.remove(chip.index);
+            }
+        }
     }
     filter
+}
+
+/// "Only this" on a value shown in the table or on an event page: the field keeps its
+/// exclusions (but not of this value) and includes this value alone.
+pub fn only_this(filter: &EventFilter, field: &str, value: &str) -> EventFilter {
+    let mut filter = filter.clone();
+    if let Some(list) = filter.repeatable_mut(field) {
+        list.retain(|m| m.negated && m.value != value);
+        list.push(ValueMatch::exact(value));
+    }
+    filter
+}
+
+/// "Exclude this": the value is left out (and no longer included, if it was).
+pub fn exclude_this(filter: &EventFilter, field: &str, value: &str) -> EventFilter {
+    let mut filter = filter.clone();
+    if let Some(list) = filter.repeatable_mut(field) {
+        list.retain(|m| m.value != value || m.prefix);
+        list.push(ValueMatch {
+            negated: true,
+            ..ValueMatch::exact(value)
+        });
+    }
+    filter
+}
+
+/// Whose events the Audit logs tab shows: the panel's `activity` URL parameter. Every query an
+/// auditor makes is itself recorded (source `witness`), so by default the tab shows
+/// applications' events and Witness's own activity is a place to switch to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Activity {
+    /// No parameter: every source but Witness.
+    Applications,
+    /// `activity=witness`
+    Witness,
+    /// `activity=all`
+    All,
+}
+
+impl Activity {
+    pub const ALL: [Activity; 3] = [Activity::Applications, Activity::Witness, Activity::All];
+
+    /// From the URL's `activity` value; anything unknown is the default.
+    pub fn from_param(value: Option<&str>) -> Self {
+        match value {
+            Some("witness") => Activity::Witness,
+            Some("all") => Activity::All,
+            _ => Activity::Applications,
+        }
+    }
+
+    /// The URL value, `None` for the default.
+    pub fn param(self) -> Option<&'static str> {
+        match self {
+            Activity::Applications => None,
+            Activity::Witness => Some("witness"),
+            Activity::All => Some("all"),
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Activity::Applications => "Applications",
+            Activity::Witness => "Witness activity",
+            Activity::All => "All",
+        }
+    }
+
+    /// The filter the server is asked for: the URL's filter narrowed to these sources. A
+    /// `source` the user named in the filter wins over the default.
+    pub fn narrow(self, filter: &EventFilter) -> EventFilter {
+        let mut filter = filter.clone();
+        let own = |m: &ValueMatch| m.value == SELF_AUDIT_SOURCE;
+        match self {
+            Activity::All => {}
+            Activity::Applications => {
+                if !filter.source.iter().any(own) {
+                    filter.source.push(ValueMatch {
+                        negated: true,
+                        ..ValueMatch::exact(SELF_AUDIT_SOURCE)
+                    });
+                }
+            }
+            Activity::Witness => {
+                let included: Vec<&ValueMatch> =
+                    filter.source.iter().filter(|m| !m.negated).collect();
+                let possible = (included.is_empty() || included.iter().any(|m| own(m)))
+                    && !filter.source.iter().any(|m| m.negated && own(m));
+                filter.source = vec![ValueMatch::exact(SELF_AUDIT_SOURCE)];
+                if !possible {
+                    // The filter's sources leave Witness out: nothing is shown.
+                    filter.source.push(ValueMatch {
+                        negated: true,
+                        ..ValueMatch::exact(SELF_AUDIT_SOURCE)
+                    });
+                }
+            }
+        }
+        filter
+    }
 }
 
 /// Adds what the search box says to the filter, GitHub style:
@@ -123,20 +213,6 @@ pub fn apply_search(filter: &EventFilter, text: &str) -> Result<EventFilter, Str
             return Err(format!("`{token}` needs a value after the colon"));
         }
         match field {
-            "actor" | "action" | "target" => {
-                let m = ValueMatch {
-                    negated,
-                    ..ValueMatch::parse(value, field == "action")
-                };
-                let list = match field {
-                    "actor" => &mut filter.actor,
-                    "action" => &mut filter.action,
-                    _ => &mut filter.target,
-                };
-                if !list.contains(&m) {
-                    list.push(m);
-                }
-            }
             "result" => {
                 let result = match value {
                     "success" => AuditResult::Success,
@@ -152,20 +228,6 @@ pub fn apply_search(filter: &EventFilter, text: &str) -> Result<EventFilter, Str
                     result
                 });
             }
-            "ip" | "organization" | "workspace" | "source" => {
-                if negated {
-                    return Err(format!(
-                        "`{token}`: only actor, action, target and result can be excluded"
-                    ));
-                }
-                let slot = match field {
-                    "ip" => &mut filter.ip,
-                    "organization" => &mut filter.organization,
-                    "source" => &mut filter.source,
-                    _ => &mut filter.workspace,
-                };
-                *slot = Some(value.to_string());
-            }
             "from" | "to" => {
                 let parsed = EventFilter::from_pairs([(field, value)])
                     .map_err(|error| format!("`{token}`: {}", error.message))?;
@@ -173,6 +235,17 @@ pub fn apply_search(filter: &EventFilter, text: &str) -> Result<EventFilter, Str
                     filter.from = parsed.from;
                 } else {
                     filter.to = parsed.to;
+                }
+            }
+            "actor" | "action" | "target" | "ip" | "organization" | "workspace" | "source" => {
+                let m = ValueMatch {
+                    negated,
+                    ..ValueMatch::parse(value, field == "action")
+                };
+                if let Some(list) = filter.repeatable_mut(field)
+                    && !list.contains(&m)
+                {
+                    list.push(m);
                 }
             }
             other => {
@@ -292,7 +365,8 @@ mod tests {
                 .unwrap_err()
                 .contains("actor:")
         );
-        assert!(apply_search(&EventFilter::default(), "-ip:1.2.3.4").is_err());
+        let excluded = apply_search(&EventFilter::default(), "-ip:1.2.3.4").expect("valid");
+        assert_eq!(excluded.ip, [ValueMatch::parse("!1.2.3.4", false)]);
     }
 
     #[test]
@@ -317,6 +391,79 @@ mod tests {
         assert_eq!(without_bob.actor[0].value, "alice");
         let without_result = remove_chip(&filter, &chips[3]);
         assert_eq!(without_result.result, None);
+    }
+
+    #[test]
+    fn every_field_takes_only_this_and_exclude_this_as_chips() {
+        let filter = filter_from_query("actor=alice&ip=10.0.0.1").expect("valid");
+        let without_alice = exclude_this(&filter, "actor", "alice");
+        assert_eq!(
+            query_from_filter(&without_alice, &[]),
+            "actor=%21alice&ip=10.0.0.1"
+        );
+        let only_bob = only_this(&without_alice, "actor", "bob");
+        assert_eq!(
+            query_from_filter(&only_bob, &[]),
+            "actor=%21alice&actor=bob&ip=10.0.0.1"
+        );
+        let ip_out = exclude_this(&filter, "ip", "10.0.0.1");
+        assert_eq!(ip_out.ip, [ValueMatch::parse("!10.0.0.1", false)]);
+        let back_in = only_this(&ip_out, "ip", "10.0.0.1");
+        assert_eq!(back_in.ip, [ValueMatch::exact("10.0.0.1")]);
+        let tenants = exclude_this(
+            &exclude_this(&EventFilter::default(), "organization", "Acme"),
+            "workspace",
+            "w-1",
+        );
+        let labels: Vec<String> = chips(&only_this(&tenants, "source", "key-1"))
+            .into_iter()
+            .map(|c| c.label)
+            .collect();
+        assert_eq!(
+            labels,
+            ["organization ≠ Acme", "workspace ≠ w-1", "source: key-1"]
+        );
+        let chip = &chips(&tenants)[1];
+        assert_eq!(remove_chip(&tenants, chip).workspace, []);
+        // Old URLs keep working: one `ip`, as before.
+        assert_eq!(
+            filter_from_query("ip=1.2.3.4").expect("valid").ip,
+            [ValueMatch::exact("1.2.3.4")]
+        );
+    }
+
+    #[test]
+    fn the_default_view_leaves_witness_out_and_the_toggle_picks_it() {
+        let none = EventFilter::default();
+        let apps = Activity::from_param(None).narrow(&none);
+        assert_eq!(query_from_filter(&apps, &[]), "source=%21witness");
+        let own = Activity::from_param(Some("witness")).narrow(&none);
+        assert_eq!(query_from_filter(&own, &[]), "source=witness");
+        assert_eq!(Activity::from_param(Some("all")).narrow(&none), none);
+        assert_eq!(Activity::from_param(Some("junk")), Activity::Applications);
+        // A source the user named wins over the default.
+        let named = filter_from_query("source=witness").expect("valid");
+        assert_eq!(Activity::Applications.narrow(&named), named);
+        let key = filter_from_query("source=key-1").expect("valid");
+        assert_eq!(
+            query_from_filter(&Activity::Applications.narrow(&key), &[]),
+            "source=key-1&source=%21witness"
+        );
+        // Witness activity within a filter that names only other sources: nothing.
+        let nothing = Activity::Witness.narrow(&key);
+        let event = |source: &str| witness_api::AuditEvent {
+            source: Some(source.to_string()),
+            ..serde_json::from_value(serde_json::json!({
+                "id": "1", "timestamp": "2026-11-20T10:00:00Z", "action": "a",
+                "actor": {"type": "user"}, "target": {}, "result": "success",
+                "message": "", "level": "Information", "hash": "", "prev_hash": "",
+                "details": {}, "properties": {}
+            }))
+            .expect("an event")
+        };
+        assert!(!nothing.matches(&event("key-1")) && !nothing.matches(&event("witness")));
+        assert!(Activity::Witness.narrow(&none).matches(&event("witness")));
+        assert!(!apps.matches(&event("witness")) && apps.matches(&event("key-1")));
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Pure formatting helpers, tested natively.
 
-use chrono::{DateTime, Datelike, Local, NaiveDateTime, Timelike, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Local, NaiveDateTime, SecondsFormat, Timelike, Utc};
 
 /// A duration in whole seconds as a person reads it: `42 s`, `5 min 3 s`, `2 h 5 min`, `3 d 4 h`.
 pub fn duration(seconds: u64) -> String {
@@ -65,25 +65,104 @@ pub fn utc(at: DateTime<Utc>, precision: Precision) -> String {
     out
 }
 
-/// An event time in UTC or in the browser's zone, to the second.
-pub fn time(at: DateTime<Utc>, utc: bool) -> String {
-    if utc {
-        wall(at.naive_utc(), Precision::Second)
-    } else {
-        wall(at.with_timezone(&Local).naive_local(), Precision::Second)
+/// The zone event times are read in: the Audit logs tab's `tz` URL parameter.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Zone {
+    /// No parameter, or `tz=utc`.
+    Utc,
+    /// `tz=local`: the browser's zone.
+    Local,
+    /// `tz=Europe/Paris`: an IANA zone, as the browser's `Intl` knows them.
+    Named(String),
+}
+
+impl Zone {
+    pub fn from_param(value: Option<&str>) -> Self {
+        match value.map(str::trim) {
+            None | Some("") => Zone::Utc,
+            Some(zone) if zone.eq_ignore_ascii_case("utc") => Zone::Utc,
+            Some("local") => Zone::Local,
+            Some(zone) => Zone::Named(zone.to_string()),
+        }
+    }
+
+    /// The URL value, `None` for the default (UTC).
+    pub fn param(&self) -> Option<&str> {
+        match self {
+            Zone::Utc => None,
+            Zone::Local => Some("local"),
+            Zone::Named(zone) => Some(zone),
+        }
+    }
+
+    /// Seconds east of UTC at `at`; `None` for a zone name the browser does not know.
+    pub fn offset(&self, at: DateTime<Utc>) -> Option<i32> {
+        match self {
+            Zone::Utc => Some(0),
+            Zone::Local => Some(at.with_timezone(&Local).offset().local_minus_utc()),
+            Zone::Named(zone) => crate::zone::offset(zone, at),
+        }
+    }
+
+    /// What the time column's header says: `UTC`, `Local, UTC+01:00`, `Europe/Paris`.
+    pub fn label(&self) -> String {
+        match self {
+            Zone::Utc => "UTC".to_string(),
+            Zone::Local => format!(
+                "Local, UTC{}",
+                offset_text(Zone::Local.offset(Utc::now()).unwrap_or(0))
+            ),
+            Zone::Named(zone) => zone.clone(),
+        }
     }
 }
 
-/// The zone the time column is in, for its header: `UTC` or `Local (UTC+01:00)`.
-pub fn zone_label(utc: bool) -> String {
-    if utc {
-        "UTC".to_string()
-    } else {
-        let offset = Local::now().offset().local_minus_utc();
-        let sign = if offset < 0 { '-' } else { '+' };
-        let minutes = offset.unsigned_abs() / 60;
-        format!("Local (UTC{sign}{:02}:{:02})", minutes / 60, minutes % 60)
+/// `+01:00`, `-05:30`.
+fn offset_text(seconds: i32) -> String {
+    let sign = if seconds < 0 { '-' } else { '+' };
+    let minutes = seconds.unsigned_abs() / 60;
+    format!("{sign}{:02}:{:02}", minutes / 60, minutes % 60)
+}
+
+/// The exact instant as ISO 8601 in a zone `offset` seconds east of UTC:
+/// `2026-11-22T11:00:05.123456+01:00`, or `…Z` in UTC.
+pub fn iso(at: DateTime<Utc>, offset: i32) -> String {
+    match FixedOffset::east_opt(offset).filter(|_| offset != 0) {
+        Some(zone) => at
+            .with_timezone(&zone)
+            .to_rfc3339_opts(SecondsFormat::AutoSi, false),
+        None => at.to_rfc3339_opts(SecondsFormat::AutoSi, true),
     }
+}
+
+/// How long ago `at` was, as a person says it: `just now`, `42 s ago`, `4 min ago`,
+/// `3 h ago`, `2 d ago`, `5 mo ago`, `2 y ago` (`in 4 min` for a time ahead of `now`).
+pub fn relative(at: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let seconds = (now - at).num_seconds();
+    let ahead = seconds < 0;
+    let s = seconds.unsigned_abs();
+    const MINUTE: u64 = 60;
+    const HOUR: u64 = 60 * MINUTE;
+    const DAY: u64 = 24 * HOUR;
+    let amount = match s {
+        0..5 => return "just now".to_string(),
+        s if s < MINUTE => format!("{s} s"),
+        s if s < HOUR => format!("{} min", s / MINUTE),
+        s if s < DAY => format!("{} h", s / HOUR),
+        s if s < 30 * DAY => format!("{} d", s / DAY),
+        s if s < 365 * DAY => format!("{} mo", s / (30 * DAY)),
+        s => format!("{} y", s / (365 * DAY)),
+    };
+    if ahead {
+        format!("in {amount}")
+    } else {
+        format!("{amount} ago")
+    }
+}
+
+/// `1 event`, `2 events`, `1,234 events`: a count with its noun, singular for one.
+pub fn counted(n: u64, singular: &str, plural: &str) -> String {
+    format!("{} {}", count(n), if n == 1 { singular } else { plural })
 }
 
 /// A size in bytes as a person reads it.
@@ -137,7 +216,55 @@ pub fn count(n: u64) -> String {
 mod tests {
     use chrono::{DateTime, NaiveDate, Utc};
 
-    use super::{Precision, bytes, count, duration, fixed, utc, wall};
+    use super::{
+        Precision, Zone, bytes, count, counted, duration, fixed, iso, relative, utc, wall,
+    };
+
+    #[test]
+    fn relative_times_read_as_people_say_them() {
+        let now: DateTime<Utc> = "2026-11-22T12:00:00Z".parse().expect("time");
+        let ago = |seconds: i64| relative(now - chrono::Duration::seconds(seconds), now);
+        assert_eq!(ago(0), "just now");
+        assert_eq!(ago(42), "42 s ago");
+        assert_eq!(ago(4 * 60 + 59), "4 min ago");
+        assert_eq!(ago(3 * 3600), "3 h ago");
+        assert_eq!(ago(2 * 86400 + 5), "2 d ago");
+        assert_eq!(ago(65 * 86400), "2 mo ago");
+        assert_eq!(ago(800 * 86400), "2 y ago");
+        assert_eq!(ago(-240), "in 4 min");
+    }
+
+    #[test]
+    fn exact_instants_are_iso_8601_in_the_zone() {
+        let at: DateTime<Utc> = "2026-11-22T10:00:05.123456Z".parse().expect("time");
+        assert_eq!(iso(at, 0), "2026-11-22T10:00:05.123456Z");
+        assert_eq!(iso(at, 3600), "2026-11-22T11:00:05.123456+01:00");
+        assert_eq!(
+            iso(at, -(5 * 3600 + 1800)),
+            "2026-11-22T04:30:05.123456-05:30"
+        );
+        let whole: DateTime<Utc> = "2026-11-22T10:00:05Z".parse().expect("time");
+        assert_eq!(iso(whole, 0), "2026-11-22T10:00:05Z");
+    }
+
+    #[test]
+    fn the_zone_parameter_names_utc_local_or_a_zone() {
+        assert_eq!(Zone::from_param(None), Zone::Utc);
+        assert_eq!(Zone::from_param(Some("UTC")), Zone::Utc);
+        assert_eq!(Zone::from_param(Some("local")), Zone::Local);
+        let paris = Zone::from_param(Some("Europe/Paris"));
+        assert_eq!(paris.param(), Some("Europe/Paris"));
+        assert_eq!(paris.label(), "Europe/Paris");
+        assert_eq!(Zone::Utc.param(), None);
+        assert_eq!(Zone::Utc.label(), "UTC");
+    }
+
+    #[test]
+    fn one_is_singular() {
+        assert_eq!(counted(1, "event", "events"), "1 event");
+        assert_eq!(counted(0, "event", "events"), "0 events");
+        assert_eq!(counted(1234, "event", "events"), "1,234 events");
+    }
 
     #[test]
     fn counts_group_thousands() {

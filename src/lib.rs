@@ -8,6 +8,7 @@ pub mod format;
 pub mod load;
 pub mod pages;
 pub mod router;
+pub mod zone;
 
 /// Mounts the panel on `<body>`; the entry point trunk's bundle calls.
 pub fn mount() {

@@ -11,6 +11,7 @@ use witness_panel::components::EventTable;
 use witness_panel::filters::{
     apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
+use witness_panel::format::Zone;
 use witness_panel::pages::EventDetails;
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -82,17 +83,17 @@ fn cells(container: &HtmlElement) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn the_table_shows_every_field_as_text_with_the_zone_in_the_header() {
     let container = fresh_container();
-    let utc = RwSignal::new(true);
+    let zone = RwSignal::new(Zone::Utc);
     let hostile = "<img src=x onerror=alert(1)>";
     let events = vec![event(hostile, "member.role_changed", "<b>repo</b>")];
     let handle = leptos::mount::mount_to(container.clone(), move || {
-        view! { <EventTable events=events.clone() utc=utc /> }
+        view! { <EventTable events=events.clone() zone=zone /> }
     });
     let cells = cells(&container);
+    // The time is relative ("… ago"); its exact instant is checked below.
     assert_eq!(
-        cells,
+        cells[1..],
         vec![
-            "2026-11-20 10:01:00",
             hostile,
             "member.role_changed",
             "<b>repo</b>",
@@ -112,7 +113,19 @@ async fn the_table_shows_every_field_as_text_with_the_zone_in_the_header() {
         .expect("selector")
         .expect("th");
     assert_eq!(header.text_content().unwrap_or_default(), "Time (UTC)");
-    utc.set(false);
+    let time = container
+        .query_selector("td.time time")
+        .expect("selector")
+        .expect("time");
+    assert_eq!(
+        time.get_attribute("datetime").as_deref(),
+        Some("2026-11-20T10:01:00Z")
+    );
+    assert_eq!(
+        time.get_attribute("title").as_deref(),
+        Some("2026-11-20T10:01:00Z")
+    );
+    zone.set(Zone::Local);
     // Effects run on the next tick.
     leptos::task::tick().await;
     let header = container
@@ -123,8 +136,16 @@ async fn the_table_shows_every_field_as_text_with_the_zone_in_the_header() {
         header
             .text_content()
             .unwrap_or_default()
-            .starts_with("Time (Local (UTC")
+            .starts_with("Time (Local, UTC")
     );
+    // A named zone comes from the browser's Intl: Tokyo is UTC+09:00 all year.
+    zone.set(Zone::Named("Asia/Tokyo".into()));
+    leptos::task::tick().await;
+    assert_eq!(
+        time.get_attribute("title").as_deref(),
+        Some("2026-11-20T19:01:00+09:00")
+    );
+    assert!(!witness_panel::zone::known("Mars/Olympus_Mons"));
     let link = container
         .query_selector("td.time a")
         .expect("selector")

@@ -56,9 +56,9 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                             _ => String::new(),
                         };
                         format!(
-                            "{}: {} events, {} on disk{span}",
+                            "{}: {}, {} on disk{span}",
                             storage.backend,
-                            format::count(storage.event_count),
+                            format::counted(storage.event_count, "event", "events"),
                             format::bytes(storage.size_bytes)
                         )
                     }
@@ -77,11 +77,11 @@ pub fn DiagnosticsCard(diagnostics: Diagnostics) -> impl IntoView {
                             }
                         };
                         format!(
-                            "{} at {}: {} events, {} signed checkpoints compared",
+                            "{} at {}: {}, {} compared",
                             verdict,
                             format::utc(report.checked_at, Precision::Second),
-                            report.verified_count,
-                            report.checkpoints_compared,
+                            format::counted(report.verified_count, "event", "events"),
+                            format::counted(report.checkpoints_compared, "signed checkpoint", "signed checkpoints"),
                         )
                     }
                 }}

@@ -56,8 +56,8 @@ pub fn HistogramChart(
             let height = bucket.count as f64 / max as f64 * 100.0;
             let start = bucket.start;
             let label = format!(
-                "{} events from {}",
-                bucket.count,
+                "{} from {}",
+                format::counted(bucket.count, "event", "events"),
                 format::utc(start, Precision::Minute)
             );
             let aria_label = label.clone();
@@ -123,13 +123,13 @@ pub fn HistogramChart(
                 viewBox="0 0 100 100"
                 preserveAspectRatio="none"
                 role="group"
-                aria-label=format!("{total} events over time; click a bar or drag across bars to narrow the range")
+                aria-label=format!("{} over time; click a bar or drag across bars to narrow the range", format::counted(total, "event", "events"))
                 on:mouseleave=move |_| drag.set(None)
             >
                 {bars}
             </svg>
             <figcaption class="muted">
-                {format!("{total} events · click a bar or drag across bars to narrow the range")}
+                {format!("{} · click a bar or drag across bars to narrow the range", format::counted(total, "event", "events"))}
             </figcaption>
         </figure>
     }

@@ -30,12 +30,12 @@ pub fn IntegrityBadge(integrity: Load) -> impl IntoView {
                 <span class="badge ok" data-field="integrity">
                     {match report.last_full_verify_at {
                         Some(at) => format!(
-                            "Integrity verified: {} events (full check with {} signed checkpoints at {})",
-                            report.verified_count,
-                            report.checkpoints_compared,
+                            "Integrity verified: {} (full check with {} at {})",
+                            format::counted(report.verified_count, "event", "events"),
+                            format::counted(report.checkpoints_compared, "signed checkpoint", "signed checkpoints"),
                             format::utc(at, Precision::Minute),
                         ),
-                        None => format!("Integrity verified: {} events", report.verified_count),
+                        None => format!("Integrity verified: {}", format::counted(report.verified_count, "event", "events")),
                     }}
                 </span>
             }

@@ -1,5 +1,6 @@
 //! Reusable views.
 
+mod cell_filter;
 mod diagnostics_card;
 mod event_table;
 mod histogram_chart;
@@ -7,6 +8,7 @@ mod integrity_badge;
 mod message;
 mod rows;
 
+pub use cell_filter::{CellFilter, cell_filter_buttons, cell_filter_links};
 pub use diagnostics_card::DiagnosticsCard;
 pub use event_table::EventTable;
 pub use histogram_chart::HistogramChart;

@@ -6,11 +6,14 @@ use leptos::prelude::*;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
-use crate::components::{EventTable, HistogramChart, IntegrityBadge, alert, shown_when};
-use crate::filters::{
-    QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
+use crate::components::{
+    CellFilter, EventTable, HistogramChart, IntegrityBadge, alert, shown_when,
 };
-use crate::format::{self, Precision};
+use crate::filters::{
+    Activity, QuickRange, apply_search, chips, exclude_this, filter_from_query, only_this,
+    query_from_filter, remove_chip,
+};
+use crate::format::{self, Precision, Zone};
 use crate::load::Load;
 use crate::router::use_router;
 
@@ -27,20 +30,73 @@ pub fn AuditPage() -> impl IntoView {
     // newest page, the last being the page shown. Back, Forward and reload keep the place,
     // and "← Newer" works after a reload.
     let cursors = Memo::new(move |_| router.query_all("cursor"));
-    let open = move |filter: &EventFilter, cursors: &[String]| {
-        let extra: Vec<(&str, &str)> = cursors.iter().map(|c| ("cursor", c.as_str())).collect();
-        let query = query_from_filter(filter, &extra);
-        let path = if query.is_empty() {
-            "/audit".to_string()
-        } else {
-            format!("/audit?{query}")
+    // Whose events (`activity`) and the time zone (`tz`) are in the URL too, kept by every
+    // change of filter or page.
+    let activity = Memo::new(move |_| Activity::from_param(router.query("activity").as_deref()));
+    let asked_zone = Memo::new(move |_| Zone::from_param(router.query("tz").as_deref()));
+    let zone = Memo::new(move |_| match asked_zone.get() {
+        Zone::Named(name) if !crate::zone::known(&name) => Zone::Utc,
+        zone => zone,
+    });
+    let zone_error = move || match asked_zone.get() {
+        Zone::Named(name) if !crate::zone::known(&name) => Some(format!(
+            "Time zone `{name}` is not one this browser knows; times are shown in UTC. Use utc, local or a zone name such as Europe/Paris."
+        )),
+        _ => None,
+    };
+    let open_with =
+        move |filter: &EventFilter, cursors: &[String], activity: Activity, zone: &Zone| {
+            let mut extra: Vec<(&str, &str)> = Vec::new();
+            extra.extend(activity.param().map(|value| ("activity", value)));
+            extra.extend(zone.param().map(|value| ("tz", value)));
+            extra.extend(cursors.iter().map(|c| ("cursor", c.as_str())));
+            let query = query_from_filter(filter, &extra);
+            let path = if query.is_empty() {
+                "/audit".to_string()
+            } else {
+                format!("/audit?{query}")
+            };
+            router.navigate(&path);
         };
-        router.navigate(&path);
+    let open = move |filter: &EventFilter, cursors: &[String]| {
+        open_with(
+            filter,
+            cursors,
+            activity.get_untracked(),
+            &asked_zone.get_untracked(),
+        )
     };
     // A new filter starts again from the newest page.
     let go = move |next: EventFilter| open(&next, &[]);
     let page_to = move |cursors: Vec<String>| open(&current(), &cursors);
-    let utc = RwSignal::new(true);
+    let on_filter = Callback::new(move |pick: CellFilter| {
+        let next = if pick.exclude {
+            exclude_this(&current(), pick.field, &pick.value)
+        } else {
+            only_this(&current(), pick.field, &pick.value)
+        };
+        go(next);
+    });
+    // What the server is asked for: the URL's filter within the chosen sources.
+    let filter = Memo::new(move |_| filter.get().map(|f| activity.get().narrow(&f)));
+    let shown = move || filter.get().unwrap_or_default();
+    let zone_text = RwSignal::new(
+        asked_zone
+            .get_untracked()
+            .param()
+            .unwrap_or("utc")
+            .to_string(),
+    );
+    let on_zone = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let next = Zone::from_param(Some(zone_text.get_untracked().as_str()));
+        open_with(
+            &current(),
+            &cursors.get_untracked(),
+            activity.get_untracked(),
+            &next,
+        );
+    };
 
     let page = Load::new(move || {
         let filter = filter.get();
@@ -197,16 +253,49 @@ pub fn AuditPage() -> impl IntoView {
                     <input id="range-to" type="date" bind:value=to_day />
                     <button type="submit" class="secondary">"Apply"</button>
                 </form>
-                <label class="toggle">
-                    <input type="checkbox" bind:checked=utc />
-                    " Times in UTC"
-                </label>
+                <form class="zone" on:submit=on_zone aria-label="Time zone">
+                    <label for="audit-tz">"Time zone"</label>
+                    <input
+                        id="audit-tz"
+                        list="audit-tz-names"
+                        placeholder="utc, local or Europe/Paris"
+                        bind:value=zone_text
+                    />
+                    <datalist id="audit-tz-names">
+                        <option value="utc"></option>
+                        <option value="local"></option>
+                        <option value="Europe/London"></option>
+                        <option value="Europe/Paris"></option>
+                        <option value="America/New_York"></option>
+                        <option value="Asia/Tokyo"></option>
+                    </datalist>
+                    <button type="submit" class="secondary">"Show"</button>
+                </form>
                 <label class="toggle">
                     <input type="checkbox" bind:checked=live data-control="live-tail" />
                     " Live tail"
                 </label>
             </div>
             {alert(move || search_error.get())}
+            {alert(zone_error)}
+            <div class="activity" role="group" aria-label="Whose events">
+                {Activity::ALL
+                    .into_iter()
+                    .map(|choice| {
+                        view! {
+                            <button
+                                type="button"
+                                class="secondary"
+                                data-activity=choice.param().unwrap_or("applications")
+                                aria-pressed=move || if activity.get() == choice { "true" } else { "false" }
+                                on:click=move |_| open_with(&current(), &[], choice, &asked_zone.get_untracked())
+                            >
+                                {choice.label()}
+                            </button>
+                        }
+                    })
+                    .collect_view()}
+            </div>
 
             <ul class="chips" aria-label="Active filters">
                 {move || {
@@ -278,16 +367,16 @@ pub fn AuditPage() -> impl IntoView {
                     </p>
                     {shown_when(
                         move || live_events.with(|list| !list.is_empty()),
-                        move || view! { <EventTable events=live_events utc=utc /> }.into_any(),
+                        move || view! { <EventTable events=live_events zone=zone on_filter /> }.into_any(),
                     )}
                 </section>
             }.into_any())}
 
             <div class="export">
-                <a class="button secondary" href=move || api::export_url(&current(), "csv") download>
+                <a class="button secondary" href=move || api::export_url(&shown(), "csv") download>
                     "Export CSV"
                 </a>
-                <a class="button secondary" href=move || api::export_url(&current(), "ndjson") download>
+                <a class="button secondary" href=move || api::export_url(&shown(), "ndjson") download>
                     "Export NDJSON"
                 </a>
             </div>
@@ -299,12 +388,15 @@ pub fn AuditPage() -> impl IntoView {
                     {if empty {
                         view! {
                             <p class="empty" role="status">
-                                "No audit events match these filters. Widen the time range or remove a filter."
+                                {move || match activity.get() {
+                                    Activity::Applications => "No application events match these filters. Widen the time range, remove a filter, or look at Witness activity.",
+                                    _ => "No audit events match these filters. Widen the time range or remove a filter.",
+                                }}
                             </p>
                         }
                         .into_any()
                     } else {
-                        view! { <EventTable events=page.events.clone() utc=utc /> }.into_any()
+                        view! { <EventTable events=page.events.clone() zone=zone on_filter /> }.into_any()
                     }}
                     <nav class="pager" aria-label="Pages">
                         <button

@@ -5,6 +5,7 @@ use serde_json::Value;
 use witness_api::AuditEvent;
 
 use crate::api;
+use crate::components::cell_filter_links;
 use crate::format::{self, Precision};
 use crate::load::Load;
 
@@ -99,28 +100,45 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
         }
         _ => None,
     };
+    // "Only this" and "exclude this" open the Audit logs filtered on the value (an id where
+    // there is one: it names the same thing for every event).
+    let tenant_value = |t: &Option<witness_api::Tenant>| {
+        t.as_ref()
+            .and_then(|t| t.id.clone().or_else(|| t.name.clone()))
+    };
+    let actor_value = event
+        .actor
+        .id
+        .clone()
+        .or_else(|| event.actor.name.clone())
+        .or_else(|| event.actor.email.clone());
+    let target_value = event
+        .target
+        .id
+        .clone()
+        .or_else(|| event.target.name.clone());
     view! {
-        <h1><code>{event.action.clone()}</code></h1>
+        <h1><code>{event.action.clone()}</code>{cell_filter_links("action", Some(event.action.clone()))}</h1>
         {claim.map(|text| view! { <p class="notice" role="note" data-field="claim">{text}</p> })}
         <p class="message">{event.message.clone()}</p>
         <dl class="facts">
             <dt>"Time (UTC)"</dt>
             <dd>{format::wall(event.timestamp.naive_utc(), Precision::Micro)}</dd>
             <dt>"Actor"</dt>
-            <dd data-field="actor">{actor}</dd>
+            <dd data-field="actor">{actor}{cell_filter_links("actor", actor_value)}</dd>
             <dt>"Target"</dt>
-            <dd data-field="target">{target}</dd>
+            <dd data-field="target">{target}{cell_filter_links("target", target_value)}</dd>
             <dt>"Result"</dt>
             <dd data-field="result">
                 {event.result.as_str()}
                 {event.status.clone().map(|s| format!(" ({s})"))}
             </dd>
             <dt>"Client IP"</dt>
-            <dd>{event.client_ip.clone().unwrap_or_default()}</dd>
+            <dd>{event.client_ip.clone().unwrap_or_default()}{cell_filter_links("ip", event.client_ip.clone())}</dd>
             <dt>"Organization"</dt>
-            <dd>{tenant(&event.organization)}</dd>
+            <dd>{tenant(&event.organization)}{cell_filter_links("organization", tenant_value(&event.organization))}</dd>
             <dt>"Workspace"</dt>
-            <dd>{tenant(&event.workspace)}</dd>
+            <dd>{tenant(&event.workspace)}{cell_filter_links("workspace", tenant_value(&event.workspace))}</dd>
             <dt>"Level"</dt>
             <dd>{event.level.clone()}</dd>
             <dt>"Source"</dt>
@@ -130,6 +148,7 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
                     Some(key) => format!("API key {key}"),
                     None => "not recorded (stored before sources were)".to_string(),
                 }}
+                {cell_filter_links("source", event.source.clone())}
             </dd>
             <dt>"Id"</dt>
             <dd><code>{event.id.clone()}</code></dd>

@@ -66,6 +66,9 @@ pub fn UsersPage() -> impl IntoView {
             </form>
             {alert(action_error)}
             {users.view("Loading users…", "users", move |users: &Vec<User>| {
+                if users.is_empty() {
+                    return view! { <p class="empty">"No users yet. Create one above."</p> }.into_any();
+                }
                 let users = users.clone();
                 view! {
                     <table class="events">

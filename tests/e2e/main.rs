@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod accessibility;
+mod audit_filters;
 mod harness;
 
 use fantoccini::Locator;

@@ -20,13 +20,15 @@ pub struct EventFilter {
     /// Matches the target's id or name.
     pub target: Vec<ValueMatch>,
     pub result: Option<AuditResult>,
-    pub ip: Option<String>,
+    /// Matches the client IP exactly.
+    pub ip: Vec<ValueMatch>,
     /// Matches the organization's id or name.
-    pub organization: Option<String>,
+    pub organization: Vec<ValueMatch>,
     /// Matches the workspace's id or name.
-    pub workspace: Option<String>,
-    /// Who handed the event in: an API key id, or `witness` for Witness's own records.
-    pub source: Option<String>,
+    pub workspace: Vec<ValueMatch>,
+    /// Who handed the event in: an API key id, or `witness` for Witness's own records
+    /// ([`crate::SELF_AUDIT_SOURCE`]); `!witness` leaves Witness's own records out.
+    pub source: Vec<ValueMatch>,
     /// Free text: every word must occur as a whole word somewhere in the event; a word
     /// followed by `*` matches as a prefix (`sign*`). See [`text_terms`].
     pub q: Option<String>,
@@ -88,6 +90,15 @@ impl ValueMatch {
         }
     }
 
+    /// One value matched exactly (no `!`, no `*`).
+    pub fn exact(value: impl Into<String>) -> Self {
+        ValueMatch {
+            value: value.into(),
+            negated: false,
+            prefix: false,
+        }
+    }
+
     /// Back to the query-parameter form.
     pub fn to_param(&self) -> String {
         format!(
@@ -122,7 +133,7 @@ impl std::fmt::Display for FilterError {
 
 impl std::error::Error for FilterError {}
 
-/// At most this many values of one repeatable field (`actor`, `action`, `target`).
+/// At most this many values of one repeatable field (all but `from`, `to`, `result`, `q`).
 pub const MAX_VALUES_PER_FIELD: usize = 100;
 /// At most this many characters in one filter value.
 pub const MAX_VALUE_CHARS: usize = 1000;
@@ -213,10 +224,18 @@ impl EventFilter {
                         }
                     })
                 }
-                "ip" => filter.ip = Some(single(&filter.ip)?),
-                "organization" => filter.organization = Some(single(&filter.organization)?),
-                "workspace" => filter.workspace = Some(single(&filter.workspace)?),
-                "source" => filter.source = Some(single(&filter.source)?),
+                "ip" => filter
+                    .ip
+                    .push(non_empty(key, ValueMatch::parse(value, false))?),
+                "organization" => filter
+                    .organization
+                    .push(non_empty(key, ValueMatch::parse(value, false))?),
+                "workspace" => filter
+                    .workspace
+                    .push(non_empty(key, ValueMatch::parse(value, false))?),
+                "source" => filter
+                    .source
+                    .push(non_empty(key, ValueMatch::parse(value, false))?),
                 "q" => filter.q = Some(single(&filter.q)?),
                 _ => {}
             }
@@ -229,11 +248,7 @@ impl EventFilter {
                 message: "must be later than `from`".to_string(),
             });
         }
-        for (name, values) in [
-            ("actor", &filter.actor),
-            ("action", &filter.action),
-            ("target", &filter.target),
-        ] {
+        for (name, values) in filter.repeatable() {
             if values.len() > MAX_VALUES_PER_FIELD {
                 return Err(FilterError {
                     parameter: name.to_string(),
@@ -270,28 +285,47 @@ impl EventFilter {
                 to.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
             ));
         }
-        for (name, matches) in [
-            ("actor", &self.actor),
-            ("action", &self.action),
-            ("target", &self.target),
-        ] {
+        let [actor, action, target, ip, organization, workspace, source] = self.repeatable();
+        for (name, matches) in [actor, action, target] {
             pairs.extend(matches.iter().map(|m| (name, m.to_param())));
         }
         if let Some(result) = self.result {
             pairs.push(("result", result.as_str().to_string()));
         }
-        for (name, value) in [
+        for (name, matches) in [ip, organization, workspace, source] {
+            pairs.extend(matches.iter().map(|m| (name, m.to_param())));
+        }
+        if let Some(q) = &self.q {
+            pairs.push(("q", q.clone()));
+        }
+        pairs
+    }
+
+    /// The fields that take several values (OR'ed) and exclusions (`!value`), by name.
+    pub fn repeatable(&self) -> [(&'static str, &Vec<ValueMatch>); 7] {
+        [
+            ("actor", &self.actor),
+            ("action", &self.action),
+            ("target", &self.target),
             ("ip", &self.ip),
             ("organization", &self.organization),
             ("workspace", &self.workspace),
             ("source", &self.source),
-            ("q", &self.q),
-        ] {
-            if let Some(value) = value {
-                pairs.push((name, value.clone()));
-            }
-        }
-        pairs
+        ]
+    }
+
+    /// The repeatable field called `name`, to change.
+    pub fn repeatable_mut(&mut self, name: &str) -> Option<&mut Vec<ValueMatch>> {
+        Some(match name {
+            "actor" => &mut self.actor,
+            "action" => &mut self.action,
+            "target" => &mut self.target,
+            "ip" => &mut self.ip,
+            "organization" => &mut self.organization,
+            "workspace" => &mut self.workspace,
+            "source" => &mut self.source,
+            _ => return None,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -379,17 +413,8 @@ impl EventFilter {
         if self.result.is_some_and(|result| result != event.result) {
             return false;
         }
-        if self
-            .ip
-            .as_ref()
-            .is_some_and(|ip| event.client_ip.as_deref() != Some(ip.as_str()))
-        {
-            return false;
-        }
-        if self
-            .source
-            .as_ref()
-            .is_some_and(|source| event.source.as_deref() != Some(source.as_str()))
+        if !matches_values(&self.ip, &[event.client_ip.as_deref()])
+            || !matches_values(&self.source, &[event.source.as_deref()])
         {
             return false;
         }
@@ -397,14 +422,13 @@ impl EventFilter {
             (&self.organization, &event.organization),
             (&self.workspace, &event.workspace),
         ] {
-            if let Some(wanted) = wanted {
-                let found = tenant.as_ref().is_some_and(|t| {
-                    t.id.as_deref() == Some(wanted.as_str())
-                        || t.name.as_deref() == Some(wanted.as_str())
-                });
-                if !found {
-                    return false;
-                }
+            let tenant = tenant.as_ref();
+            let names = [
+                tenant.and_then(|t| t.id.as_deref()),
+                tenant.and_then(|t| t.name.as_deref()),
+            ];
+            if !matches_values(wanted, &names) {
+                return false;
             }
         }
         if let Some(q) = &self.q
@@ -798,5 +822,45 @@ mod tests {
         assert!(!filter(&[("q", "deleted")]).matches(&alice));
         assert!(!filter(&[("from", "2026-11-21")]).matches(&alice));
         assert!(!filter(&[("to", "2026-11-20T10:00:00Z")]).matches(&alice));
+    }
+
+    #[test]
+    fn ip_tenant_and_source_take_several_values_and_exclusions() {
+        let filter = |pairs: &[(&str, &str)]| {
+            EventFilter::from_pairs(pairs.iter().copied()).expect("valid filter")
+        };
+        let mut alice = event("alice", "member.role_changed");
+        alice.client_ip = Some("10.0.0.1".into());
+        alice.organization = Some(crate::Tenant {
+            id: Some("org-1".into()),
+            name: Some("Acme".into()),
+        });
+        // `ip=…` as before: one value, matched exactly.
+        assert!(filter(&[("ip", "10.0.0.1")]).matches(&alice));
+        assert!(!filter(&[("ip", "10.0.0.2")]).matches(&alice));
+        assert!(filter(&[("ip", "10.0.0.2"), ("ip", "10.0.0.1")]).matches(&alice));
+        assert!(!filter(&[("ip", "!10.0.0.1")]).matches(&alice));
+        assert!(filter(&[("organization", "!Globex")]).matches(&alice));
+        assert!(!filter(&[("organization", "!Acme")]).matches(&alice));
+        assert!(!filter(&[("organization", "!org-1")]).matches(&alice));
+        // No workspace at all is "not this workspace".
+        assert!(filter(&[("workspace", "!w-1")]).matches(&alice));
+        assert!(!filter(&[("workspace", "w-1")]).matches(&alice));
+        assert!(filter(&[("source", "!witness")]).matches(&alice));
+        assert!(!filter(&[("source", "!key-0123456789ab")]).matches(&alice));
+        // A value is never a prefix outside `action`.
+        assert!(!filter(&[("ip", "10.*")]).matches(&alice));
+        let parsed = filter(&[("ip", "!10.0.0.1"), ("source", "witness")]);
+        assert!(parsed.ip[0].negated);
+        let pairs = parsed.to_pairs();
+        assert_eq!(
+            pairs,
+            [
+                ("ip", "!10.0.0.1".to_string()),
+                ("source", "witness".to_string())
+            ]
+        );
+        let error = EventFilter::from_pairs([("source", "!")]).expect_err("empty");
+        assert_eq!(error.parameter, "source");
     }
 }

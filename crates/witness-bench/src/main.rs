@@ -2963,7 +2963,7 @@ fn cases(picks: Arc<Picks>) -> Vec<Case> {
         "ip",
         P,
         Box::new(|p, rng| EventFilter {
-            ip: Some(p.ip(rng)),
+            ip: vec![ValueMatch::exact(p.ip(rng))],
             ..EventFilter::default()
         }),
     );
@@ -2971,7 +2971,7 @@ fn cases(picks: Arc<Picks>) -> Vec<Case> {
         "organization = id|name",
         P,
         Box::new(|p, rng| EventFilter {
-            organization: Some(p.organization(rng)),
+            organization: vec![ValueMatch::exact(p.organization(rng))],
             ..EventFilter::default()
         }),
     );
@@ -2979,7 +2979,7 @@ fn cases(picks: Arc<Picks>) -> Vec<Case> {
         "workspace = id|name",
         P,
         Box::new(|p, rng| EventFilter {
-            workspace: Some(p.workspace(rng)),
+            workspace: vec![ValueMatch::exact(p.workspace(rng))],
             ..EventFilter::default()
         }),
     );
@@ -3603,7 +3603,7 @@ async fn queries(
                 let filter = match filter {
                     None => EventFilter::default(),
                     Some(()) => EventFilter {
-                        organization: Some(picks.organization(&mut rng)),
+                        organization: vec![ValueMatch::exact(picks.organization(&mut rng))],
                         ..EventFilter::default()
                     },
                 };

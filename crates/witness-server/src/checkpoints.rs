@@ -144,7 +144,9 @@ pub async fn read_store(store: &dyn Store, limit: usize) -> StoreResult<Vec<Foun
             negated: false,
             prefix: false,
         }],
-        source: Some(witness_api::SELF_AUDIT_SOURCE.to_string()),
+        source: vec![witness_api::ValueMatch::exact(
+            witness_api::SELF_AUDIT_SOURCE,
+        )],
         ..Default::default()
     };
     let page = store

@@ -457,10 +457,12 @@ fn parameter() -> impl Strategy<Value = (&'static str, String)> {
         2 => negatable(ACTION_VALUES).prop_map(|v| ("action", v)),
         1 => negatable(TARGET_VALUES).prop_map(|v| ("target", v)),
         1 => select(&["success", "failure"][..]).prop_map(|v| ("result", v.to_string())),
-        1 => text(IP_VALUES).prop_map(|v| ("ip", v)),
-        1 => text(TENANT_VALUES).prop_map(|v| ("organization", v)),
-        1 => text(TENANT_VALUES).prop_map(|v| ("workspace", v)),
-        1 => text(SOURCES).prop_map(|v| ("source", v)),
+        1 => negatable(IP_VALUES).prop_map(|v| ("ip", v)),
+        1 => negatable(TENANT_VALUES).prop_map(|v| ("organization", v)),
+        1 => negatable(TENANT_VALUES).prop_map(|v| ("workspace", v)),
+        // `!witness` is the panel's default view: applications' events only.
+        1 => negatable(SOURCES).prop_map(|v| ("source", v)),
+        1 => Just(("source", format!("!{}", witness_api::SELF_AUDIT_SOURCE))),
         3 => phrase(QUERY_WORDS, QUERY_SEPARATORS, 1..=3).prop_map(|v| ("q", v)),
         1 => time_bound().prop_map(|v| ("from", v)),
         1 => time_bound().prop_map(|v| ("to", v)),
@@ -477,7 +479,7 @@ fn probe() -> impl Strategy<Value = Probe> {
             // Parameters that may be given once are given once (twice is a 400).
             let mut seen = Vec::new();
             pairs.retain(|(key, _)| {
-                let repeatable = matches!(*key, "actor" | "action" | "target");
+                let repeatable = !matches!(*key, "result" | "q" | "from" | "to");
                 let first = !seen.contains(key);
                 seen.push(*key);
                 repeatable || first

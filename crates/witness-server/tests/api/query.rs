@@ -115,6 +115,112 @@ async fn every_filter_narrows_the_set() {
     assert_eq!(count("q=nobody").await, 0);
 }
 
+/// `ip`, `organization`, `workspace` and `source` take several values and `!value` as actor
+/// does; `ip=…` given once still means what it always did.
+#[tokio::test]
+async fn ip_tenant_and_source_take_several_values_and_exclusions() {
+    let app = spawn_app().await;
+    let ingest = app.ingest_key().await;
+    let line = |minute: u32, ip: &str, org: &str, workspace: Option<&str>| {
+        let mut event = serde_json::json!({
+            "@t": format!("2026-11-20T10:{minute:02}:00Z"),
+            "@mt": "{Actor} did {Action}",
+            "Action": "doc.viewed",
+            "Actor": format!("reader-{minute}"),
+            "ClientIp": ip,
+            "OrganizationName": org,
+        });
+        if let Some(workspace) = workspace {
+            event["WorkspaceId"] = workspace.into();
+        }
+        event.to_string() + "\n"
+    };
+    let body = [
+        line(0, "10.0.0.1", "Acme", Some("w-1")),
+        line(1, "10.0.0.2", "Acme", None),
+        line(2, "10.0.0.3", "Globex", Some("w-2")),
+        line(3, "10.0.0.1", "Globex", Some("w-1")),
+    ]
+    .concat();
+    assert_eq!(app.post_clef(&ingest, body).await.status(), 201);
+    let read = app.read_key().await;
+    let actors = |query: &'static str| {
+        let (app, read) = (&app, &read);
+        async move {
+            let page: EventPage = app
+                .get_json(
+                    read,
+                    &format!("/api/audit/events?action=doc.viewed&{query}"),
+                )
+                .await;
+            let mut actors: Vec<String> = page
+                .events
+                .iter()
+                .filter_map(|e| e.actor.id.clone())
+                .collect();
+            actors.sort();
+            actors.join(",")
+        }
+    };
+    assert_eq!(actors("ip=10.0.0.1").await, "reader-0,reader-3");
+    assert_eq!(
+        actors("ip=10.0.0.1&ip=10.0.0.2").await,
+        "reader-0,reader-1,reader-3"
+    );
+    assert_eq!(actors("ip=!10.0.0.1").await, "reader-1,reader-2");
+    assert_eq!(actors("ip=!10.0.0.1&ip=!10.0.0.2").await, "reader-2");
+    assert_eq!(actors("organization=!Acme").await, "reader-2,reader-3");
+    assert_eq!(
+        actors("organization=Acme&organization=Globex").await,
+        "reader-0,reader-1,reader-2,reader-3"
+    );
+    // An event without a workspace is "not w-1".
+    assert_eq!(actors("workspace=!w-1").await, "reader-1,reader-2");
+    assert_eq!(actors("workspace=w-1&ip=!10.0.0.1").await, "");
+    let histogram: Histogram = app
+        .get_json(
+            &read,
+            "/api/audit/histogram?action=doc.viewed&organization=!Acme&from=2026-11-20&to=2026-11-20",
+        )
+        .await;
+    assert_eq!(histogram.buckets.iter().map(|b| b.count).sum::<u64>(), 2);
+}
+
+/// Every query an auditor makes is recorded with source `witness`: `source=!witness` (the
+/// panel's default view) shows applications' events only, `source=witness` only Witness's own.
+#[tokio::test]
+async fn witness_own_records_are_a_source_to_leave_out_or_pick() {
+    let (app, key) = seeded().await;
+    // The queries themselves leave `witness.audit.query` records behind.
+    for _ in 0..3 {
+        let _: EventPage = app.get_json(&key, "/api/audit/events?actor=alice").await;
+    }
+    let everything: EventPage = app.get_json(&key, "/api/audit/events").await;
+    assert!(
+        everything
+            .events
+            .iter()
+            .any(|e| e.source.as_deref() == Some(witness_api::SELF_AUDIT_SOURCE)),
+        "the API's default still shows every source"
+    );
+    let apps: EventPage = app
+        .get_json(&key, "/api/audit/events?source=!witness")
+        .await;
+    assert_eq!(apps.events.len(), 10);
+    assert!(
+        apps.events
+            .iter()
+            .all(|e| !e.action.starts_with("witness."))
+    );
+    let own: EventPage = app.get_json(&key, "/api/audit/events?source=witness").await;
+    assert!(own.events.len() >= 3);
+    assert!(own.events.iter().all(|e| e.action.starts_with("witness.")));
+    let histogram: Histogram = app
+        .get_json(&key, "/api/audit/histogram?source=!witness")
+        .await;
+    assert_eq!(histogram.buckets.iter().map(|b| b.count).sum::<u64>(), 10);
+}
+
 #[tokio::test]
 async fn bad_filter_values_are_400_naming_the_parameter() {
     let (app, key) = seeded().await;

@@ -72,9 +72,9 @@ pub fn focuses(filter: &EventFilter) -> Vec<Option<Focus>> {
         Some(("actor", &ACTOR_COLUMNS))
     } else if single(&filter.target) {
         Some(("target", &TARGET_COLUMNS))
-    } else if filter.organization.is_some() {
+    } else if single(&filter.organization) {
         Some(("organization", &ORG_COLUMNS))
-    } else if filter.workspace.is_some() {
+    } else if single(&filter.workspace) {
         Some(("workspace", &WS_COLUMNS))
     } else {
         None
@@ -125,36 +125,19 @@ pub fn add_filter(c: &mut Condition, filter: &EventFilter, focus: Option<Focus>)
         &TARGET_COLUMNS,
         &columns_of("target", &TARGET_COLUMNS),
     );
-    let exact = |c: &mut Condition, column: &str, value: &str| {
-        if value.contains('\0') {
-            c.and("FALSE");
-        } else {
-            let p = c.param(value.to_string());
-            c.and(&format!("{column} = {p}"));
-        }
-    };
     if let Some(result) = filter.result {
         let p = c.param(result.as_str().to_string());
         c.and(&format!("result = {p}"));
     }
-    if let Some(ip) = &filter.ip {
-        exact(c, "client_ip", ip);
-    }
-    if let Some(source) = &filter.source {
-        exact(c, "source", source);
-    }
-    for (field, value, all) in [
+    value_matches(c, &filter.ip, &["client_ip"]);
+    // `source=!witness` (the panel's default) walks the time index and skips Witness's own
+    // rows: a NULL source (rows from before sources existed) is not Witness's.
+    value_matches(c, &filter.source, &["source"]);
+    for (field, matches, all) in [
         ("organization", &filter.organization, &ORG_COLUMNS),
         ("workspace", &filter.workspace, &WS_COLUMNS),
     ] {
-        if let Some(value) = value {
-            let m = ValueMatch {
-                value: value.clone(),
-                negated: false,
-                prefix: false,
-            };
-            value_matches(c, std::slice::from_ref(&m), &columns_of(field, all));
-        }
+        focused_matches(c, matches, all, &columns_of(field, all));
     }
     if let Some(query) = filter.q.as_deref().and_then(text_query) {
         let p = c.param(query);

@@ -106,27 +106,12 @@ pub fn add_filter(
         let p = c.param(result.as_str().to_string());
         c.and(&format!("result = {p}"));
     }
-    if let Some(ip) = &filter.ip {
-        let p = c.param(ip.clone());
-        c.and(&format!("client_ip = {p}"));
-    }
-    if let Some(source) = &filter.source {
-        let p = c.param(source.clone());
-        c.and(&format!("source = {p}"));
-    }
-    for (value, columns) in [
-        (&filter.organization, ["org_id", "org_name"]),
-        (&filter.workspace, ["ws_id", "ws_name"]),
-    ] {
-        if let Some(value) = value {
-            let m = ValueMatch {
-                value: value.clone(),
-                negated: false,
-                prefix: false,
-            };
-            matches(c, std::slice::from_ref(&m), &columns, probe);
-        }
-    }
+    matches(c, &filter.ip, &["client_ip"], probe);
+    // `source=!witness` (the panel's default) walks the time index and skips Witness's own
+    // rows: a NULL source (rows from before sources existed) is not Witness's.
+    matches(c, &filter.source, &["source"], probe);
+    matches(c, &filter.organization, &["org_id", "org_name"], probe);
+    matches(c, &filter.workspace, &["ws_id", "ws_name"], probe);
     if let Some(q) = filter.q.as_deref().and_then(fts_query) {
         let column = match plan {
             TextPlan::Lookup => "seq",
@@ -179,14 +164,12 @@ pub fn included_actions(filter: &EventFilter, list: ActionLister<'_>) -> Option<
 /// Whether a filter selects rows by a value other than the action or the text (exclusions and
 /// time ranges do not count): that value's index then drives a page.
 pub fn selects_besides_action(filter: &EventFilter) -> bool {
-    [&filter.actor, &filter.target]
+    filter
+        .repeatable()
         .iter()
-        .any(|values| values.iter().any(|m| !m.negated))
+        .filter(|(name, _)| *name != "action")
+        .any(|(_, values)| values.iter().any(|m| !m.negated))
         || filter.result.is_some()
-        || filter.ip.is_some()
-        || filter.source.is_some()
-        || filter.organization.is_some()
-        || filter.workspace.is_some()
 }
 
 /// `filter` as one filter per included action (prefixes expanded), whose pages can be merged:
