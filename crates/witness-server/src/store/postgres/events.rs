@@ -244,11 +244,12 @@ pub async fn histogram(
         ..filter.clone()
     }
     .is_empty();
+    let excluded_sources = crate::store::buckets::excluded_sources_only(filter);
     let first = buckets.first;
     // The events counted one by one: from the range's start, or only those of the minute
     // `to` falls in when the rest is summed.
     let mut counted_from = Some(buckets.range_from());
-    if only_actions_or_time && buckets.whole_minutes() {
+    if (only_actions_or_time || excluded_sources.is_some()) && buckets.whole_minutes() {
         // Sums of the per-minute counts.
         let per_bucket = buckets.width_micros / 60_000_000;
         let mut c = Condition::new();
@@ -270,6 +271,23 @@ pub async fn histogram(
         );
         for row in client.query(&sql, &c.values()).await.map_err(pg_error)? {
             buckets.add(row.get(0), row.get(1));
+        }
+        // Less the excluded sources' events (through the `(source, ts)` index).
+        for source in excluded_sources.iter().flatten() {
+            let mut c = Condition::new();
+            let (source, from, to) = (
+                c.param(source.clone()),
+                c.param(buckets.range_from()),
+                c.param(buckets.summed_minutes_end() * 60_000_000),
+            );
+            let (width, base) = (c.param(buckets.width_micros), c.param(first));
+            let sql = format!(
+                "SELECT (ts - {from}) / {width} + {base}, -count(*) FROM events \
+                 WHERE source = {source} AND ts >= {from} AND ts < {to} GROUP BY 1"
+            );
+            for row in client.query(&sql, &c.values()).await.map_err(pg_error)? {
+                buckets.add(row.get(0), row.get(1));
+            }
         }
         counted_from = buckets.partial_minute();
     }

@@ -1,5 +1,6 @@
 //! Counts of events per time bucket: range sums of the per-minute summaries when the filter
-//! allows, otherwise a count in every partition that overlaps the range.
+//! allows (less the excluded sources' events, counted by their index), otherwise a count in
+//! every partition that overlaps the range.
 
 use rusqlite::{Connection, params_from_iter};
 use witness_api::{EventFilter, Histogram};
@@ -8,7 +9,7 @@ use super::filter_sql::{self, TextPlan};
 use super::partitions;
 use super::query;
 use super::row::{from_micros, micros};
-use crate::store::buckets::Buckets;
+use crate::store::buckets::{self, Buckets};
 use crate::store::{StoreError, StoreResult};
 
 pub fn histogram(
@@ -53,9 +54,10 @@ pub fn histogram(
         .map(|actions| serde_json::to_string(&actions))
         .transpose()
         .map_err(|error| StoreError::Backend(error.to_string()))?;
+    let excluded_sources = buckets::excluded_sources_only(filter);
     let summed = match action_list {
         Some(list) => Some((true, Some(list))),
-        None if only_time && whole_minutes => Some((false, None)),
+        None if (only_time || excluded_sources.is_some()) && whole_minutes => Some((false, None)),
         None => None,
     };
     let range_from = first * width_micros;
@@ -91,6 +93,20 @@ pub fn histogram(
             }
             sql.push_str(" GROUP BY 1");
             count_rows(conn, &sql, &params, &mut add)?;
+            for source in excluded_sources.iter().flatten() {
+                let sql = format!(
+                    "SELECT ts / ?1, -COUNT(*) FROM {} WHERE source = ?2 AND ts >= ?3 \
+                     AND ts < ?4 GROUP BY 1",
+                    partition.table()
+                );
+                let params: [rusqlite::types::Value; 4] = [
+                    width_micros.into(),
+                    source.clone().into(),
+                    range_from.into(),
+                    (summed_end * 60_000_000).into(),
+                ];
+                count_rows(conn, &sql, &params, &mut add)?;
+            }
         }
         counted_from = partial_minute;
     }
