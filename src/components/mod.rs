@@ -6,6 +6,7 @@ mod histogram_chart;
 mod integrity_badge;
 mod message;
 mod rows;
+mod saved_views;
 
 pub use diagnostics_card::DiagnosticsCard;
 pub use event_table::EventTable;
@@ -13,3 +14,4 @@ pub use histogram_chart::HistogramChart;
 pub use integrity_badge::IntegrityBadge;
 pub use message::{alert, field_error, shown_when};
 pub use rows::{Row, keyed_rows};
+pub use saved_views::SavedViews;

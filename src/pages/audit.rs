@@ -6,6 +6,7 @@ use leptos::prelude::*;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
+use crate::components::SavedViews;
 use crate::components::{EventTable, HistogramChart, IntegrityBadge, alert, shown_when};
 use crate::filters::{
     QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
@@ -249,6 +250,7 @@ pub fn AuditPage() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            <SavedViews />
 
             {histogram.draw(move |state| match state.value::<Option<Histogram>>() {
                 Some(Some(h)) => view! { <HistogramChart histogram=h.clone() on_pick=pick /> }.into_any(),
