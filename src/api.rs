@@ -457,6 +457,24 @@ pub fn backup_download_url(id: &str) -> String {
     )
 }
 
+/// `GET /api/views`: the logged-in user's saved views, by name.
+pub async fn saved_views() -> Result<Vec<witness_api::SavedView>, ApiError> {
+    get_json("/api/views").await
+}
+
+/// `POST /api/views`; a 422 carries a message for `name` or `query`, a 409 a taken name.
+pub async fn create_saved_view(
+    new: &witness_api::NewSavedView,
+) -> Result<witness_api::SavedView, ApiError> {
+    send_json(Request::post("/api/views"), new, true).await
+}
+
+/// `DELETE /api/views/{id}`.
+pub async fn delete_saved_view(id: &str) -> Result<(), ApiError> {
+    let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
+    send_empty(Request::delete(&format!("/api/views/{id}"))).await
+}
+
 pub const DIAGNOSTIC_REPORT_URL: &str = "/api/diagnostics/report";
 
 #[cfg(test)]

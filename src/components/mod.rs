@@ -7,6 +7,7 @@ mod histogram_chart;
 mod integrity_badge;
 mod message;
 mod rows;
+mod saved_views;
 
 pub use cell_filter::{CellFilter, cell_filter_buttons, cell_filter_links};
 pub use diagnostics_card::DiagnosticsCard;
@@ -15,3 +16,4 @@ pub use histogram_chart::HistogramChart;
 pub use integrity_badge::IntegrityBadge;
 pub use message::{alert, field_error, shown_when};
 pub use rows::{Row, keyed_rows};
+pub use saved_views::SavedViews;

@@ -7,7 +7,7 @@ use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
 use crate::components::{
-    CellFilter, EventTable, HistogramChart, IntegrityBadge, alert, shown_when,
+    CellFilter, EventTable, HistogramChart, IntegrityBadge, SavedViews, alert, shown_when,
 };
 use crate::filters::{
     Activity, QuickRange, apply_search, chips, exclude_this, filter_from_query, only_this,
@@ -338,6 +338,7 @@ pub fn AuditPage() -> impl IntoView {
                         .collect_view()
                 }}
             </ul>
+            <SavedViews />
 
             {histogram.draw(move |state| match state.value::<Option<Histogram>>() {
                 Some(Some(h)) => view! { <HistogramChart histogram=h.clone() on_pick=pick /> }.into_any(),

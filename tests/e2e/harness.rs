@@ -219,6 +219,22 @@ impl Harness {
         &self.data_dir
     }
 
+    /// Runs the `witness` command line on this server's data directory (as an operator on
+    /// the host would) and answers its output; fails the test unless it succeeds.
+    pub fn witness(&self, args: &[&str]) -> std::process::Output {
+        let output = Command::new(witness_binary())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&self.data_dir)
+            .env_remove("WITNESS_STORAGE_SECRETKEY")
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run witness");
+        assert!(output.status.success(), "witness {args:?}: {output:?}");
+        output
+    }
+
     /// A fresh headless Chromium with its own profile.
     pub async fn browser(&self) -> Client {
         self.browser_with(false).await

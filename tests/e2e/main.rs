@@ -5,6 +5,7 @@
 mod accessibility;
 mod audit_filters;
 mod harness;
+mod saved_views;
 
 use fantoccini::Locator;
 use fantoccini::actions::InputSource;

@@ -13,6 +13,7 @@ mod filter;
 mod health;
 mod settings;
 mod users;
+mod views;
 
 pub use backups::BackupInfo;
 pub use diagnostics::{AuditingStatus, Diagnostics, StorageStatus};
@@ -31,3 +32,4 @@ pub use users::{
     ApiKey, ApiKeyPermission, CreatedApiKey, LoginRequest, LoginResponse, Me, NewApiKey, NewUser,
     PasswordChange, Role, User, UserUpdate, ValidationErrorBody,
 };
+pub use views::{NewSavedView, SavedView};

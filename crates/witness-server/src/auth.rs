@@ -240,3 +240,36 @@ impl FromRequestParts<AppState> for SessionUser {
         Ok(SessionUser(caller))
     }
 }
+
+/// A logged-in user (any role), for what is their own (saved views): an API key, whatever its
+/// permissions, belongs to no person, so it is refused with 403 saying so.
+pub struct Person(pub Caller, pub User);
+
+fn not_for_keys() -> AppError {
+    AppError::Forbidden(
+        "Saved views belong to a logged-in user; an API key has none. Log in to use them."
+            .to_string(),
+    )
+}
+
+impl FromRequestParts<AppState> for Person {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match Caller::from_request_parts(parts, state).await {
+            Ok(caller) => match (&caller.principal, &caller.session) {
+                (Principal::User(user), Some(_)) => {
+                    let user = user.clone();
+                    Ok(Person(caller, user))
+                }
+                _ => Err(not_for_keys()),
+            },
+            // A key without the read permission is refused before it is known to be a key
+            // here; without a session cookie the 403 can only be about that key.
+            Err(AppError::Forbidden(_)) if token_from_cookies(&parts.headers).is_none() => {
+                Err(not_for_keys())
+            }
+            Err(error) => Err(error),
+        }
+    }
+}

@@ -708,16 +708,17 @@ async fn restore(
         )
     })?;
     let summary = format!(
-        "{} users, {} API keys and the settings from {} (made {})",
+        "{} users, {} API keys, {} saved views and the settings from {} (made {})",
         snapshot.users.len(),
         snapshot.api_keys.len(),
+        snapshot.views.len(),
         path.display(),
         header.created_at.format("%Y-%m-%d %H:%M:%S UTC")
     );
     if !yes {
         confirm(&format!(
-            "This replaces every user, API key and setting in {} with {summary}, and ends all \
-             sessions.",
+            "This replaces every user, API key, saved view and setting in {} with {summary}, \
+             and ends all sessions.",
             data.data_dir.display()
         ))?;
     }
@@ -728,6 +729,7 @@ async fn restore(
         "backup" => path.display().to_string(),
         "users" => snapshot.users.len(),
         "api_keys" => snapshot.api_keys.len(),
+        "saved_views" => snapshot.views.len(),
     };
     audit
         .run("backup.restored", details, async {

@@ -4,14 +4,18 @@ use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use witness_api::{ApiKeyPermission, Role, Settings, SettingsUpdate, User};
+use witness_api::{ApiKeyPermission, Role, SavedView, Settings, SettingsUpdate, User};
 
 use super::format::BackupError;
-use crate::store::{ApiKeyRecord, ApiKeyWithHash, ConfigSnapshot, UserRecord};
+use crate::store::{ApiKeyRecord, ApiKeyWithHash, ConfigSnapshot, OwnedView, UserRecord};
+use crate::views::{ViewName, ViewQuery};
 
 /// The `format` field of every payload.
 pub const PAYLOAD_FORMAT: &str = "witness-backup";
-pub const PAYLOAD_VERSION: u32 = 1;
+/// Version 2 added `saved_views`. Backups are written as the newest version; every version
+/// from [`OLDEST_PAYLOAD_VERSION`] on is read (a version 1 backup has no views).
+pub const PAYLOAD_VERSION: u32 = 2;
+pub const OLDEST_PAYLOAD_VERSION: u32 = 1;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +28,9 @@ pub struct BackupPayload {
     pub users: Vec<BackupUser>,
     pub api_keys: Vec<BackupApiKey>,
     pub settings: BackupSettings,
+    /// Absent from version 1 payloads: no views.
+    #[serde(default)]
+    pub saved_views: Vec<BackupView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -50,6 +57,17 @@ pub struct BackupApiKey {
     pub token_prefix: String,
     pub created_at: DateTime<Utc>,
     pub revoked_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackupView {
+    pub id: String,
+    /// The id of the user whose view it is (one of `users`).
+    pub user_id: String,
+    pub name: String,
+    pub query: String,
+    pub created_at: DateTime<Utc>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -102,6 +120,17 @@ impl BackupPayload {
                 backups_to_keep: settings.backups_to_keep,
                 retention_days: settings.retention_days,
             },
+            saved_views: snapshot
+                .views
+                .into_iter()
+                .map(|OwnedView { user_id, view }| BackupView {
+                    id: view.id,
+                    user_id,
+                    name: view.name,
+                    query: view.query,
+                    created_at: view.created_at,
+                })
+                .collect(),
         }
     }
 
@@ -117,11 +146,17 @@ impl BackupPayload {
                 payload.format
             )));
         }
-        if payload.payload_version != PAYLOAD_VERSION {
+        if !(OLDEST_PAYLOAD_VERSION..=PAYLOAD_VERSION).contains(&payload.payload_version) {
             return Err(invalid(format!(
-                "payload version {} is not known (this Witness reads {PAYLOAD_VERSION})",
+                "payload version {} is not known (this Witness reads \
+                 {OLDEST_PAYLOAD_VERSION} to {PAYLOAD_VERSION})",
                 payload.payload_version
             )));
+        }
+        if payload.payload_version < 2 && !payload.saved_views.is_empty() {
+            return Err(invalid(
+                "a version 1 payload has no `saved_views`".to_string(),
+            ));
         }
         payload.into_snapshot().map_err(invalid)
     }
@@ -214,10 +249,62 @@ impl BackupPayload {
                 .collect();
             format!("its settings are not valid: {}", problems.join("; "))
         })?;
+        let views = parse_views(self.saved_views, &ids)?;
         Ok(ConfigSnapshot {
             users,
             api_keys,
             settings: Some(settings),
+            views,
         })
     }
+}
+
+/// The views of a payload, checked by the rules the API applies (`views.rs`), each belonging
+/// to one of the payload's users (`user_ids`).
+fn parse_views(
+    views: Vec<BackupView>,
+    user_ids: &HashSet<String>,
+) -> Result<Vec<OwnedView>, String> {
+    let mut ids = HashSet::new();
+    let mut names = HashSet::new();
+    let mut owned = Vec::with_capacity(views.len());
+    for view in views {
+        if view.id.is_empty() || !ids.insert(view.id.clone()) {
+            return Err(format!("saved view id `{}` is empty or repeated", view.id));
+        }
+        if !user_ids.contains(&view.user_id) {
+            return Err(format!(
+                "saved view `{}` belongs to user `{}`, who is not in the backup",
+                view.id, view.user_id
+            ));
+        }
+        match ViewName::parse(&view.name) {
+            Ok(parsed) if parsed.as_str() == view.name => {}
+            Ok(_) => {
+                return Err(format!(
+                    "saved view `{}` has spaces around its name",
+                    view.id
+                ));
+            }
+            Err(problem) => return Err(format!("the name of saved view `{}` {problem}", view.id)),
+        }
+        if !names.insert((view.user_id.clone(), view.name.clone())) {
+            return Err(format!(
+                "user `{}` has two saved views named `{}`",
+                view.user_id, view.name
+            ));
+        }
+        let query = ViewQuery::parse(&view.query)
+            .map_err(|problem| format!("the query of saved view `{}` {problem}", view.id))?;
+        owned.push(OwnedView {
+            user_id: view.user_id,
+            view: SavedView {
+                id: view.id,
+                name: view.name,
+                query: query.into_string(),
+                created_at: view.created_at,
+            },
+        });
+    }
+    Ok(owned)
 }

@@ -13,6 +13,7 @@ pub mod openapi;
 mod settings;
 pub mod table;
 mod users;
+mod views;
 
 use axum::Router;
 use axum::extract::{DefaultBodyLimit, OriginalUri};
@@ -65,6 +66,9 @@ fn method_router(route: &Route) -> MethodRouter<AppState> {
         Handler::CreateUser => on(method, users::create),
         Handler::UpdateUser => on(method, users::update),
         Handler::RemoveUser => on(method, users::remove),
+        Handler::ListViews => on(method, views::list),
+        Handler::CreateView => on(method, views::create),
+        Handler::RemoveView => on(method, views::remove),
     }
 }
 

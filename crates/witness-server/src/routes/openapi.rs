@@ -135,7 +135,7 @@ fn security(access: Access, method: Method) -> Value {
             all.extend(keys);
             Value::Array(all)
         }
-        Access::SessionUser | Access::Admin => json!([session]),
+        Access::SessionUser | Access::Person | Access::Admin => json!([session]),
     }
 }
 
@@ -299,7 +299,12 @@ pub fn statuses(route: &Route) -> Vec<u16> {
         }
     }
     // A session call without its CSRF token is 403 wherever a session is accepted.
-    if route.method.is_unsafe() && matches!(route.access, Access::Reader | Access::SessionUser) {
+    if route.method.is_unsafe()
+        && matches!(
+            route.access,
+            Access::Reader | Access::SessionUser | Access::Person
+        )
+    {
         statuses.push(403);
     }
     statuses.push(500);
@@ -367,6 +372,7 @@ fn request_schemas(generator: &mut SchemaGenerator) -> Vec<String> {
         add::<api::NewApiKey>(generator),
         add::<api::NewUser>(generator),
         add::<api::UserUpdate>(generator),
+        add::<api::NewSavedView>(generator),
     ]
 }
 
@@ -391,6 +397,7 @@ fn response_schemas(generator: &mut SchemaGenerator) -> Vec<String> {
         add::<api::ApiKey>(generator),
         add::<api::CreatedApiKey>(generator),
         add::<api::User>(generator),
+        add::<api::SavedView>(generator),
     ]
 }
 
@@ -760,6 +767,16 @@ mod tests {
         check(&document, "ApiKey", &key);
         check(
             &document,
+            "SavedView",
+            api::SavedView {
+                id: "view-0123456789ab".into(),
+                name: "Failed logins".into(),
+                query: "action=user.login&result=failure".into(),
+                created_at: at("2026-11-20T10:00:00Z"),
+            },
+        );
+        check(
+            &document,
             "CreatedApiKey",
             api::CreatedApiKey {
                 key,
@@ -877,5 +894,21 @@ mod tests {
             "NewUser",
             json!({ "username": "a", "role": "admin" }),
         );
+        check(
+            &document,
+            "NewSavedView",
+            api::NewSavedView {
+                name: "n".repeat(api::SavedView::MAX_NAME_CHARS),
+                query: String::new(),
+            },
+        );
+        for body in [
+            json!({ "name": "", "query": "" }),
+            json!({ "name": "n".repeat(101), "query": "" }),
+            json!({ "name": "n" }),
+            json!({ "name": "n", "query": "", "user_id": "someone" }),
+        ] {
+            refused(&document, "NewSavedView", body);
+        }
     }
 }

@@ -50,6 +50,8 @@ pub enum Access {
     Reader,
     /// `SessionUser`: a logged-in user of any role, through a session only.
     SessionUser,
+    /// `Person`: a logged-in user of any role, for what is their own; every API key is 403.
+    Person,
     /// `Admin`: a logged-in admin.
     Admin,
 }
@@ -126,6 +128,8 @@ impl Access {
             (Access::SessionUser, C::IngestKey) => Forbidden,
             (Access::SessionUser, C::ReadKey) => Unauthorized,
             (Access::SessionUser, C::AuditorSession | C::AdminSession) => Allowed,
+            (Access::Person, C::IngestKey | C::ReadKey) => Forbidden,
+            (Access::Person, C::AuditorSession | C::AdminSession) => Allowed,
             (Access::Admin, C::AdminSession) => Allowed,
             (Access::Admin, C::IngestKey | C::ReadKey | C::AuditorSession) => Forbidden,
         }
@@ -163,6 +167,9 @@ pub enum Handler {
     CreateUser,
     UpdateUser,
     RemoveUser,
+    ListViews,
+    CreateView,
+    RemoveView,
 }
 
 /// Where a parameter goes.
@@ -319,6 +326,7 @@ const BACKUP_ID: Param = path(
 );
 const KEY_ID: Param = path("id", "The API key's id", "key-x");
 const USER_ID: Param = path("id", "The user's id", "user-x");
+const VIEW_ID: Param = path("id", "The saved view's id", "view-x");
 const CLEF_FLAG: Param = query(
     "clef",
     ParamType::String,
@@ -709,6 +717,42 @@ pub const ROUTES: &[Route] = &[
         body: None,
         answer: NO_CONTENT,
         errors: &[404, 409, 503],
+    },
+    Route {
+        method: Method::Get,
+        path: "/api/views",
+        access: Access::Person,
+        handler: Handler::ListViews,
+        summary: "Your saved views of the Audit logs tab, by name",
+        params: &[],
+        filters: false,
+        body: None,
+        answer: ok(Content::JsonArray("SavedView")),
+        errors: &[],
+    },
+    Route {
+        method: Method::Post,
+        path: "/api/views",
+        access: Access::Person,
+        handler: Handler::CreateView,
+        summary: "Save a view: a name for filters and a time range (a query string)",
+        params: &[],
+        filters: false,
+        body: Some(RequestBody::Json("NewSavedView")),
+        answer: created(Content::Json("SavedView")),
+        errors: &[400, 409, 413, 422, 503],
+    },
+    Route {
+        method: Method::Delete,
+        path: "/api/views/{id}",
+        access: Access::Person,
+        handler: Handler::RemoveView,
+        summary: "Delete one of your saved views",
+        params: &[VIEW_ID],
+        filters: false,
+        body: None,
+        answer: NO_CONTENT,
+        errors: &[404, 503],
     },
 ];
 

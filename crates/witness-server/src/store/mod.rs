@@ -14,7 +14,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 use witness_api::{
-    AuditEvent, EventFilter, EventPage, Histogram, Role, Settings, User, VerifyReport,
+    AuditEvent, EventFilter, EventPage, Histogram, Role, SavedView, Settings, User, VerifyReport,
 };
 
 use crate::model::{EventSource, NewEvent};
@@ -249,13 +249,36 @@ pub struct ApiKeyWithHash {
     pub token_hash: [u8; 32],
 }
 
-/// Users (with password hashes), API keys (hashed) and settings: what backups hold.
+/// A saved view and the user it belongs to: how backups carry views.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnedView {
+    pub user_id: String,
+    pub view: SavedView,
+}
+
+/// Users (with password hashes), API keys (hashed), settings and users' saved views: what
+/// backups hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigSnapshot {
     pub users: Vec<UserRecord>,
     pub api_keys: Vec<ApiKeyWithHash>,
     /// `None` before the first `witness serve` stored any.
     pub settings: Option<Settings>,
+    /// Every user's views, by user id then name.
+    pub views: Vec<OwnedView>,
+}
+
+/// Why a view cannot be stored for a user: their views' names are unique.
+pub fn view_name_taken(name: &str) -> StoreError {
+    StoreError::Conflict(format!(
+        "You already have a view named `{name}`: choose another name, or delete that view first."
+    ))
+}
+
+/// The answer when a user has no view `id` (another user's view included: whether it exists
+/// is not theirs to know).
+pub fn view_not_found(id: &str) -> StoreError {
+    StoreError::NotFound(format!("You have no saved view with id `{id}`."))
 }
 
 /// Figures for the Diagnostics page and the diagnostic report.
@@ -362,11 +385,21 @@ pub trait Store: Send + Sync + 'static {
     /// Replaces the settings; returns the previous ones (`None` if there were none).
     async fn replace_settings(&self, settings: Settings) -> StoreResult<Option<Settings>>;
 
-    /// Users, API keys and settings as of one moment.
+    /// The user's saved views, by name.
+    async fn list_views(&self, user_id: &str) -> StoreResult<Vec<SavedView>>;
+
+    /// Stores a view of the user's; `Conflict` when they have one of that name already.
+    async fn create_view(&self, user_id: &str, view: SavedView) -> StoreResult<()>;
+
+    /// Removes the user's view `id` and returns it; `NotFound` when they have none of that id
+    /// (another user's view is not found either). Removing a user removes their views.
+    async fn delete_view(&self, user_id: &str, id: &str) -> StoreResult<SavedView>;
+
+    /// Users, API keys, settings and views as of one moment.
     async fn export_config(&self) -> StoreResult<ConfigSnapshot>;
 
-    /// Replaces every user, API key and the settings with the snapshot's, and ends every
-    /// session, in one transaction: all or nothing.
+    /// Replaces every user, API key, view and the settings with the snapshot's, and ends
+    /// every session, in one transaction: all or nothing.
     async fn import_config(&self, snapshot: ConfigSnapshot) -> StoreResult<()>;
 
     async fn stats(&self) -> StoreResult<StoreStats>;

@@ -19,3 +19,4 @@ mod scale_out;
 mod selfaudit;
 mod settings;
 mod trust;
+mod views;

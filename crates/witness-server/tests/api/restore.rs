@@ -19,7 +19,7 @@ use crate::helpers::{
 };
 
 /// `witness` on the store in `data_dir`, or on PostgreSQL in the database at `database_url`.
-fn witness(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
+pub fn witness(data_dir: &Path, database_url: Option<&str>, args: &[&str]) -> Output {
     witness_command(data_dir, database_url)
         .args(args)
         .env_remove("WITNESS_STORAGE_SECRETKEY")
@@ -44,7 +44,7 @@ fn file_key(data_dir: &Path) -> String {
         .to_string()
 }
 
-async fn back_up_now(app: &TestApp) -> PathBuf {
+pub async fn back_up_now(app: &TestApp) -> PathBuf {
     let admin = app.admin().await;
     let response = admin.post("/api/backups", json!({})).await;
     assert_eq!(response.status(), 201);

@@ -5,7 +5,8 @@ use witness_api::{AuditEvent, CreatedApiKey, User};
 
 use crate::helpers::{ADMIN_PASSWORD, TestApp, clef_line, spawn_app, spawn_app_with};
 
-fn phases(records: &[AuditEvent]) -> Vec<String> {
+/// The `Event` of each record (Begin, Complete, Fail), in the order they were written.
+pub fn phases(records: &[AuditEvent]) -> Vec<String> {
     let mut records: Vec<&AuditEvent> = records.iter().collect();
     records.sort_by(|a, b| a.id.cmp(&b.id));
     records

@@ -820,6 +820,7 @@ async fn hostile_path_values_on_every_route_with_an_id_are_a_4xx() {
             (reqwest::Method::DELETE, format!("/api/apikeys/{id}")),
             (reqwest::Method::PUT, format!("/api/users/{id}")),
             (reqwest::Method::DELETE, format!("/api/users/{id}")),
+            (reqwest::Method::DELETE, format!("/api/views/{id}")),
         ] {
             let response = if path.starts_with("/api/audit") {
                 app.get(&read, &path).await

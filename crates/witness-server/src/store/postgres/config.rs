@@ -1,15 +1,16 @@
-//! Users, sessions, API keys and settings in PostgreSQL: the same rules as SQLite's.
+//! Users, sessions, API keys, saved views and settings in PostgreSQL: the same rules as
+//! SQLite's.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 use tokio_postgres::Row;
-use witness_api::{Role, Settings, User};
+use witness_api::{Role, SavedView, Settings, User};
 
 use super::{pg_error, to_hash};
 use crate::store::event_row::{from_micros, micros};
 use crate::store::{
-    ApiKeyRecord, ApiKeyWithHash, ConfigSnapshot, Permission, SessionRecord, StoreError,
-    StoreResult, UserChanges, UserRecord,
+    ApiKeyRecord, ApiKeyWithHash, ConfigSnapshot, OwnedView, Permission, SessionRecord, StoreError,
+    StoreResult, UserChanges, UserRecord, view_name_taken, view_not_found,
 };
 
 pub const USER_COLUMNS: &str = "id, username, display_name, email, role, password_hash, created_at";
@@ -347,12 +348,106 @@ pub async fn write_settings(client: &impl GenericClient, settings: &Settings) ->
     Ok(())
 }
 
+const VIEW_COLUMNS: &str = "id, name, query, created_at, user_id";
+
+fn read_view(row: &Row) -> OwnedView {
+    OwnedView {
+        view: SavedView {
+            id: row.get(0),
+            name: row.get(1),
+            query: row.get(2),
+            created_at: from_micros(row.get(3)),
+        },
+        user_id: row.get(4),
+    }
+}
+
+pub async fn list_views(client: &impl GenericClient, user_id: &str) -> StoreResult<Vec<SavedView>> {
+    if user_id.contains('\0') {
+        return Ok(Vec::new());
+    }
+    let rows = client
+        .query(
+            &format!("SELECT {VIEW_COLUMNS} FROM saved_views WHERE user_id = $1 ORDER BY name, id"),
+            &[&user_id],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(rows.iter().map(|row| read_view(row).view).collect())
+}
+
+/// Every user's views, for a backup.
+pub async fn list_all_views(client: &impl GenericClient) -> StoreResult<Vec<OwnedView>> {
+    let rows = client
+        .query(
+            &format!("SELECT {VIEW_COLUMNS} FROM saved_views ORDER BY user_id, name, id"),
+            &[],
+        )
+        .await
+        .map_err(pg_error)?;
+    Ok(rows.iter().map(read_view).collect())
+}
+
+pub async fn insert_view(
+    client: &impl GenericClient,
+    user_id: &str,
+    view: &SavedView,
+) -> StoreResult<()> {
+    refuse_nul("name", Some(&view.name))?;
+    refuse_nul("query", Some(&view.query))?;
+    if user_where(client, "id", user_id).await?.is_none() {
+        return Err(StoreError::NotFound(format!(
+            "There is no user with id `{user_id}`."
+        )));
+    }
+    let inserted = client
+        .execute(
+            "INSERT INTO saved_views (id, user_id, name, query, created_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, name) DO NOTHING",
+            &[
+                &view.id,
+                &user_id,
+                &view.name,
+                &view.query,
+                &micros(view.created_at),
+            ],
+        )
+        .await
+        .map_err(pg_error)?;
+    if inserted == 0 {
+        return Err(view_name_taken(&view.name));
+    }
+    Ok(())
+}
+
+pub async fn delete_view(
+    client: &impl GenericClient,
+    user_id: &str,
+    id: &str,
+) -> StoreResult<SavedView> {
+    if id.contains('\0') || user_id.contains('\0') {
+        return Err(view_not_found(id));
+    }
+    let row = client
+        .query_opt(
+            &format!(
+                "DELETE FROM saved_views WHERE id = $1 AND user_id = $2 RETURNING {VIEW_COLUMNS}"
+            ),
+            &[&id, &user_id],
+        )
+        .await
+        .map_err(pg_error)?;
+    row.map(|row| read_view(&row).view)
+        .ok_or_else(|| view_not_found(id))
+}
+
 /// In a repeatable-read transaction: one moment.
 pub async fn export(client: &impl GenericClient) -> StoreResult<ConfigSnapshot> {
     Ok(ConfigSnapshot {
         users: list_users(client).await?,
         api_keys: list_api_keys(client).await?,
         settings: read_settings(client).await?,
+        views: list_all_views(client).await?,
     })
 }
 
@@ -360,7 +455,10 @@ pub async fn export(client: &impl GenericClient) -> StoreResult<ConfigSnapshot> 
 pub async fn import(client: &impl GenericClient, snapshot: &ConfigSnapshot) -> StoreResult<()> {
     lock_users(client).await?;
     client
-        .batch_execute("DELETE FROM sessions; DELETE FROM users; DELETE FROM api_keys;")
+        .batch_execute(
+            "DELETE FROM sessions; DELETE FROM saved_views; DELETE FROM users; \
+             DELETE FROM api_keys;",
+        )
         .await
         .map_err(pg_error)?;
     for user in &snapshot.users {
@@ -368,6 +466,9 @@ pub async fn import(client: &impl GenericClient, snapshot: &ConfigSnapshot) -> S
     }
     for ApiKeyWithHash { key, token_hash } in &snapshot.api_keys {
         insert_api_key(client, key, *token_hash).await?;
+    }
+    for OwnedView { user_id, view } in &snapshot.views {
+        insert_view(client, user_id, view).await?;
     }
     match &snapshot.settings {
         Some(settings) => write_settings(client, settings).await?,

@@ -18,7 +18,9 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_postgres::NoTls;
-use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, Settings, User, VerifyReport};
+use witness_api::{
+    AuditEvent, EventFilter, EventPage, Histogram, SavedView, Settings, User, VerifyReport,
+};
 
 use self::writer::Batch;
 pub use self::writer::{COPY_SQL, COPY_TYPES, copy_values};
@@ -557,6 +559,18 @@ impl Store for PostgresStore {
         config::write_settings(&tx, &settings).await?;
         tx.commit().await.map_err(pg_error)?;
         Ok(before)
+    }
+
+    async fn list_views(&self, user_id: &str) -> StoreResult<Vec<SavedView>> {
+        config::list_views(&self.client().await?, user_id).await
+    }
+
+    async fn create_view(&self, user_id: &str, view: SavedView) -> StoreResult<()> {
+        config::insert_view(&self.client().await?, user_id, &view).await
+    }
+
+    async fn delete_view(&self, user_id: &str, id: &str) -> StoreResult<SavedView> {
+        config::delete_view(&self.client().await?, user_id, id).await
     }
 
     async fn export_config(&self) -> StoreResult<ConfigSnapshot> {

@@ -18,7 +18,8 @@ pub const SCHEMA_LOCK: i64 = 0x5749_544e_0001;
 pub const MICROS_PER_DAY: i64 = 86_400_000_000;
 
 /// Each migration runs once, in order, in one transaction with the schema lock held.
-const MIGRATIONS: [&str; 1] = [r#"
+const MIGRATIONS: [&str; 2] = [
+    r#"
 CREATE TABLE chain_state (
     id            integer PRIMARY KEY CHECK (id = 1),
     head_seq      bigint NOT NULL,   -- newest event stored (0: none yet)
@@ -160,7 +161,19 @@ CREATE TABLE settings (
     backups_to_keep        bigint NOT NULL,
     retention_days         bigint NOT NULL
 );
-"#];
+"#,
+    // Each user's saved views of the Audit logs tab, removed with the user.
+    r#"
+CREATE TABLE saved_views (
+    id         text PRIMARY KEY,
+    user_id    text NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       text COLLATE "C" NOT NULL,
+    query      text NOT NULL,
+    created_at bigint NOT NULL,
+    UNIQUE (user_id, name)
+);
+"#,
+];
 
 /// Brings the schema up to date. Safe when several servers start at once: the first takes
 /// the lock and migrates, the others wait and find nothing left to do.

@@ -1,10 +1,11 @@
-//! Settings, and the users/API keys/settings snapshot that backups export and restore.
+//! Settings, and the users/API keys/settings/views snapshot that backups export and restore.
 
 use rusqlite::{Connection, OptionalExtension, params};
 use witness_api::Settings;
 
 use super::accounts;
 use super::keys::{self, API_KEY_COLUMNS, read_api_key};
+use super::views;
 use crate::store::{ApiKeyWithHash, ConfigSnapshot, StoreError, StoreResult};
 
 pub fn read_settings(conn: &Connection) -> StoreResult<Option<Settings>> {
@@ -72,7 +73,7 @@ pub fn replace_settings(
     Ok(before)
 }
 
-/// Everything in one read transaction, so users, keys and settings are of one moment.
+/// Everything in one read transaction, so users, keys, settings and views are of one moment.
 pub fn export(conn: &Connection) -> StoreResult<ConfigSnapshot> {
     let tx = conn.unchecked_transaction()?;
     let users = tx
@@ -105,18 +106,21 @@ pub fn export(conn: &Connection) -> StoreResult<ConfigSnapshot> {
         })
         .collect::<StoreResult<Vec<_>>>()?;
     let settings = read_settings(&tx)?;
+    let views = views::list_all(&tx)?;
     tx.commit()?;
     Ok(ConfigSnapshot {
         users,
         api_keys,
         settings,
+        views,
     })
 }
 
-/// Replaces users, keys and settings with the snapshot's and ends every session.
+/// Replaces users, keys, views and settings with the snapshot's and ends every session.
 pub fn import(conn: &mut Connection, snapshot: &ConfigSnapshot) -> StoreResult<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     tx.execute("DELETE FROM sessions", [])?;
+    tx.execute("DELETE FROM saved_views", [])?;
     tx.execute("DELETE FROM users", [])?;
     tx.execute("DELETE FROM api_keys", [])?;
     for user in &snapshot.users {
@@ -124,6 +128,9 @@ pub fn import(conn: &mut Connection, snapshot: &ConfigSnapshot) -> StoreResult<(
     }
     for ApiKeyWithHash { key, token_hash } in &snapshot.api_keys {
         keys::insert(&tx, key, *token_hash)?;
+    }
+    for view in &snapshot.views {
+        views::insert(&tx, &view.user_id, &view.view)?;
     }
     match &snapshot.settings {
         Some(settings) => write_settings(&tx, settings)?,

@@ -16,6 +16,7 @@ pub mod summaries;
 mod text_match;
 mod text_walk;
 mod verify;
+mod views;
 mod writer;
 
 use std::path::{Path, PathBuf};
@@ -26,7 +27,9 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 use tokio::sync::{broadcast, oneshot};
-use witness_api::{AuditEvent, EventFilter, EventPage, Histogram, Settings, User, VerifyReport};
+use witness_api::{
+    AuditEvent, EventFilter, EventPage, Histogram, SavedView, Settings, User, VerifyReport,
+};
 
 use self::row::{EventRow, from_micros, micros};
 use self::writer::{ChainHead, WriteCommand};
@@ -402,6 +405,23 @@ impl Store for SqliteStore {
 
     async fn replace_settings(&self, settings: Settings) -> StoreResult<Option<Settings>> {
         self.write(move |conn, _head| config::replace_settings(conn, &settings))
+            .await
+    }
+
+    async fn list_views(&self, user_id: &str) -> StoreResult<Vec<SavedView>> {
+        let user_id = user_id.to_string();
+        self.read(move |conn| views::list(conn, &user_id)).await
+    }
+
+    async fn create_view(&self, user_id: &str, view: SavedView) -> StoreResult<()> {
+        let user_id = user_id.to_string();
+        self.write(move |conn, _head| views::insert(conn, &user_id, &view))
+            .await
+    }
+
+    async fn delete_view(&self, user_id: &str, id: &str) -> StoreResult<SavedView> {
+        let (user_id, id) = (user_id.to_string(), id.to_string());
+        self.write(move |conn, _head| views::delete(conn, &user_id, &id))
             .await
     }
 

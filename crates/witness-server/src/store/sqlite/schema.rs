@@ -212,6 +212,17 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user_id);
 
+-- Each user's saved views of the Audit logs tab, removed with the user. A store made before
+-- views gets this table when it is opened (like every table here: IF NOT EXISTS).
+CREATE TABLE IF NOT EXISTS saved_views (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name       TEXT NOT NULL,
+    query      TEXT NOT NULL,         -- the tab's URL query string, without `?`
+    created_at INTEGER NOT NULL,      -- microseconds
+    UNIQUE (user_id, name)
+);
+
 -- The admin-editable settings: one row, stored on first start.
 CREATE TABLE IF NOT EXISTS settings (
     id                     INTEGER PRIMARY KEY CHECK (id = 1),
