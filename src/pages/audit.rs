@@ -6,7 +6,9 @@ use leptos::prelude::*;
 use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
-use crate::components::{EventTable, HistogramChart, IntegrityBadge, alert, shown_when};
+use crate::components::{
+    AuditShortcuts, EventTable, ExportButtons, HistogramChart, IntegrityBadge, alert, shown_when,
+};
 use crate::filters::{
     QuickRange, apply_search, chips, filter_from_query, query_from_filter, remove_chip,
 };
@@ -158,6 +160,7 @@ pub fn AuditPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Audit logs"</h1>
                 <IntegrityBadge integrity />
+                <AuditShortcuts />
             </header>
 
             <div class="toolbar">
@@ -283,14 +286,7 @@ pub fn AuditPage() -> impl IntoView {
                 </section>
             }.into_any())}
 
-            <div class="export">
-                <a class="button secondary" href=move || api::export_url(&current(), "csv") download>
-                    "Export CSV"
-                </a>
-                <a class="button secondary" href=move || api::export_url(&current(), "ndjson") download>
-                    "Export NDJSON"
-                </a>
-            </div>
+            <ExportButtons filter=Signal::derive(current) />
 
             {page.view("Loading audit events…", "audit events", move |page: &EventPage| {
                 let next = page.next_cursor.clone();

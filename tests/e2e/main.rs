@@ -3,6 +3,7 @@
 #![cfg(not(target_arch = "wasm32"))]
 
 mod harness;
+mod keyboard_event;
 
 use fantoccini::Locator;
 use fantoccini::actions::InputSource;
