@@ -264,10 +264,21 @@ pub async fn events(
     get_json(&format!("/api/audit/events?{query}")).await
 }
 
-/// `GET /api/audit/events/{id}`.
-pub async fn event(id: &str) -> Result<witness_api::AuditEvent, ApiError> {
+/// `GET /api/audit/events/{id}`: the event, and its JSON as the server sent it, indented
+/// (through `Value`, whose printing the panel has anyway, not a second serializer for
+/// `AuditEvent`).
+pub async fn event(id: &str) -> Result<(witness_api::AuditEvent, String), ApiError> {
     let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
-    get_json(&format!("/api/audit/events/{id}")).await
+    let request = Request::get(&format!("/api/audit/events/{id}"))
+        .header("Accept", "application/json")
+        .build();
+    let text = fetch_text(request, true).await?;
+    let event = parse_json(&text)?;
+    let raw = parse_json::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or(text);
+    Ok((event, raw))
 }
 
 /// `GET /api/audit/histogram` for the same filter.

@@ -39,7 +39,9 @@ async fn write_clipboard(text: &str) -> Result<(), String> {
         .ok()
         .filter(|value| !value.is_undefined() && !value.is_null())
         .ok_or("this browser gives no clipboard to a page served over plain HTTP")?;
-    let promise = clipboard.unchecked_into::<web_sys::Clipboard>().write_text(text);
+    let promise = clipboard
+        .unchecked_into::<web_sys::Clipboard>()
+        .write_text(text);
     wasm_bindgen_futures::JsFuture::from(promise)
         .await
         .map(|_| ())
@@ -112,16 +114,19 @@ pub fn nearby_links(event: &AuditEvent) -> Vec<(&'static str, String)> {
         links.push(("This target, ±1 hour", link(None, Some(target))));
     }
     if let (Some(actor), Some(target)) = (&actor, &target) {
-        links.push(("This actor and target, ±1 hour", link(Some(actor), Some(target))));
+        links.push((
+            "This actor and target, ±1 hour",
+            link(Some(actor), Some(target)),
+        ));
     }
     links
 }
 
-/// The links, the chain and the raw JSON, below the event's fields.
+/// The links, the chain and the raw JSON (`raw`, as the server sent it), below the event's
+/// fields.
 #[component]
-pub fn EventTools(event: AuditEvent) -> impl IntoView {
+pub fn EventTools(event: AuditEvent, raw: String) -> impl IntoView {
     let nearby = nearby_links(&event);
-    let raw = serde_json::to_string_pretty(&event).unwrap_or_default();
     let sequence = event
         .sequence()
         .map(|seq| seq.to_string())

@@ -10,6 +10,7 @@ use leptos::web_sys;
 use witness_api::EventFilter;
 
 use crate::api;
+use crate::components::shown_when;
 
 /// Counts the events of an export as its bytes arrive: one per line of NDJSON (JSON escapes
 /// line breaks inside strings), one per CSV record after the header (a line break inside a
@@ -52,9 +53,14 @@ impl EventCounter {
 enum Progress {
     Idle,
     /// `total` is `None` until the count has come back.
-    Running { total: Option<u64>, done: u64 },
+    Running {
+        total: Option<u64>,
+        done: u64,
+    },
     Saved(u64),
-    Cancelled { done: u64 },
+    Cancelled {
+        done: u64,
+    },
     Failed(String),
 }
 
@@ -166,20 +172,21 @@ pub fn ExportButtons(#[prop(into)] filter: Signal<EventFilter>) -> impl IntoView
         ),
         Progress::Failed(why) => format!("The export failed: {why}"),
     };
-    let bar = move || match progress.get() {
+    // No value until the count is known: the bar shows work without an amount. More may
+    // arrive than were counted (events stored since the count).
+    let bar_max = move || match progress.get() {
         Progress::Running {
             total: Some(total),
             done,
-        } => {
-            // More may arrive than were counted (events stored since the count).
-            let max = total.max(done).max(1);
-            view! { <progress max=max.to_string() value=done.to_string() aria-label="Export progress"></progress> }
-                .into_any()
-        }
-        Progress::Running { total: None, .. } => {
-            view! { <progress aria-label="Export progress"></progress> }.into_any()
-        }
-        _ => ().into_any(),
+        } => Some(total.max(done).max(1).to_string()),
+        _ => None,
+    };
+    let bar_value = move || match progress.get() {
+        Progress::Running {
+            total: Some(_),
+            done,
+        } => Some(done.to_string()),
+        _ => None,
     };
 
     view! {
@@ -200,12 +207,12 @@ pub fn ExportButtons(#[prop(into)] filter: Signal<EventFilter>) -> impl IntoView
             >
                 "Export NDJSON"
             </a>
-            {bar}
-            {move || running().then(|| view! {
+            {shown_when(running, move || view! {
+                <progress max=bar_max value=bar_value aria-label="Export progress"></progress>
                 <button type="button" class="secondary" data-control="cancel-export" on:click=cancel>
                     "Cancel export"
                 </button>
-            })}
+            }.into_any())}
             <span class="export-status" role="status" aria-live="polite" data-field="export-status">
                 {status}
             </span>

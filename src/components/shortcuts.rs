@@ -235,7 +235,10 @@ const SHORTCUTS: [(&str, &str); 6] = [
     ("j", "Select the next event"),
     ("k", "Select the previous event"),
     ("Enter", "Open the selected event"),
-    ("Esc", "On an event: back to the list, with its filters and page"),
+    (
+        "Esc",
+        "On an event: back to the list, with its filters and page",
+    ),
     ("?", "Show this list (Esc closes it)"),
 ];
 

@@ -47,8 +47,12 @@ pub fn EventPage(id: String) -> impl IntoView {
     view! {
         <section class="page event">
             <p><a href=list_url() aria-keyshortcuts="Escape">"← Audit logs"</a></p>
-            {event.view("Loading the event…", "the event", |event: &AuditEvent| {
-                view! { <EventDetails event=event.clone() /> }.into_any()
+            {event.view("Loading the event…", "the event", |(event, raw): &(AuditEvent, String)| {
+                view! {
+                    <EventDetails event=event.clone() />
+                    <EventTools event=event.clone() raw=raw.clone() />
+                }
+                .into_any()
             })}
         </section>
     }
@@ -167,7 +171,6 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
         <pre class="json">{pretty(&event.details)}</pre>
         <h2>"Other properties"</h2>
         <pre class="json">{pretty(&event.properties)}</pre>
-        <EventTools event=event.clone() />
     }
     .into_any()
 }

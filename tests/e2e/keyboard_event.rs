@@ -98,7 +98,10 @@ async fn the_audit_tab_by_keyboard_and_the_event_page_tools() {
         .await
         .expect("the event's raw JSON");
     let path = browser.current_url().await.expect("url").path().to_string();
-    let id = path.strip_prefix("/audit/").expect("an event page").to_string();
+    let id = path
+        .strip_prefix("/audit/")
+        .expect("an event page")
+        .to_string();
     let raw = browser
         .find(Locator::Css("pre[data-field='raw-json']"))
         .await
@@ -259,14 +262,16 @@ async fn throttle(harness: &Harness, browser: &Client, bytes_per_second: Option<
     );
     let client = reqwest::Client::new();
     let response = match bytes_per_second {
-        Some(rate) => client
-            .post(url)
-            .json(&serde_json::json!({"network_conditions": {
-                "offline": false, "latency": 0,
-                "download_throughput": rate, "upload_throughput": 1_000_000,
-            }}))
-            .send()
-            .await,
+        Some(rate) => {
+            client
+                .post(url)
+                .json(&serde_json::json!({"network_conditions": {
+                    "offline": false, "latency": 0,
+                    "download_throughput": rate, "upload_throughput": 1_000_000,
+                }}))
+                .send()
+                .await
+        }
         None => client.delete(url).send().await,
     }
     .expect("ChromeDriver answers");
@@ -316,10 +321,7 @@ async fn an_export_counts_shows_progress_and_can_be_cancelled() {
         serde_json::json!(true),
     )
     .await;
-    let text = browser
-        .execute(status, vec![])
-        .await
-        .expect("status");
+    let text = browser.execute(status, vec![]).await.expect("status");
     let text = text.as_str().unwrap_or_default();
     assert!(text.starts_with("Exporting 2000 events…"), "{text}");
     harness.screenshot(&browser, "keys-export-progress").await;

@@ -214,7 +214,10 @@ async fn each_event_addresses_the_one_before_it_in_the_chain() {
         let previous: AuditEvent = app
             .get_json(&key, &format!("/api/audit/events/{previous_id}"))
             .await;
-        assert_eq!(previous.hash, event.prev_hash, "{previous_id} precedes {id}");
+        assert_eq!(
+            previous.hash, event.prev_hash,
+            "{previous_id} precedes {id}"
+        );
         id = previous_id;
     }
     // Every event of the chain was reached: the five sent and Witness's own records between.
