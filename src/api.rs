@@ -264,10 +264,21 @@ pub async fn events(
     get_json(&format!("/api/audit/events?{query}")).await
 }
 
-/// `GET /api/audit/events/{id}`.
-pub async fn event(id: &str) -> Result<witness_api::AuditEvent, ApiError> {
+/// `GET /api/audit/events/{id}`: the event, and its JSON as the server sent it, indented
+/// (through `Value`, whose printing the panel has anyway, not a second serializer for
+/// `AuditEvent`).
+pub async fn event(id: &str) -> Result<(witness_api::AuditEvent, String), ApiError> {
     let id = String::from(leptos::web_sys::js_sys::encode_uri_component(id));
-    get_json(&format!("/api/audit/events/{id}")).await
+    let request = Request::get(&format!("/api/audit/events/{id}"))
+        .header("Accept", "application/json")
+        .build();
+    let text = fetch_text(request, true).await?;
+    let event = parse_json(&text)?;
+    let raw = parse_json::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|value| serde_json::to_string_pretty(&value).ok())
+        .unwrap_or(text);
+    Ok((event, raw))
 }
 
 /// `GET /api/audit/histogram` for the same filter.
@@ -289,6 +300,65 @@ pub fn export_url(filter: &witness_api::EventFilter, format: &str) -> String {
         "/api/audit/export?{}",
         crate::filters::query_from_filter(filter, &[("format", format)])
     )
+}
+
+/// A finished export, ready to save: the file name the server gave and its contents.
+pub struct Download {
+    pub file_name: String,
+    pub blob: web_sys::Blob,
+}
+
+/// `GET` of an [`export_url`], read as it streams in: each chunk is handed to `on_chunk` (to
+/// count what arrived) and kept for the file. `signal` aborts it; the answer is then an error.
+pub async fn export(
+    url: &str,
+    signal: &web_sys::AbortSignal,
+    mut on_chunk: impl FnMut(&[u8]),
+) -> Result<Download, ApiError> {
+    let response = send(Request::get(url).abort_signal(Some(signal)).build()).await?;
+    if !response.ok() {
+        return Err(error_from(response, true).await);
+    }
+    let content_type = response.headers().get("Content-Type").unwrap_or_default();
+    let file_name = response
+        .headers()
+        .get("Content-Disposition")
+        .and_then(|value| {
+            let (_, name) = value.split_once("filename=\"")?;
+            Some(name.split('"').next()?.to_string())
+        })
+        .unwrap_or_else(|| "witness-audit-export".to_string());
+    let body = response
+        .body()
+        .ok_or_else(|| ApiError::Decode("the export had no body".into()))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body.get_reader().unchecked_into();
+    let parts = web_sys::js_sys::Array::new();
+    let broken = |error: leptos::wasm_bindgen::JsValue| {
+        ApiError::Network(
+            error
+                .dyn_ref::<web_sys::js_sys::Error>()
+                .map(|error| String::from(error.message()))
+                .unwrap_or_else(|| "the download stopped".to_string()),
+        )
+    };
+    loop {
+        let read: web_sys::ReadableStreamReadResult =
+            wasm_bindgen_futures::JsFuture::from(reader.read())
+                .await
+                .map_err(broken)?
+                .unchecked_into();
+        if read.get_done().unwrap_or(true) {
+            break;
+        }
+        let chunk: web_sys::js_sys::Uint8Array = read.get_value().unchecked_into();
+        on_chunk(&chunk.to_vec());
+        parts.push(&chunk);
+    }
+    let options = web_sys::BlobPropertyBag::new();
+    options.set_type(&content_type);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &options)
+        .map_err(|_| ApiError::Decode("the browser could not hold the export".into()))?;
+    Ok(Download { file_name, blob })
 }
 
 /// A live tail: `GET /api/audit/stream` for the filter, as server-sent events. Each new

@@ -7,7 +7,8 @@ use witness_api::{AuditEvent, EventFilter, EventPage, Histogram};
 
 use crate::api;
 use crate::components::{
-    CellFilter, EventTable, HistogramChart, IntegrityBadge, SavedViews, alert, shown_when,
+    AuditShortcuts, CellFilter, EventTable, ExportButtons, HistogramChart, IntegrityBadge,
+    SavedViews, alert, shown_when,
 };
 use crate::filters::{
     Activity, QuickRange, apply_search, chips, exclude_this, filter_from_query, only_this,
@@ -214,6 +215,7 @@ pub fn AuditPage() -> impl IntoView {
             <header class="page-header">
                 <h1>"Audit logs"</h1>
                 <IntegrityBadge integrity />
+                <AuditShortcuts />
             </header>
 
             <div class="toolbar">
@@ -373,14 +375,7 @@ pub fn AuditPage() -> impl IntoView {
                 </section>
             }.into_any())}
 
-            <div class="export">
-                <a class="button secondary" href=move || api::export_url(&shown(), "csv") download>
-                    "Export CSV"
-                </a>
-                <a class="button secondary" href=move || api::export_url(&shown(), "ndjson") download>
-                    "Export NDJSON"
-                </a>
-            </div>
+            <ExportButtons filter=Signal::derive(shown) />
 
             {page.view("Loading audit events…", "audit events", move |page: &EventPage| {
                 let next = page.next_cursor.clone();

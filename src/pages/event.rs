@@ -5,7 +5,7 @@ use serde_json::Value;
 use witness_api::AuditEvent;
 
 use crate::api;
-use crate::components::cell_filter_links;
+use crate::components::{EventTools, cell_filter_links, escape_to_list, list_url};
 use crate::format::{self, Precision};
 use crate::load::Load;
 
@@ -43,11 +43,16 @@ pub fn EventPage(id: String) -> impl IntoView {
         let id = id.clone();
         async move { api::event(&id).await }
     });
+    escape_to_list();
     view! {
         <section class="page event">
-            <p><a href="/audit">"← Audit logs"</a></p>
-            {event.view("Loading the event…", "the event", |event: &AuditEvent| {
-                view! { <EventDetails event=event.clone() /> }.into_any()
+            <p><a href=list_url() aria-keyshortcuts="Escape">"← Audit logs"</a></p>
+            {event.view("Loading the event…", "the event", |(event, raw): &(AuditEvent, String)| {
+                view! {
+                    <EventDetails event=event.clone() />
+                    <EventTools event=event.clone() raw=raw.clone() />
+                }
+                .into_any()
             })}
         </section>
     }
@@ -152,10 +157,6 @@ pub fn EventDetails(event: AuditEvent) -> impl IntoView {
             </dd>
             <dt>"Id"</dt>
             <dd><code>{event.id.clone()}</code></dd>
-            <dt>"Hash"</dt>
-            <dd><code>{event.hash.clone()}</code></dd>
-            <dt>"Previous hash"</dt>
-            <dd><code>{event.prev_hash.clone()}</code></dd>
         </dl>
         {has_diff.then(|| view! {
             <h2>"Changes"</h2>

@@ -215,6 +215,11 @@ impl Harness {
         assert_eq!(response.status(), 201);
     }
 
+    /// The ChromeDriver this harness started, for its commands fantoccini has no call for.
+    pub fn driver_url(&self) -> &str {
+        &self.driver_url
+    }
+
     pub fn data_dir(&self) -> &Path {
         &self.data_dir
     }

@@ -5,6 +5,7 @@
 mod accessibility;
 mod audit_filters;
 mod harness;
+mod keyboard_event;
 mod saved_views;
 
 use fantoccini::Locator;

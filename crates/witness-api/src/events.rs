@@ -44,6 +44,37 @@ pub struct AuditEvent {
     pub prev_hash: String,
 }
 
+impl AuditEvent {
+    /// The event's storage sequence number: its place in the chain (the id, read as a number).
+    pub fn sequence(&self) -> Option<u64> {
+        event_sequence(&self.id)
+    }
+
+    /// The id of the event just before this one in the chain, the one whose `hash` is this
+    /// event's `prev_hash`; `None` for the first event. The chain links events in arrival
+    /// order with consecutive sequence numbers, so it is the sequence number one lower. It may
+    /// be gone: retention removes the oldest events (the chain then starts at an anchor).
+    pub fn previous_id(&self) -> Option<String> {
+        match self.sequence()? {
+            0 | 1 => None,
+            seq => Some(event_id(seq - 1)),
+        }
+    }
+}
+
+/// The sequence number an event id stands for (ids are zero-padded sequence numbers).
+pub fn event_sequence(id: &str) -> Option<u64> {
+    if id.is_empty() || id.len() > 19 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    id.parse().ok()
+}
+
+/// The id the API shows for a sequence number: fixed width, so ids sort by arrival.
+pub fn event_id(seq: u64) -> String {
+    format!("{seq:016}")
+}
+
 /// Who did it.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
@@ -245,4 +276,33 @@ pub struct IngestResponse {
 pub struct IngestError {
     #[serde(rename = "Error")]
     pub error: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{AuditEvent, event_sequence};
+
+    fn with_id(id: &str) -> AuditEvent {
+        serde_json::from_value(serde_json::json!({
+            "id": id, "timestamp": "2026-11-20T10:00:00Z", "action": "a",
+            "actor": {"type": "user"}, "target": {}, "result": "success",
+            "details": {}, "message": "", "level": "Information", "properties": {},
+            "hash": "h", "prev_hash": "p",
+        }))
+        .expect("an event")
+    }
+
+    #[test]
+    fn the_previous_event_is_one_sequence_number_lower() {
+        assert_eq!(
+            with_id("0000000000000007").previous_id().as_deref(),
+            Some("0000000000000006")
+        );
+        assert_eq!(with_id("0000000000000007").sequence(), Some(7));
+        assert_eq!(with_id("0000000000000001").previous_id(), None);
+        assert_eq!(with_id("not-a-seq").previous_id(), None);
+        assert_eq!(event_sequence(""), None);
+        assert_eq!(event_sequence("12345678901234567890"), None);
+        assert_eq!(event_sequence("+7"), None);
+    }
 }

@@ -20,7 +20,8 @@ pub use diagnostics::{AuditingStatus, Diagnostics, StorageStatus};
 pub use error::ApiErrorBody;
 pub use events::{
     Actor, ActorType, AuditEvent, AuditResult, ChainBreak, EventPage, Histogram, HistogramBucket,
-    IngestError, IngestResponse, SELF_AUDIT_SOURCE, Target, Tenant, VerifyReport,
+    IngestError, IngestResponse, SELF_AUDIT_SOURCE, Target, Tenant, VerifyReport, event_id,
+    event_sequence,
 };
 pub use filter::{
     EventFilter, FILTER_PARAMETERS, FilterError, MAX_TEXT_CHARS, SearchFields, TextMatcher,

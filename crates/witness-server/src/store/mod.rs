@@ -447,8 +447,5 @@ pub fn event_id(seq: i64) -> String {
 }
 
 pub fn parse_event_id(id: &str) -> Option<i64> {
-    if id.is_empty() || id.len() > 19 || !id.bytes().all(|b| b.is_ascii_digit()) {
-        return None;
-    }
-    id.parse().ok()
+    witness_api::event_sequence(id).and_then(|seq| i64::try_from(seq).ok())
 }

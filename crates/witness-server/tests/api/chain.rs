@@ -1,4 +1,4 @@
-use witness_api::{EventPage, VerifyReport};
+use witness_api::{AuditEvent, EventPage, VerifyReport};
 
 use witness_server::store::EventQuery;
 
@@ -191,4 +191,35 @@ async fn retention_deletes_a_prefix_and_the_chain_still_verifies() {
     assert!(report.ok, "{report:?}");
     assert_eq!(report.verified_count, 1);
     assert_eq!(report.head_id.as_deref(), Some("0000000000000011"));
+}
+
+/// The panel's event page links an event to the one before it in the chain by
+/// `AuditEvent::previous_id`: `GET /api/audit/events/{previous_id}` must answer the event
+/// whose hash is this one's `prev_hash`, back to the first event, whose `prev_hash` is zeros.
+#[tokio::test]
+async fn each_event_addresses_the_one_before_it_in_the_chain() {
+    let (app, key) = with_events(5).await;
+    let report = full_verify(&app, &key).await;
+    let mut id = report.head_id.expect("a head");
+    let mut walked = 0;
+    loop {
+        let event: AuditEvent = app.get_json(&key, &format!("/api/audit/events/{id}")).await;
+        assert_eq!(event.id, id);
+        walked += 1;
+        let Some(previous_id) = event.previous_id() else {
+            assert_eq!(event.sequence(), Some(1));
+            assert_eq!(event.prev_hash, "0".repeat(64));
+            break;
+        };
+        let previous: AuditEvent = app
+            .get_json(&key, &format!("/api/audit/events/{previous_id}"))
+            .await;
+        assert_eq!(
+            previous.hash, event.prev_hash,
+            "{previous_id} precedes {id}"
+        );
+        id = previous_id;
+    }
+    // Every event of the chain was reached: the five sent and Witness's own records between.
+    assert_eq!(walked, report.verified_count);
 }
