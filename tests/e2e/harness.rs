@@ -72,13 +72,21 @@ fn panel_dir() -> PathBuf {
 /// and keeps draining the pipe in the background so the child never blocks on a full pipe or
 /// fails writing to a closed one.
 fn read_announcement(stdout: ChildStdout, prefix: &str, what: &str) -> String {
+    announcement(stdout, prefix)
+        .unwrap_or_else(|seen| panic!("{what} exited before announcing `{prefix}…`: {seen:?}"))
+}
+
+/// The rest of the line starting with `prefix`, or what the child printed before it exited.
+fn announcement(stdout: ChildStdout, prefix: &str) -> Result<String, String> {
     let mut reader = BufReader::new(stdout);
     let mut line = String::new();
+    let mut seen = String::new();
     loop {
         line.clear();
         match reader.read_line(&mut line) {
-            Ok(0) | Err(_) => panic!("{what} exited before announcing `{prefix}…`"),
-            Ok(_) => {}
+            Ok(0) => return Err(seen),
+            Err(error) => return Err(format!("{seen}(reading its output: {error})")),
+            Ok(_) => seen.push_str(&line),
         }
         if let Some(rest) = line.trim_end().strip_prefix(prefix) {
             let rest = rest.to_string();
@@ -86,7 +94,55 @@ fn read_announcement(stdout: ChildStdout, prefix: &str, what: &str) -> String {
                 let mut sink = Vec::new();
                 let _ = reader.read_to_end(&mut sink);
             });
-            return rest;
+            return Ok(rest);
+        }
+    }
+}
+
+/// Starts ChromeDriver on a port of its own choosing (port 0) and returns it with that port.
+/// A start that fails before ChromeDriver announces its port changed nothing, so it is tried
+/// again (twice at most), saying why: on a loaded machine ChromeDriver has exited during
+/// start-up once in many runs, before it bound anything.
+fn start_chromedriver() -> (ChildGuard, u16) {
+    let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
+    let mut attempt = 1;
+    loop {
+        let mut driver = Command::new(&chromedriver)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|error| panic!("start {chromedriver}: {error}"));
+        let stdout = driver.stdout.take().expect("chromedriver stdout");
+        let stderr = driver.stderr.take().expect("chromedriver stderr");
+        // Drained so that ChromeDriver never blocks on a full pipe; kept only for a failure.
+        let errors = std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = BufReader::new(stderr).read_to_string(&mut text);
+            text
+        });
+        let mut driver = ChildGuard(driver);
+        match announcement(stdout, "ChromeDriver was started successfully on port ") {
+            Ok(announced) => {
+                let port = announced
+                    .trim_end_matches('.')
+                    .parse()
+                    .unwrap_or_else(|_| panic!("ChromeDriver announced port `{announced}`"));
+                return (driver, port);
+            }
+            Err(seen) => {
+                let status = driver.0.wait();
+                let errors = errors.join().unwrap_or_default();
+                let why = format!("{status:?}; stdout {seen:?}; stderr {errors:?}");
+                assert!(
+                    attempt < 3,
+                    "ChromeDriver exited before announcing its port: {why}"
+                );
+                eprintln!(
+                    "ChromeDriver exited before announcing its port (attempt {attempt}): {why}"
+                );
+                attempt += 1;
+            }
         }
     }
 }
@@ -144,24 +200,7 @@ impl Harness {
 
         // Port 0: ChromeDriver binds a port of its own choosing and announces it, so no other
         // process (a parallel test's server or driver) can take it in between.
-        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
-        let mut driver = Command::new(&chromedriver)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|error| panic!("start {chromedriver}: {error}"));
-        let stdout = driver.stdout.take().expect("chromedriver stdout");
-        let driver = ChildGuard(driver);
-        let announced = read_announcement(
-            stdout,
-            "ChromeDriver was started successfully on port ",
-            "ChromeDriver",
-        );
-        let port: u16 = announced
-            .trim_end_matches('.')
-            .parse()
-            .unwrap_or_else(|_| panic!("ChromeDriver announced port `{announced}`"));
+        let (driver, port) = start_chromedriver();
         let driver_url = format!("http://127.0.0.1:{port}");
 
         Self {
