@@ -182,6 +182,36 @@ async fn every_page_has_no_serious_accessibility_violation_in_light_and_dark() {
                 report.push(format!("[{scheme}] {page}: {violation}"));
             }
         }
+        // The Audit logs tab with a row selected by keyboard (`j`) and the list of
+        // shortcuts open (a modal dialog).
+        browser
+            .goto(&harness.url("/audit?activity=all"))
+            .await
+            .expect("open the audit logs");
+        settle(&browser).await;
+        browser
+            .wait()
+            .for_element(Locator::Css("table.events tbody tr"))
+            .await
+            .expect("rows");
+        crate::keyboard_event::press(&browser, 'j').await;
+        browser
+            .wait()
+            .for_element(Locator::Css("table.events tbody tr.selected"))
+            .await
+            .expect("a selected row");
+        for violation in serious_violations(&browser, &axe).await {
+            report.push(format!("[{scheme}] /audit (row selected): {violation}"));
+        }
+        crate::keyboard_event::press(&browser, '?').await;
+        browser
+            .wait()
+            .for_element(Locator::Css("dialog.shortcuts[open]"))
+            .await
+            .expect("the shortcuts dialog");
+        for violation in serious_violations(&browser, &axe).await {
+            report.push(format!("[{scheme}] /audit (shortcuts dialog): {violation}"));
+        }
         browser.close().await.expect("close the browser");
     }
     assert!(

@@ -11,7 +11,7 @@ use super::harness::{AUDITOR, AUDITOR_PASSWORD, Harness};
 use super::{wait_for_first_row, wait_for_rows};
 
 /// Presses one key (and lets it go) wherever the focus is, as a person at the keyboard.
-async fn press(browser: &Client, key: char) {
+pub async fn press(browser: &Client, key: char) {
     let keys = KeyActions::new("keyboard".to_string())
         .then(KeyAction::Down { value: key })
         .then(KeyAction::Up { value: key });
