@@ -248,7 +248,10 @@ async fn hostile_values_get_a_4xx_that_names_them_and_change_nothing() {
         ("/api/audit/events?cursor=%00%FF".into(), "cursor"),
         ("/api/audit/events?result=maybe".into(), "result"),
         (format!("/api/audit/events?{many_ips}"), "ip"),
-        ("/api/audit/events?result=success&result=failure".into(), "result"),
+        (
+            "/api/audit/events?result=success&result=failure".into(),
+            "result",
+        ),
         ("/api/audit/histogram?bucket=-5m".into(), "bucket"),
         (
             "/api/audit/histogram?bucket=99999999999999999999d".into(),
