@@ -9,7 +9,7 @@ use witness_api::SavedView;
 use witness_server::backup::format;
 use witness_server::secret_key::SecretKey;
 
-use crate::helpers::{Session, TestApp, spawn_app};
+use crate::helpers::{Session, TestApp, spawn_app, spawn_app_with};
 use crate::restore::back_up_now;
 use crate::selfaudit::phases;
 
@@ -289,4 +289,34 @@ fn object_with_views(payload: &mut Value) {
         "id": "view-1", "user_id": user_id, "name": "x", "query": "",
         "created_at": "2026-11-20T10:00:00Z"
     }]);
+}
+
+/// A PostgreSQL database made before saved views existed (schema version 1) migrates when a
+/// server opens it: its users stay, and they can save views. (SQLite's migration of an older
+/// store is a unit test of its schema module.)
+#[tokio::test]
+async fn a_postgresql_database_from_before_views_migrates_when_a_server_opens_it() {
+    let app = spawn_app().await;
+    let Some(url) = app.database_url.clone() else {
+        return;
+    };
+    app.user_with_role("ana", "auditor").await;
+    // The database as a server from before views left it.
+    let client = crate::helpers::connect_postgres(&url).await;
+    client
+        .batch_execute("DROP TABLE saved_views; UPDATE witness_schema SET version = 1;")
+        .await
+        .expect("take the schema back to version 1");
+
+    let upgraded = spawn_app_with(|config| config.data.database_url = Some(url.clone())).await;
+    let version: i32 = client
+        .query_one("SELECT version FROM witness_schema", &[])
+        .await
+        .expect("the schema version")
+        .get(0);
+    assert_eq!(version, 2);
+    let ana = upgraded.login("ana", "ana-password-1").await;
+    assert!(names(&ana).await.is_empty());
+    saved(&ana, "Failures", "result=failure").await;
+    assert_eq!(names(&ana).await, ["Failures"]);
 }
