@@ -63,10 +63,13 @@ pub fn SavedViews() -> impl IntoView {
                     placeholder="Failed logins"
                     maxlength="100"
                     autocomplete="off"
+                    aria-describedby="view-name-error"
                 />
                 <button type="submit" disabled=move || create.pending()>"Save view"</button>
             </form>
-            {field_error(move || create.field_error("name").map(|m| format!("Name {m}.")))}
+            <p class="field-error" id="view-name-error">
+                {move || create.field_error("name").map(|m| format!("Name {m}."))}
+            </p>
             {field_error(move || create.field_error("query").map(|m| format!("This view's query {m}.")))}
             {alert(move || create.form_error().or_else(|| remove.form_error()))}
             {views.view("Loading saved views…", "saved views", move |views: &Vec<SavedView>| {

@@ -112,7 +112,9 @@ async fn a_saved_view_survives_logout_and_a_restore_from_backup() {
     save_view(&browser, "   ").await;
     let error = browser
         .wait()
-        .for_element(Locator::Css(".saved-views .field-error"))
+        .for_element(Locator::XPath(
+            "//p[@id='view-name-error'][normalize-space(.) != '']",
+        ))
         .await
         .expect("the name's error");
     assert_eq!(error.text().await.expect("text"), "Name is required.");
