@@ -394,3 +394,26 @@ pub fn role_change_event() -> serde_json::Value {
         "OrganizationName": "Acme", "WorkspaceName": "Platform",
     })
 }
+
+/// Waits up to 30 s for an element on a page that may still be navigating (a 401 sends the
+/// panel to the login page by a full navigation): ChromeDriver answers a lookup made while the
+/// document is being replaced with an error that is not "no such element", which fantoccini's
+/// `wait()` returns at once, so every error here means "not yet". The last one is reported if
+/// the element never comes.
+pub async fn wait_across_navigation(
+    browser: &Client,
+    locator: Locator<'_>,
+    what: &str,
+) -> fantoccini::elements::Element {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        match browser.find(locator).await {
+            Ok(element) => return element,
+            Err(error) if std::time::Instant::now() >= deadline => {
+                let url = browser.current_url().await.map(|u| u.to_string());
+                panic!("{what} never appeared (at {url:?}): {error}");
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+        }
+    }
+}

@@ -22,11 +22,8 @@ async fn admin_logs_in_and_lands_back_on_diagnostics_with_live_values() {
         .goto(&harness.url("/diagnostics"))
         .await
         .expect("open /diagnostics");
-    browser
-        .wait()
-        .for_element(Locator::Id("login-username"))
-        .await
-        .expect("the login page");
+    harness::wait_across_navigation(&browser, Locator::Id("login-username"), "the login page")
+        .await;
     let url = browser.current_url().await.expect("url");
     assert_eq!(url.path(), "/login");
     assert!(
@@ -150,11 +147,8 @@ async fn links_and_back_change_the_page_without_a_reload() {
     let harness = Harness::start().await;
     let browser = harness.browser().await;
     browser.goto(&harness.url("/")).await.expect("open /");
-    browser
-        .wait()
-        .for_element(Locator::Id("login-username"))
-        .await
-        .expect("the login page");
+    harness::wait_across_navigation(&browser, Locator::Id("login-username"), "the login page")
+        .await;
     harness.log_in(&browser, "admin", ADMIN_PASSWORD).await;
     assert_eq!(heading(&browser, "Audit logs").await, "/audit");
     assert_eq!(current_section(&browser).await, "Audit logs");

@@ -25,11 +25,12 @@ async fn log_in_again_and_open_the_view(
     browser: &Client,
     what: &str,
 ) -> Option<String> {
-    browser
-        .wait()
-        .for_element(Locator::Id("login-username"))
-        .await
-        .unwrap_or_else(|_| panic!("the login page {what}"));
+    crate::harness::wait_across_navigation(
+        browser,
+        Locator::Id("login-username"),
+        &format!("the login page {what}"),
+    )
+    .await;
     log_in_to_audit(harness, browser).await;
     browser
         .wait()
