@@ -5,7 +5,7 @@
 use chrono::{Duration, SecondsFormat, Utc};
 use fantoccini::{Client, Locator};
 
-use crate::harness::{AUDITOR, AUDITOR_PASSWORD, Harness};
+use crate::harness::Harness;
 
 /// The Enter and Tab keys as WebDriver types them.
 const ENTER: &str = "\u{E007}";
@@ -18,19 +18,6 @@ fn event(minutes_ago: i64, actor: &str, action: &str) -> serde_json::Value {
         "@mt": "{Actor} did {Action}",
         "Action": action, "Actor": actor, "Target": "handbook", "ClientIp": "203.0.113.9",
     })
-}
-
-async fn open_audit(harness: &Harness, browser: &Client) {
-    browser
-        .goto(&harness.url("/login?next=%2Faudit"))
-        .await
-        .expect("open login");
-    harness.log_in(browser, AUDITOR, AUDITOR_PASSWORD).await;
-    browser
-        .wait()
-        .for_element(Locator::Css("table.events tbody tr"))
-        .await
-        .expect("the audit table");
 }
 
 /// The text of every cell of column `col`, once the table shows exactly `expected` rows
@@ -87,7 +74,7 @@ async fn a_search_leaves_no_witness_row_in_the_default_view_and_the_toggle_shows
         ])
         .await;
     let browser = harness.browser().await;
-    open_audit(&harness, &browser).await;
+    harness.open_audit_as_auditor(&browser).await;
     // Searches: each is recorded by Witness as `witness.audit.query`.
     crate::search(&browser, "actor:alice").await;
     chip(&browser, "actor: alice").await;
@@ -173,7 +160,7 @@ async fn exclude_this_on_an_actor_removes_their_rows_and_adds_a_chip() {
         ])
         .await;
     let browser = harness.browser().await;
-    open_audit(&harness, &browser).await;
+    harness.open_audit_as_auditor(&browser).await;
     let actors = column_when(&browser, "actor", |a| a.len() == 4).await;
     assert_eq!(actors, ["carol", "alice", "bob", "alice"]);
 
@@ -277,7 +264,7 @@ async fn times_are_relative_with_the_exact_instant_in_the_zone_of_the_url() {
         })])
         .await;
     let browser = harness.browser().await;
-    open_audit(&harness, &browser).await;
+    harness.open_audit_as_auditor(&browser).await;
     let header = || async {
         browser
             .find(Locator::Css("table.events thead th"))

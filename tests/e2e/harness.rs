@@ -349,6 +349,20 @@ impl Harness {
             .expect("login page");
     }
 
+    /// Logs the auditor in and waits for the first rows of the Audit logs tab.
+    pub async fn open_audit_as_auditor(&self, browser: &Client) {
+        browser
+            .goto(&self.url("/login?next=%2Faudit"))
+            .await
+            .expect("open login");
+        self.log_in(browser, AUDITOR, AUDITOR_PASSWORD).await;
+        browser
+            .wait()
+            .for_element(Locator::Css("table.events tbody tr"))
+            .await
+            .expect("the audit table");
+    }
+
     /// Fills in and submits the login form (the browser must be on the login page).
     pub async fn log_in(&self, browser: &Client, username: &str, password: &str) {
         let form = browser

@@ -3,7 +3,7 @@
 
 use fantoccini::{Client, Locator, key::Key};
 
-use crate::harness::{AUDITOR, AUDITOR_PASSWORD, Harness};
+use crate::harness::Harness;
 
 const NAME: &str = "Alice's member changes";
 
@@ -31,7 +31,7 @@ async fn log_in_again_and_open_the_view(
         &format!("the login page {what}"),
     )
     .await;
-    log_in_to_audit(harness, browser).await;
+    harness.open_audit_as_auditor(browser).await;
     browser
         .wait()
         .for_element(Locator::XPath(&view_link(NAME)))
@@ -44,19 +44,6 @@ async fn log_in_again_and_open_the_view(
     let url = browser.current_url().await.expect("url");
     assert_eq!(url.path(), "/audit");
     url.query().map(str::to_string)
-}
-
-async fn log_in_to_audit(harness: &Harness, browser: &Client) {
-    browser
-        .goto(&harness.url("/login?next=%2Faudit"))
-        .await
-        .expect("open login");
-    harness.log_in(browser, AUDITOR, AUDITOR_PASSWORD).await;
-    browser
-        .wait()
-        .for_element(Locator::Css("table.events tbody tr"))
-        .await
-        .expect("the audit table");
 }
 
 async fn empty_state(browser: &Client) {
@@ -100,7 +87,7 @@ async fn a_saved_view_survives_logout_and_a_restore_from_backup() {
         ])
         .await;
     let browser = harness.browser().await;
-    log_in_to_audit(&harness, &browser).await;
+    harness.open_audit_as_auditor(&browser).await;
     empty_state(&browser).await;
     harness.screenshot(&browser, "saved-views-empty").await;
 
