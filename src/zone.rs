@@ -2,7 +2,6 @@
 //! zone database, so the panel ships none (a tz crate would add hundreds of KB to the .wasm).
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::web_sys::js_sys::{Array, Object, Reflect};
@@ -23,8 +22,9 @@ extern "C" {
 
 thread_local! {
     /// One formatter per zone asked for (`None`: not a zone), as building one is slow and a
-    /// page has a hundred rows.
-    static FORMATS: RefCell<HashMap<String, Option<ZoneFormat>>> = RefCell::new(HashMap::new());
+    /// page has a hundred rows. A list, not a map: a session asks for a handful of zones, and
+    /// a `HashMap` would bring its hasher into the .wasm for nothing else.
+    static FORMATS: RefCell<Vec<(String, Option<ZoneFormat>)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn formatter(zone: &str) -> Option<ZoneFormat> {
@@ -48,10 +48,14 @@ pub fn known(zone: &str) -> bool {
 fn with_formatter<T>(zone: &str, use_it: impl FnOnce(&ZoneFormat) -> T) -> Option<T> {
     FORMATS.with(|formats| {
         let mut formats = formats.borrow_mut();
-        let format = formats
-            .entry(zone.to_string())
-            .or_insert_with(|| formatter(zone));
-        format.as_ref().map(use_it)
+        let index = match formats.iter().position(|(name, _)| name == zone) {
+            Some(index) => index,
+            None => {
+                formats.push((zone.to_string(), formatter(zone)));
+                formats.len() - 1
+            }
+        };
+        formats[index].1.as_ref().map(use_it)
     })
 }
 

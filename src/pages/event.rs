@@ -14,7 +14,8 @@ fn changes(event: &AuditEvent) -> Vec<(String, String, String)> {
     let show = |value: Option<&Value>| match value {
         None | Some(Value::Null) => "—".to_string(),
         Some(Value::String(text)) => text.clone(),
-        Some(other) => other.to_string(),
+        // Not `Display`: that is a third JSON writer in the .wasm besides these two.
+        Some(other) => serde_json::to_string(other).unwrap_or_default(),
     };
     event
         .details

@@ -9,6 +9,7 @@ pub struct BackupInfo {
     /// Use it in `GET /api/backups/{id}/download`, e.g. `20261122T020000Z`.
     pub id: String,
     /// When the backup was made (from the file's header).
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
     pub size_bytes: u64,
     /// The file's name in `<data>/Backups/`, e.g. `witness-backup-20261122T020000Z.wbk`.

@@ -8,6 +8,7 @@ pub struct Diagnostics {
     /// The server's version (the `witness-server` crate version).
     pub version: String,
     /// When this server process started.
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub started_at: DateTime<Utc>,
     /// Whole seconds since `started_at`, measured by the server.
     pub uptime_seconds: u64,
@@ -15,10 +16,10 @@ pub struct Diagnostics {
     pub data_dir: String,
     pub auditing: AuditingStatus,
     /// When the newest backup in `<data>/Backups/` was made; none yet: `null`.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::rfc3339_opt")]
     pub last_backup_at: Option<DateTime<Utc>>,
     /// When the next scheduled backup will run (UTC); `null` when none is scheduled.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::time::rfc3339_opt")]
     pub next_backup_at: Option<DateTime<Utc>>,
     /// Where the events live and how many; `null` when the store could not be read.
     #[serde(default)]
@@ -41,7 +42,9 @@ pub struct StorageStatus {
     pub size_bytes: u64,
     pub event_count: u64,
     /// Event times (not arrival) of the oldest and newest stored events.
+    #[serde(default, deserialize_with = "crate::time::rfc3339_opt")]
     pub oldest_event: Option<DateTime<Utc>>,
+    #[serde(default, deserialize_with = "crate::time::rfc3339_opt")]
     pub newest_event: Option<DateTime<Utc>>,
 }
 

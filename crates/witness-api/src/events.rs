@@ -12,6 +12,7 @@ pub struct AuditEvent {
     /// Server-assigned, unique, sorts by arrival (zero-padded storage sequence number).
     pub id: String,
     /// When it happened, as the sender said (UTC).
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub timestamp: DateTime<Utc>,
     /// Dotted type such as `member.role_changed`; `event` when the sender gave none.
     pub action: String,
@@ -206,7 +207,9 @@ pub struct EventPage {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct Histogram {
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub from: DateTime<Utc>,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub to: DateTime<Utc>,
     pub bucket_seconds: u64,
     /// Every bucket from `from` to `to`, empty ones included, oldest first.
@@ -217,6 +220,7 @@ pub struct Histogram {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "schema", derive(schemars::JsonSchema))]
 pub struct HistogramBucket {
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub start: DateTime<Utc>,
     pub count: u64,
 }
@@ -240,6 +244,7 @@ pub struct VerifyReport {
     /// (a cut tail, a rewritten history, a forged checkpoint).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_break: Option<ChainBreak>,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub checked_at: DateTime<Utc>,
     /// Signed checkpoints the store was compared with (a full verify only).
     #[serde(default)]
@@ -249,7 +254,11 @@ pub struct VerifyReport {
     pub newest_checkpoint_id: Option<String>,
     /// When the last full verify (scheduled, with checkpoints) ran; its break, if any, is
     /// reported here too.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::time::rfc3339_opt"
+    )]
     pub last_full_verify_at: Option<DateTime<Utc>>,
 }
 

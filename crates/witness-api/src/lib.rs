@@ -12,6 +12,7 @@ mod events;
 mod filter;
 mod health;
 mod settings;
+mod time;
 mod users;
 mod views;
 

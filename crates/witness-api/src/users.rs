@@ -38,6 +38,7 @@ pub struct User {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     pub role: Role,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 
@@ -100,6 +101,7 @@ pub struct PasswordChange {
 pub struct LoginResponse {
     pub user: User,
     pub csrf_token: String,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -109,6 +111,7 @@ pub struct LoginResponse {
 pub struct Me {
     pub user: User,
     pub csrf_token: String,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub expires_at: DateTime<Utc>,
 }
 
@@ -120,8 +123,13 @@ pub struct ApiKey {
     pub title: String,
     pub permissions: Vec<ApiKeyPermission>,
     pub token_prefix: String,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "crate::time::rfc3339_opt"
+    )]
     pub revoked_at: Option<DateTime<Utc>>,
 }
 

@@ -12,6 +12,7 @@ pub struct SavedView {
     /// The Audit logs tab's URL query string without `?` (filters and time range, as
     /// `EventFilter`'s parameters): the view opens as `/audit?{query}`.
     pub query: String,
+    #[serde(deserialize_with = "crate::time::rfc3339")]
     pub created_at: DateTime<Utc>,
 }
 

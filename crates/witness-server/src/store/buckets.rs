@@ -24,6 +24,10 @@ const BUCKET_WIDTHS: [i64; 12] = [
 ];
 const TARGET_BUCKETS: i64 = 120;
 const MINUTE_MICROS: i64 = 60_000_000;
+/// 0000-01-01T00:00:00Z: a wide bucket can start before it (buckets are aligned on the Unix
+/// epoch), but Witness writes no time outside the years its filters accept (0000-9999), which
+/// strict RFC 3339 readers, the panel among them, cannot read.
+const YEAR_ZERO_MICROS: i64 = -62_167_219_200_000_000;
 pub const MAX_BUCKETS: i64 = 10_000;
 
 /// Buckets `first..=last` of `width_micros` each (bucket `b` starts at `b * width_micros`),
@@ -153,8 +157,9 @@ impl Buckets {
 
     pub fn into_histogram(self) -> Histogram {
         let (first, width_micros) = (self.first, self.width_micros);
+        let start = |bucket: i64| from_micros((bucket * width_micros).max(YEAR_ZERO_MICROS));
         Histogram {
-            from: from_micros(first * width_micros),
+            from: start(first),
             to: self.to,
             bucket_seconds: self.width as u64,
             buckets: self
@@ -162,7 +167,7 @@ impl Buckets {
                 .into_iter()
                 .enumerate()
                 .map(|(index, count)| HistogramBucket {
-                    start: from_micros((first + index as i64) * width_micros),
+                    start: start(first + index as i64),
                     count,
                 })
                 .collect(),

@@ -56,6 +56,13 @@ async fn a_histogram_over_extreme_years_is_refused_and_the_server_lives() {
         "{} buckets",
         histogram.buckets.len()
     );
+    // Its first bucket, aligned before the year 0000, starts at 0000-01-01: no time Witness
+    // writes is outside the years it reads (the panel reads times as strict RFC 3339).
+    assert_eq!(
+        histogram.buckets[0].start.to_rfc3339(),
+        "0000-01-01T00:00:00+00:00"
+    );
+    assert_eq!(histogram.from, histogram.buckets[0].start);
     // A chosen bucket that would make millions of them is refused by name.
     let (status, message) = refusal(
         app.get(
