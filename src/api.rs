@@ -28,11 +28,13 @@ pub enum ApiError {
         code: String,
         message: String,
     },
-    /// The server refused some fields (422): a message per field, shown next to each.
+    /// The server refused some fields (422): a message per field, shown next to each. Kept
+    /// as JSON values: the panel already carries that map for event details, and a second map
+    /// type would add its own parser and tree code to the .wasm.
     #[error("{message}")]
     Invalid {
         message: String,
-        fields: std::collections::BTreeMap<String, String>,
+        fields: serde_json::Map<String, serde_json::Value>,
     },
     /// The answer came but was not what this panel expects (a version mismatch, usually).
     #[error(
@@ -53,7 +55,10 @@ impl ApiError {
     /// The server's message for one field of a refused form, if it had one.
     pub fn field(&self, name: &str) -> Option<String> {
         match self {
-            ApiError::Invalid { fields, .. } => fields.get(name).cloned(),
+            ApiError::Invalid { fields, .. } => fields
+                .get(name)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_string),
             _ => None,
         }
     }
@@ -204,7 +209,7 @@ struct ErrorBody {
     code: String,
     message: String,
     #[serde(default)]
-    fields: Option<std::collections::BTreeMap<String, String>>,
+    fields: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// `POST /api/auth/login`.
@@ -228,9 +233,14 @@ pub async fn change_password(
 
 /// `GET /api/auth/me`; a 401 (no session) sends the user to the login page.
 pub async fn me() -> Result<Me, ApiError> {
-    let me: Me = get_json("/api/auth/me").await?;
+    // Read as a `LoginResponse`, which has the same fields: one parser in the .wasm for both.
+    let me: LoginResponse = get_json("/api/auth/me").await?;
     remember_csrf(&me.csrf_token);
-    Ok(me)
+    Ok(Me {
+        user: me.user,
+        csrf_token: me.csrf_token,
+        expires_at: me.expires_at,
+    })
 }
 
 /// `POST /api/auth/logout`.
