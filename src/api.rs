@@ -123,10 +123,14 @@ async fn send(request: Result<Request, gloo_net::Error>) -> Result<Response, Api
 // one copy of the request-and-answer state machine instead of one per wire type.
 
 async fn get_json<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
+    parse_json(&get_text(path).await?)
+}
+
+async fn get_text(path: &str) -> Result<String, ApiError> {
     let request = Request::get(path)
         .header("Accept", "application/json")
         .build();
-    parse_json(&fetch_text(request, true).await?)
+    fetch_text(request, true).await
 }
 
 async fn send_json<B: Serialize, T: DeserializeOwned>(
@@ -134,14 +138,20 @@ async fn send_json<B: Serialize, T: DeserializeOwned>(
     body: &B,
     redirect_on_401: bool,
 ) -> Result<T, ApiError> {
-    let request = serde_json::to_string(body)
-        .map_err(|error| ApiError::Network(error.to_string()))
-        .map(|body| {
-            with_csrf(builder.header("Accept", "application/json"))
-                .header("Content-Type", "application/json")
-                .body(body)
-        })?;
-    parse_json(&fetch_text(request, redirect_on_401).await?)
+    let body = serde_json::to_string(body).map_err(|error| ApiError::Network(error.to_string()))?;
+    parse_json(&send_text(builder, body, redirect_on_401).await?)
+}
+
+/// Sends a JSON body (already written) and gives the answer's body.
+async fn send_text(
+    builder: RequestBuilder,
+    body: String,
+    redirect_on_401: bool,
+) -> Result<String, ApiError> {
+    let request = with_csrf(builder.header("Accept", "application/json"))
+        .header("Content-Type", "application/json")
+        .body(body);
+    fetch_text(request, redirect_on_401).await
 }
 
 /// The body of a successful answer, or the error the answer stands for.
@@ -527,7 +537,7 @@ pub async fn backups() -> Result<Vec<witness_api::BackupInfo>, ApiError> {
 
 /// `POST /api/backups`: back up now.
 pub async fn create_backup() -> Result<witness_api::BackupInfo, ApiError> {
-    send_json(Request::post("/api/backups"), &serde_json::json!({}), true).await
+    parse_json(&send_text(Request::post("/api/backups"), "{}".to_string(), true).await?)
 }
 
 pub fn backup_download_url(id: &str) -> String {
