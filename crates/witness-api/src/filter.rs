@@ -508,10 +508,39 @@ impl TextMatcher {
 /// letters and digits), sorted: what a search index keeps for an event, so that an index and
 /// [`TextMatcher`] always agree.
 pub fn index_words(text: &str) -> Vec<String> {
-    let mut words: Vec<String> = split_words(text).map(fold).collect();
+    with_index_words(text, |words| {
+        words.iter().map(|word| word.to_string()).collect()
+    })
+}
+
+/// [`index_words`] one space apart, as a text index's document (built without a `String`
+/// per word).
+pub fn index_text(text: &str) -> String {
+    with_index_words(text, |words| words.join(" "))
+}
+
+fn with_index_words<T>(text: &str, use_them: impl FnOnce(&[&str]) -> T) -> T {
+    // Folded into one buffer and sorted as slices of it: no allocation per word (an event
+    // repeats many: JSON keys, its actor in several fields). The writer runs this for every
+    // event it seals (BENCHMARKS.md, issue 12).
+    let mut folded = String::with_capacity(text.len());
+    let mut ends = Vec::new();
+    for word in split_words(text) {
+        fold_into(word, &mut folded);
+        ends.push(folded.len());
+    }
+    let mut start = 0;
+    let mut words: Vec<&str> = ends
+        .iter()
+        .map(|&end| {
+            let word = &folded[start..end];
+            start = end;
+            word
+        })
+        .collect();
     words.sort_unstable();
     words.dedup();
-    words
+    use_them(&words)
 }
 
 /// A word as free text compares it: each character lowercased on its own. The same function
@@ -524,12 +553,60 @@ fn fold(word: &str) -> String {
 }
 
 fn fold_into(word: &str, out: &mut String) {
-    out.extend(word.chars().flat_map(char::to_lowercase));
+    // Most words are ASCII, whose characters `char::to_lowercase` maps one to one: lowercasing
+    // the bytes in place gives the same text without decoding each character (the writer
+    // folds every word of every event it seals).
+    if word.is_ascii() {
+        let start = out.len();
+        out.push_str(word);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.extend(word.chars().flat_map(char::to_lowercase));
+    }
 }
 
-fn split_words(text: &str) -> impl Iterator<Item = &str> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|word| !word.is_empty())
+/// The words of `text`: its longest runs of letters and digits (`char::is_alphanumeric`).
+fn split_words(text: &str) -> Words<'_> {
+    Words { text, at: 0 }
+}
+
+/// [`split_words`]' iterator. It reads ASCII a byte at a time and decodes only other
+/// characters: `str::split` with a `char` predicate decodes every one, which was most of the
+/// cost of indexing an event's words.
+struct Words<'a> {
+    text: &'a str,
+    at: usize,
+}
+
+impl<'a> Words<'a> {
+    /// Moves past the characters at `self.at` that are (`in_word`) or are not part of a word.
+    fn skip(&mut self, in_word: bool) {
+        let bytes = self.text.as_bytes();
+        while let Some(&byte) = bytes.get(self.at) {
+            if byte.is_ascii() {
+                if byte.is_ascii_alphanumeric() != in_word {
+                    return;
+                }
+                self.at += 1;
+            } else {
+                match self.text[self.at..].chars().next() {
+                    Some(c) if c.is_alphanumeric() == in_word => self.at += c.len_utf8(),
+                    _ => return,
+                }
+            }
+        }
+    }
+}
+
+impl<'a> Iterator for Words<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        self.skip(false);
+        let start = self.at;
+        self.skip(true);
+        (self.at > start).then(|| &self.text[start..self.at])
+    }
 }
 
 /// The fields free text looks in — one list for the live tail's matcher, the panel and every
@@ -633,6 +710,50 @@ fn searchable_text(event: &crate::AuditEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// What the word index is defined as: the runs of `char::is_alphanumeric` characters,
+    /// each character lowercased on its own, sorted, without repeats.
+    fn words_by_definition(text: &str) -> Vec<String> {
+        let mut words: Vec<String> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|word| !word.is_empty())
+            .map(|word| word.chars().flat_map(char::to_lowercase).collect())
+            .collect();
+        words.sort_unstable();
+        words.dedup();
+        words
+    }
+
+    #[test]
+    fn the_word_index_is_its_definition_for_ascii_and_every_other_script() {
+        // Letters and digits of several scripts, a combining mark (not alphanumeric), a
+        // letter whose lowercase is two characters (İ), Σ, emoji, JSON punctuation.
+        let alphabet: Vec<char> = "aZ9_-.@ {}\":,İΣσςßÄäé\u{301}٣日本ǅ🙂\t\n"
+            .chars()
+            .collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..5_000 {
+            let len = (seed % 24) as usize;
+            let text: String = (0..len)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    alphabet[(seed % alphabet.len() as u64) as usize]
+                })
+                .collect();
+            assert_eq!(index_words(&text), words_by_definition(&text), "{text:?}");
+            assert_eq!(
+                index_text(&text),
+                words_by_definition(&text).join(" "),
+                "{text:?}"
+            );
+        }
+        assert_eq!(
+            index_words("Alice alice ALICE İstanbul x\u{301}y"),
+            ["alice", "i\u{307}stanbul", "x", "y"]
+        );
+    }
 
     #[test]
     fn times_outside_the_years_0000_to_9999_are_refused() {

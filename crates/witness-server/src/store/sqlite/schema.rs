@@ -127,7 +127,7 @@ pub fn text_table_sql(table: &str) -> String {
 /// What a text index holds for an event: `witness_api::index_words` of its search text, one
 /// space apart (see [`text_table_sql`]).
 pub fn text_body(row: &EventRow) -> String {
-    witness_api::index_words(&row.search_text()).join(" ")
+    witness_api::index_text(&row.search_text())
 }
 
 pub const SCHEMA: &str = r#"
