@@ -49,11 +49,11 @@ impl CanonicalFields<'_> {
             Some(_) => b"witness-event-v2\n",
             None => b"witness-event-v1\n",
         });
-        let seq = self.seq.to_string();
-        let ts = self.ts_micros.to_string();
+        let (mut seq, mut ts) = (itoa::Buffer::new(), itoa::Buffer::new());
+        let (seq, ts) = (seq.format(self.seq), ts.format(self.ts_micros));
         let fields: [Option<&str>; 21] = [
-            Some(&seq),
-            Some(&ts),
+            Some(seq),
+            Some(ts),
             Some(self.action),
             Some(self.actor_type),
             self.actor_id,
@@ -75,10 +75,11 @@ impl CanonicalFields<'_> {
             Some(self.properties),
         ];
         let source = self.source.map(Some);
+        let mut digits = itoa::Buffer::new();
         for field in fields.into_iter().chain(source) {
             match field {
                 Some(text) => {
-                    out.extend_from_slice(text.len().to_string().as_bytes());
+                    out.extend_from_slice(digits.format(text.len()).as_bytes());
                     out.push(b':');
                     out.extend_from_slice(text.as_bytes());
                     out.push(b',');
@@ -105,48 +106,49 @@ pub fn chain_hash(prev_hash: &[u8; 32], canonical: &[u8]) -> [u8; 32] {
 /// JSON with object keys sorted (by their UTF-8 bytes) at every depth and no insignificant
 /// whitespace; scalars as serde_json writes them. Independent of map ordering features.
 pub fn canonical_json(map: &Map<String, Value>) -> String {
-    let mut out = String::with_capacity(64);
+    let mut out = Vec::with_capacity(64);
     write_object(map, &mut out);
-    out
+    // serde_json writes UTF-8 and the rest is ASCII punctuation, so this never replaces
+    // anything; it only avoids an unchecked conversion.
+    String::from_utf8(out).unwrap_or_else(|bad| String::from_utf8_lossy(bad.as_bytes()).into())
 }
 
-fn write_object(map: &Map<String, Value>, out: &mut String) {
+fn write_object(map: &Map<String, Value>, out: &mut Vec<u8>) {
     let mut entries: Vec<(&String, &Value)> = map.iter().collect();
     entries.sort_unstable_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
-    out.push('{');
+    out.push(b'{');
     for (index, (key, value)) in entries.into_iter().enumerate() {
         if index > 0 {
-            out.push(',');
+            out.push(b',');
         }
-        write_scalar(&Value::String(key.clone()), out);
-        out.push(':');
+        write_scalar(key.as_str(), out);
+        out.push(b':');
         write_value(value, out);
     }
-    out.push('}');
+    out.push(b'}');
 }
 
-fn write_value(value: &Value, out: &mut String) {
+fn write_value(value: &Value, out: &mut Vec<u8>) {
     match value {
         Value::Object(map) => write_object(map, out),
         Value::Array(items) => {
-            out.push('[');
+            out.push(b'[');
             for (index, item) in items.iter().enumerate() {
                 if index > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_value(item, out);
             }
-            out.push(']');
+            out.push(b']');
         }
         scalar => write_scalar(scalar, out),
     }
 }
 
-fn write_scalar(value: &Value, out: &mut String) {
-    // Serializing a scalar Value cannot fail.
-    if let Ok(text) = serde_json::to_string(value) {
-        out.push_str(&text);
-    }
+/// A key or a scalar as serde_json writes it, straight into `out` (writing to a `Vec` cannot
+/// fail).
+fn write_scalar(value: &(impl serde::Serialize + ?Sized), out: &mut Vec<u8>) {
+    let _ = serde_json::to_writer(&mut *out, value);
 }
 
 #[cfg(test)]
@@ -231,5 +233,41 @@ mod tests {
         let first = fields("m", None).hash(&GENESIS_HASH);
         let second = fields("m", None).hash(&first);
         assert_ne!(first, second);
+    }
+
+    /// Stored chains verify only if these bytes never change: a fixed event, its canonical
+    /// JSON and its hash, as written since the format's version 2.
+    #[test]
+    fn the_canonical_bytes_and_hash_of_a_fixed_event_never_change() {
+        let value = json!({
+            "z": [1, -2.5, true, null, "tab\there \"quoted\" é 🙂"],
+            "a": {"new": "admin", "old": "member", "\u{1}": {}},
+            "m": "line\nbreak"
+        });
+        let Value::Object(map) = value else {
+            unreachable!()
+        };
+        let details = canonical_json(&map);
+        assert_eq!(
+            details,
+            "{\"a\":{\"\\u0001\":{},\"new\":\"admin\",\"old\":\"member\"},\"m\":\"line\\nbreak\",\
+             \"z\":[1,-2.5,true,null,\"tab\\there \\\"quoted\\\" é 🙂\"]}"
+        );
+        let event = CanonicalFields {
+            seq: 1_234_567,
+            actor_name: Some("Alice Ämberg"),
+            target_id: Some("repo-42"),
+            details: &details,
+            ..fields("m", Some("201"))
+        };
+        let hash: String = event
+            .hash(&[7; 32])
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        assert_eq!(
+            hash,
+            "f9ab6ad08e7aa3b8ec5295ff4a08c50d44814c8272681fb49dddd5470da0fb8d"
+        );
     }
 }
