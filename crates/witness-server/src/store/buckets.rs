@@ -190,6 +190,11 @@ pub fn excluded_sources_only(filter: &EventFilter) -> Option<Vec<String>> {
         source: Vec::new(),
         ..filter.clone()
     };
-    rest.is_empty()
-        .then(|| filter.source.iter().map(|m| m.value.clone()).collect())
+    rest.is_empty().then(|| {
+        // Each once: `source=!witness&source=!witness` takes Witness's events away once.
+        let mut sources: Vec<String> = filter.source.iter().map(|m| m.value.clone()).collect();
+        sources.sort();
+        sources.dedup();
+        sources
+    })
 }

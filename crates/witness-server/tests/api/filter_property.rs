@@ -951,6 +951,33 @@ fn a_summed_histogram_ends_where_its_range_ends() {
     });
 }
 
+/// Found by the property (random seeds, session 9): the default view's histogram (totals less
+/// the excluded sources) took an excluded source's events away once per time it was named.
+#[test]
+fn a_source_excluded_twice_is_taken_away_once() {
+    let batch = |source: &'static str| Batch {
+        next_day: false,
+        source,
+        events: vec![plain_event(base_time(), "x"), plain_event(base_time(), "y")],
+    };
+    let witness = format!("!{}", witness_api::SELF_AUDIT_SOURCE);
+    run_one(Case {
+        // Both sources in one partition, sealed on SQLite; the last batch opens the next one.
+        batches: vec![
+            batch(witness_api::SELF_AUDIT_SOURCE),
+            batch("key-a"),
+            batch("key-b"),
+        ],
+        events_per_partition: 4,
+        seal_steps: 1000,
+        probes: probes(
+            &[&[("source", witness.as_str()), ("source", witness.as_str())]],
+            Some(3600),
+        ),
+        own_words: 0,
+    });
+}
+
 /// Found by the property: a sealed SQLite partition's text index split and lowercased words
 /// by FTS5's rules, not the live tail's: `cafe` + a combining accent, a dotted capital I and a
 /// final sigma were found otherwise than in a partition not sealed yet.
