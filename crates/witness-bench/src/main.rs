@@ -1976,10 +1976,13 @@ async fn sustained_ingest(
     let mut last = (0usize, Instant::now(), site.probe().await);
     let mut next_report = args.report_every.max(1);
     let mut rates = Vec::new();
+    // A client that finishes while the progress is reported hands its latencies over here (they
+    // were dropped, and a run whose clients all ended so printed latencies of 0 ms).
+    let mut latencies = Vec::new();
     while sent.load(Ordering::Relaxed) < n && !tasks.is_empty() {
         tokio::time::sleep(Duration::from_millis(50)).await;
         if let Some(finished) = tasks.try_join_next() {
-            finished??;
+            latencies.extend(finished??);
         }
         let done = sent.load(Ordering::Relaxed);
         if done >= next_report || done >= n {
@@ -2000,7 +2003,6 @@ async fn sustained_ingest(
             }
         }
     }
-    let mut latencies = Vec::new();
     while let Some(joined) = tasks.join_next().await {
         latencies.extend(joined??);
     }
