@@ -29,7 +29,7 @@
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::row::{COLUMNS, EventRow};
+use super::row::{TEXT_COLUMNS, text_document};
 use super::schema::{self, DAY_MICROS, PARTITION_INDEXES};
 use crate::store::{StoreError, StoreResult};
 
@@ -373,23 +373,23 @@ pub fn seal_step(conn: &mut Connection) -> StoreResult<bool> {
         return Ok(true);
     }
     tx.execute_batch(&schema::text_table_sql(&table))?;
-    let rows: Vec<EventRow> = tx
+    let documents: Vec<(i64, String)> = tx
         .prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM {table} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+            "SELECT {TEXT_COLUMNS} FROM {table} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?
-        .query_map(params![partition.text_seq, TEXT_CHUNK], EventRow::read)?
+        .query_map(params![partition.text_seq, TEXT_CHUNK], text_document)?
         .collect::<Result<_, _>>()?;
     {
         let mut insert = tx.prepare_cached(&format!(
             "INSERT INTO {} (rowid, body) VALUES (?1, ?2)",
             partition.text_table()
         ))?;
-        for row in &rows {
-            insert.execute(params![row.seq, schema::text_body(row)])?;
+        for (seq, body) in &documents {
+            insert.execute(params![seq, body])?;
         }
     }
-    let text_seq = rows.last().map_or(partition.text_seq, |row| row.seq);
-    let done = (rows.len() as i64) < TEXT_CHUNK;
+    let text_seq = documents.last().map_or(partition.text_seq, |(seq, _)| *seq);
+    let done = (documents.len() as i64) < TEXT_CHUNK;
     if done {
         // Planner statistics, once: a sealed partition never changes again. Without them
         // SQLite picks a range scan plus a sort for prefix filters where walking the time

@@ -2,7 +2,6 @@
 
 use rusqlite::Connection;
 
-use super::row::EventRow;
 use crate::store::StoreResult;
 
 /// Applied on every connection: WAL so readers never block the writer, and `synchronous=FULL`
@@ -126,8 +125,8 @@ pub fn text_table_sql(table: &str) -> String {
 
 /// What a text index holds for an event: `witness_api::index_words` of its search text, one
 /// space apart (see [`text_table_sql`]).
-pub fn text_body(row: &EventRow) -> String {
-    witness_api::index_text(&row.search_text())
+pub fn text_body(fields: &witness_api::SearchFields<'_>) -> String {
+    witness_api::index_text(&fields.text())
 }
 
 pub const SCHEMA: &str = r#"
