@@ -50,6 +50,11 @@ pub struct SqliteStore {
     path: PathBuf,
     writer: Mutex<Sender<WriteCommand>>,
     readers: Arc<Mutex<Vec<Connection>>>,
+    /// The one connection API keys are looked up on (every ingest request does). A connection
+    /// reads the whole schema again after each schema change (sealing makes ~16 per
+    /// partition), which at 80–100 partitions doubled the HTTP workers' CPU per event when
+    /// every pooled reader did it; one connection does it once per change (BENCHMARKS.md).
+    key_reader: Arc<Mutex<Option<Connection>>>,
     live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
 }
 
@@ -96,6 +101,7 @@ impl SqliteStore {
             path: path.to_path_buf(),
             writer: Mutex::new(sender),
             readers: Arc::new(Mutex::new(Vec::new())),
+            key_reader: Arc::new(Mutex::new(None)),
             live,
         })
     }
@@ -136,6 +142,30 @@ impl SqliteStore {
             .map_err(|_| StoreError::Backend("the writer dropped a job".to_string()))?
     }
 
+    /// Runs `job` on the key-lookup connection ([`SqliteStore::key_reader`]), off the async
+    /// runtime; lookups wait for each other (each takes microseconds but after a schema change).
+    async fn read_keys<T: Send + 'static>(
+        &self,
+        job: impl FnOnce(&Connection) -> StoreResult<T> + Send + 'static,
+    ) -> StoreResult<T> {
+        let slot = self.key_reader.clone();
+        let path = self.path.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut slot = slot
+                .lock()
+                .map_err(|_| StoreError::Backend("the key reader's lock is poisoned".into()))?;
+            let conn = match slot.take() {
+                Some(conn) => conn,
+                None => open_reader(&path)?,
+            };
+            let result = job(&conn);
+            *slot = Some(conn);
+            result
+        })
+        .await
+        .map_err(|error| StoreError::Backend(format!("a key lookup failed: {error}")))?
+    }
+
     /// Runs `job` on a pooled read connection, off the async runtime.
     async fn read<T: Send + 'static>(
         &self,
@@ -147,11 +177,7 @@ impl SqliteStore {
             let pooled = readers.lock().ok().and_then(|mut pool| pool.pop());
             let conn = match pooled {
                 Some(conn) => conn,
-                None => {
-                    let conn = Connection::open(&path)?;
-                    schema::configure(&conn)?;
-                    conn
-                }
+                None => open_reader(&path)?,
             };
             let result = job(&conn);
             if let Ok(mut pool) = readers.lock() {
@@ -162,6 +188,13 @@ impl SqliteStore {
         .await
         .map_err(|error| StoreError::Backend(format!("a read task failed: {error}")))?
     }
+}
+
+/// A new read connection, set up as every connection is.
+fn open_reader(path: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path)?;
+    schema::configure(&conn)?;
+    Ok(conn)
 }
 
 #[async_trait]
@@ -292,7 +325,8 @@ impl Store for SqliteStore {
     }
 
     async fn find_api_key(&self, token_hash: [u8; 32]) -> StoreResult<Option<ApiKeyRecord>> {
-        self.read(move |conn| keys::find(conn, token_hash)).await
+        self.read_keys(move |conn| keys::find(conn, token_hash))
+            .await
     }
 
     async fn create_user(&self, record: UserRecord) -> StoreResult<()> {
