@@ -26,7 +26,7 @@ pub use events::{
 };
 pub use filter::{
     EventFilter, FILTER_PARAMETERS, FilterError, MAX_TEXT_CHARS, SearchFields, TextMatcher,
-    TextTerm, ValueMatch, index_text, index_words, text_terms,
+    TextTerm, ValueMatch, YEARS, index_text, index_words, text_terms,
 };
 pub use health::Health;
 pub use settings::{Settings, SettingsUpdate};

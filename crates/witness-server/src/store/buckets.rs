@@ -1,7 +1,7 @@
 //! The histogram's time buckets, whatever stores the events: the range and width chosen from
 //! the filter, and the counts added up per bucket.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use witness_api::{EventFilter, Histogram, HistogramBucket};
 
 use crate::store::event_row::{from_micros, micros};
@@ -24,10 +24,14 @@ const BUCKET_WIDTHS: [i64; 12] = [
 ];
 const TARGET_BUCKETS: i64 = 120;
 const MINUTE_MICROS: i64 = 60_000_000;
-/// 0000-01-01T00:00:00Z: a wide bucket can start before it (buckets are aligned on the Unix
-/// epoch), but Witness writes no time outside the years its filters accept (0000-9999), which
-/// strict RFC 3339 readers, the panel among them, cannot read.
-const YEAR_ZERO_MICROS: i64 = -62_167_219_200_000_000;
+/// The first instant of the years filters accept (`witness_api::YEARS`, 0000-01-01): a wide
+/// bucket can start before it (buckets are aligned on the Unix epoch), but Witness writes no
+/// time outside those years, which strict RFC 3339 readers, the panel among them, cannot read.
+fn earliest_micros() -> i64 {
+    NaiveDate::from_ymd_opt(*witness_api::YEARS.start(), 1, 1)
+        .and_then(|day| day.and_hms_opt(0, 0, 0))
+        .map_or(i64::MIN, |start| micros(start.and_utc()))
+}
 pub const MAX_BUCKETS: i64 = 10_000;
 
 /// Buckets `first..=last` of `width_micros` each (bucket `b` starts at `b * width_micros`),
@@ -157,7 +161,8 @@ impl Buckets {
 
     pub fn into_histogram(self) -> Histogram {
         let (first, width_micros) = (self.first, self.width_micros);
-        let start = |bucket: i64| from_micros((bucket * width_micros).max(YEAR_ZERO_MICROS));
+        let earliest = earliest_micros();
+        let start = |bucket: i64| from_micros((bucket * width_micros).max(earliest));
         Histogram {
             from: start(first),
             to: self.to,

@@ -2,7 +2,6 @@
 //! read.
 
 use rusqlite::Row;
-use rusqlite::types::ValueRef;
 use witness_api::SearchFields;
 
 use super::schema;
@@ -46,14 +45,13 @@ fn optional_text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<Option<
 }
 
 fn text<'r>(row: &'r Row<'_>, index: usize) -> rusqlite::Result<&'r str> {
-    match row.get_ref(index)? {
-        ValueRef::Null => Err(rusqlite::Error::InvalidColumnType(
+    optional_text(row, index)?.ok_or_else(|| {
+        rusqlite::Error::InvalidColumnType(
             index,
             "a NOT NULL text column".to_string(),
             rusqlite::types::Type::Null,
-        )),
-        _ => Ok(optional_text(row, index)?.unwrap_or_default()),
-    }
+        )
+    })
 }
 
 /// Inserts one row into `table`; bind with [`EventRow::insert`].
