@@ -756,6 +756,25 @@ mod tests {
     }
 
     #[test]
+    fn a_date_is_a_full_rfc_3339_date_and_anything_else_is_refused_by_name() {
+        let day = EventFilter::from_pairs([("from", "2026-11-22"), ("to", "2026-11-22")])
+            .expect("a date");
+        assert_eq!(
+            day.from.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-22T00:00:00+00:00")
+        );
+        assert_eq!(
+            day.to.map(|t| t.to_rfc3339()).as_deref(),
+            Some("2026-11-23T00:00:00+00:00")
+        );
+        for bad in ["2026-1-5", "22/11/2026", "2026-11-22T", "2026-13-01"] {
+            let error = EventFilter::from_pairs([("from", bad)]).expect_err(bad);
+            assert_eq!(error.parameter, "from");
+            assert!(error.message.contains("is not a time"), "{error}");
+        }
+    }
+
+    #[test]
     fn times_outside_the_years_0000_to_9999_are_refused() {
         for value in [
             "-262143-01-01",
