@@ -1720,10 +1720,19 @@ fn mib(bytes: u64) -> String {
     }
 }
 
-/// Sizes of the database file and of its WAL.
+/// Sizes of the store's files (the database and its text index file) and of their WALs.
 fn db_size(dir: &Path) -> (u64, u64) {
-    let size = |name: &str| std::fs::metadata(dir.join(name)).map_or(0, |meta| meta.len());
-    (size(DATABASE_FILE), size(&format!("{DATABASE_FILE}-wal")))
+    let size = |path: PathBuf| std::fs::metadata(path).map_or(0, |meta| meta.len());
+    let with_wal = |path: PathBuf| {
+        let mut wal = path.clone().into_os_string();
+        wal.push("-wal");
+        (size(path), size(PathBuf::from(wal)))
+    };
+    let (db, wal) = with_wal(dir.join(DATABASE_FILE));
+    let (text, text_wal) = with_wal(witness_server::store::sqlite::text_index::path_for(
+        &dir.join(DATABASE_FILE),
+    ));
+    (db + text, wal + text_wal)
 }
 
 fn size_text(dir: &Path, events: usize) -> String {
@@ -2532,6 +2541,7 @@ fn raw_baseline(
         max_ts: None,
         day: 0,
         text_seq: 0,
+        text_apart: false,
     };
     let mut prev = GENESIS_HASH;
     let mut seq = 0i64;

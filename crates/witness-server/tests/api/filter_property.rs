@@ -746,10 +746,10 @@ async fn run_case(case: &Case, database_url: Option<&str>) -> Result<(), TestCas
         }
     }
     if database_url.is_none() && case.seal_steps > 0 {
-        let mut conn = rusqlite::Connection::open(&path).expect("open");
-        witness_server::store::sqlite::schema::configure(&conn).expect("configure");
+        let mut sealer =
+            witness_server::store::sqlite::partitions::Sealer::open(&path).expect("sealer");
         for _ in 0..case.seal_steps {
-            if !witness_server::store::sqlite::partitions::seal_step(&mut conn).expect("seal") {
+            if !sealer.step().expect("seal") {
                 break;
             }
         }

@@ -127,9 +127,16 @@ pub fn add_filter(
         };
         let p = c.param(q);
         c.and(&format!(
-            "{column} IN (SELECT rowid FROM {text_table} WHERE {text_table} MATCH {p})"
+            "{column} IN (SELECT rowid FROM {text_table} WHERE {} MATCH {p})",
+            match_name(text_table)
         ));
     }
+}
+
+/// The name a text index is matched by: `MATCH` takes the table's own name, without the
+/// file it lives in (`text_index.events_7_fts` is matched as `events_7_fts`).
+pub fn match_name(text_table: &str) -> &str {
+    text_table.rsplit('.').next().unwrap_or(text_table)
 }
 
 /// The most actions a prefix is expanded to; beyond it the prefix stays a GLOB range.

@@ -13,6 +13,7 @@ mod retention;
 pub mod row;
 pub mod schema;
 pub mod summaries;
+pub mod text_index;
 mod text_match;
 mod text_walk;
 mod verify;
@@ -89,13 +90,36 @@ impl SqliteStore {
         // filters where walking the time index is 400× faster (BENCHMARKS.md).
         conn.execute_batch("PRAGMA optimize=0x10002;")?;
         partitions::index_hot(&conn)?;
+        let texts = text_index::open(path)?;
+        text_index::recheck(&conn, &texts)?;
         let head = ChainHead::load(&conn)?;
         let (sender, receiver) = mpsc::channel();
         let (live, _) = broadcast::channel(1024);
         let live_for_writer = live.clone();
+        let (wake, woken) = mpsc::channel();
+        if options.seal {
+            let indexer = text_index::indexer_connection(path)?;
+            std::thread::Builder::new()
+                .name("witness-text-indexer".to_string())
+                .spawn(move || text_index::run(indexer, woken))
+                .map_err(|error| {
+                    StoreError::Backend(format!("cannot start the text indexer: {error}"))
+                })?;
+        }
+        let sealer = writer::Sealer { texts, wake };
         std::thread::Builder::new()
             .name("witness-sqlite-writer".to_string())
-            .spawn(move || writer::run(conn, head, options, clock, receiver, live_for_writer))
+            .spawn(move || {
+                writer::run(
+                    conn,
+                    head,
+                    options,
+                    clock,
+                    receiver,
+                    live_for_writer,
+                    sealer,
+                )
+            })
             .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;
         Ok(SqliteStore {
             path: path.to_path_buf(),
@@ -190,10 +214,11 @@ impl SqliteStore {
     }
 }
 
-/// A new read connection, set up as every connection is.
+/// A new read connection, set up as every connection is, with the text index file attached.
 fn open_reader(path: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path)?;
     schema::configure(&conn)?;
+    text_index::attach(&conn, path)?;
     Ok(conn)
 }
 
@@ -484,8 +509,9 @@ impl Store for SqliteStore {
                 [],
                 |row| Ok((row.get(0)?, row.get(1)?)),
             )?;
-            let file_size = |suffix: &str| {
-                let mut name = path.clone().into_os_string();
+            let text_path = text_index::path_for(&path);
+            let file_size = |file: &Path, suffix: &str| {
+                let mut name = file.as_os_str().to_owned();
                 name.push(suffix);
                 std::fs::metadata(PathBuf::from(name))
                     .map(|m| m.len())
@@ -494,7 +520,10 @@ impl Store for SqliteStore {
             Ok(StoreStats {
                 backend: "SQLite".to_string(),
                 location: path.display().to_string(),
-                size_bytes: file_size("") + file_size("-wal"),
+                size_bytes: file_size(&path, "")
+                    + file_size(&path, "-wal")
+                    + file_size(&text_path, "")
+                    + file_size(&text_path, "-wal"),
                 event_count: u64::try_from(head - anchor).unwrap_or(0),
                 oldest_event: oldest.map(from_micros),
                 newest_event: newest.map(from_micros),

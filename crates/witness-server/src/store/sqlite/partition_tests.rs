@@ -201,11 +201,11 @@ async fn wait_until(path: &Path, done: impl Fn(&[partitions::Partition]) -> bool
     assert!(done(&catalog), "{catalog:?}");
 }
 
-/// Runs the writer's sealing steps on another connection until nothing is left.
+/// Runs the writer's sealing steps and the text indexer's on connections of their own until
+/// nothing is left.
 fn seal_all(path: &Path) {
-    let mut conn = Connection::open(path).expect("open");
-    super::schema::configure(&conn).expect("configure");
-    while partitions::seal_step(&mut conn).expect("seal step") {}
+    let mut sealer = partitions::Sealer::open(path).expect("sealer");
+    while sealer.step().expect("seal step") {}
 }
 
 /// Events in time order, late events (a day in the past) and early ones (a clock ahead),
@@ -265,10 +265,9 @@ async fn a_restart_in_the_middle_of_sealing_resumes_it() {
         everything(&store).await
     };
     {
-        let mut conn = Connection::open(&path).expect("open");
-        super::schema::configure(&conn).expect("configure");
+        let mut sealer = partitions::Sealer::open(&path).expect("sealer");
         for _ in 0..5 {
-            assert!(partitions::seal_step(&mut conn).expect("step"));
+            assert!(sealer.step().expect("step"));
         }
     }
     let half = catalog(&path);
@@ -442,13 +441,16 @@ async fn text_indexes_of_fts5_words_are_built_again() {
     };
     seal_all(&path);
     {
-        // The text indexes as version 3 made them: the raw text, FTS5's `unicode61` words.
+        // The text indexes as version 3 made them, in the store's file: the raw text, FTS5's
+        // `unicode61` words.
         let conn = Connection::open(&path).expect("open");
         super::schema::configure(&conn).expect("configure");
+        conn.execute_batch("UPDATE partitions SET text_apart = 0")
+            .expect("text indexes in the store's file");
         for partition in catalog(&path).iter().filter(|p| p.is_sealed()) {
             let (table, text_table) = (partition.table(), partition.text_table());
             conn.execute_batch(&format!(
-                "DROP TABLE {text_table}; CREATE VIRTUAL TABLE {text_table} USING fts5(body, \
+                "CREATE VIRTUAL TABLE {text_table} USING fts5(body, \
                  content='', contentless_delete=1, detail='none', \
                  tokenize='unicode61 remove_diacritics 0'); \
                  INSERT INTO {text_table} (rowid, body) SELECT seq, \

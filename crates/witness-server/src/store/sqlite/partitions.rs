@@ -27,22 +27,20 @@
 //! can append beside a running server, and nothing spans files that could disagree after a
 //! crash (BENCHMARKS.md has the measurements behind that choice).
 
+use std::path::Path;
+
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::row::{TEXT_COLUMNS, text_document};
 use super::schema::{self, DAY_MICROS, PARTITION_INDEXES};
+use super::text_index;
 use crate::store::{StoreError, StoreResult};
 
 /// Events a partition takes before the next one opens, unless configured.
 pub const DEFAULT_EVENTS_PER_PARTITION: i64 = 100_000;
 
-/// Rows added to a text index per sealing step.
+/// Rows added per sealing step to a text index kept in the store's file.
 const TEXT_CHUNK: i64 = 20_000;
-
-/// Indexes built per sealing step. More per step means fewer schema changes (each makes every
-/// connection read the schema again) but longer pauses of ingestion: 5 per step gave the same
-/// throughput at 10 M with p95 request latency 392 ms instead of 168 ms (BENCHMARKS.md).
-const INDEXES_PER_STEP: usize = 1;
 
 /// How the store partitions events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -95,8 +93,12 @@ pub struct Partition {
     pub max_ts: Option<i64>,
     /// The UTC day of arrival it takes.
     pub day: i64,
-    /// While sealing: rows up to this seq are in its text index.
+    /// While sealing: rows up to this seq are in its text index (partitions whose text index
+    /// lives in the store's file; the text file keeps its own count for the others).
     pub text_seq: i64,
+    /// Whether its text index lives in the text index file (`text_index.rs`): every partition
+    /// opened since that file exists. Older ones keep theirs in the store's file.
+    pub text_apart: bool,
 }
 
 /// The events table of partition `id` (0: the single table of stores made before partitions).
@@ -108,7 +110,8 @@ pub fn table_name(id: i64) -> String {
     }
 }
 
-const CATALOG_COLUMNS: &str = "id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq";
+const CATALOG_COLUMNS: &str =
+    "id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq, text_apart";
 
 impl Partition {
     fn read(row: &Row<'_>) -> rusqlite::Result<(Self, String)> {
@@ -122,6 +125,7 @@ impl Partition {
                 max_ts: row.get(5)?,
                 day: row.get(6)?,
                 text_seq: row.get(7)?,
+                text_apart: row.get(8)?,
             },
             row.get(1)?,
         ))
@@ -131,9 +135,14 @@ impl Partition {
         table_name(self.id)
     }
 
-    /// Its text index; only complete (and used) once sealed.
+    /// Its text index, qualified by the file it lives in; only complete (and used) once
+    /// sealed. In SQL, `MATCH` takes `filter_sql::match_name` of it.
     pub fn text_table(&self) -> String {
-        format!("{}_fts", self.table())
+        if self.text_apart {
+            format!("{}.{}_fts", text_index::SCHEMA, self.table())
+        } else {
+            format!("{}_fts", self.table())
+        }
     }
 
     /// Its events per minute of event time (partition 0: the store-wide table it always had).
@@ -154,14 +163,19 @@ impl Partition {
         }
     }
 
-    /// Every table it owns, text index first: what retention drops.
-    pub fn tables(&self) -> [String; 4] {
-        [
-            self.text_table(),
+    /// Every table it owns in the store's file, text index first: what retention drops (a
+    /// text index in the text file goes afterwards, `text_index::collect_garbage`).
+    pub fn tables(&self) -> Vec<String> {
+        let mut tables = Vec::with_capacity(4);
+        if !self.text_apart {
+            tables.push(self.text_table());
+        }
+        tables.extend([
             self.minutes_table(),
             self.action_minutes_table(),
             self.table(),
-        ]
+        ]);
+        tables
     }
 
     pub fn is_empty(&self) -> bool {
@@ -216,10 +230,17 @@ pub fn containing(conn: &Connection, seq: i64) -> StoreResult<Option<Partition>>
     Ok(collect(rows)?.into_iter().next())
 }
 
-/// Whether a table or index of this name exists.
+/// Whether a table or index of this name exists in the store's file.
 pub fn exists(conn: &Connection, name: &str) -> StoreResult<bool> {
+    exists_in(conn, "main", name)
+}
+
+/// Whether a table or index of this name exists in the attached file `schema`.
+pub fn exists_in(conn: &Connection, schema: &str, name: &str) -> StoreResult<bool> {
     Ok(conn
-        .prepare_cached("SELECT 1 FROM sqlite_master WHERE name = ?1")?
+        .prepare_cached(&format!(
+            "SELECT 1 FROM {schema}.sqlite_master WHERE name = ?1"
+        ))?
         .exists(params![name])?)
 }
 
@@ -274,10 +295,12 @@ pub fn hot_for(
         max_ts: None,
         day,
         text_seq: head_seq,
+        text_apart: true,
     };
     conn.execute(
-        "INSERT INTO partitions (id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq) \
-         VALUES (?1, 'hot', ?2, ?3, NULL, NULL, ?4, ?3)",
+        "INSERT INTO partitions \
+         (id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq, text_apart) \
+         VALUES (?1, 'hot', ?2, ?3, NULL, NULL, ?4, ?3, 1)",
         params![id, partition.first_seq, partition.last_seq, day],
     )?;
     conn.execute_batch(&schema::events_table_sql(&partition.table()))?;
@@ -306,12 +329,10 @@ pub fn index_hot(conn: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// Sealing steps a partition of `options.events_per_partition` events takes at most: one per
-/// index, one per chunk of the text index, and the last.
-pub fn steps_per_partition(options: &PartitionOptions) -> i64 {
-    PARTITION_INDEXES.len() as i64
-        + (options.events_per_partition + TEXT_CHUNK - 1) / TEXT_CHUNK
-        + 1
+/// Sealing steps the writer takes for a partition at most: one per index, and the last (its
+/// text index is built by the text indexer, `text_index.rs`).
+pub fn steps_per_partition() -> i64 {
+    PARTITION_INDEXES.len() as i64 + 1
 }
 
 /// Records rows `..=last_seq` with event times `min_ts..=max_ts` as stored in `partition`.
@@ -342,36 +363,75 @@ pub fn full_count(conn: &Connection) -> StoreResult<i64> {
         .query_row([], |row| row.get(0))?)
 }
 
-/// One step of sealing the oldest full partition, in its own transaction: builds a missing
-/// index, or adds one chunk of rows to the text index, or (when everything is built) marks it
-/// sealed. Returns whether there is more to do.
-pub fn seal_step(conn: &mut Connection) -> StoreResult<bool> {
+/// Where sealing stands after a step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sealing {
+    /// A step was taken; there may be more.
+    Busy,
+    /// Every full partition has its indexes and waits for its text index, which the text
+    /// indexer builds on its own thread.
+    WaitingForText,
+    /// No partition waits to be sealed.
+    Idle,
+}
+
+/// One step of sealing, in its own transaction, for the oldest full partition that has one to
+/// take: builds a missing index (one per step: each step pauses ingestion, and 5 per step gave
+/// the same throughput at 10 M with p95 request latency 392 ms instead of 168 ms,
+/// BENCHMARKS.md), or (partitions from before the text file) adds one chunk of
+/// rows to its text index, or, when everything is built (`texts` is the text file, where the
+/// indexer records how far it got), marks it sealed.
+pub fn seal_step(conn: &mut Connection, texts: &Connection) -> StoreResult<Sealing> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let mut statement = tx.prepare_cached(&format!(
-        "SELECT {CATALOG_COLUMNS} FROM partitions WHERE state = 'full' ORDER BY first_seq LIMIT 1"
+        "SELECT {CATALOG_COLUMNS} FROM partitions WHERE state = 'full' ORDER BY first_seq"
     ))?;
-    let full = collect(statement.query_map([], Partition::read)?)?
-        .into_iter()
-        .next();
+    let full = collect(statement.query_map([], Partition::read)?)?;
     drop(statement);
-    let Some(partition) = full else {
-        return Ok(false);
-    };
-    let table = partition.table();
-    let mut built = 0;
-    for index in PARTITION_INDEXES {
-        if built == INDEXES_PER_STEP {
-            break;
-        }
-        if !exists(&tx, &format!("{table}_{}", index.0))? {
-            tx.execute_batch(&schema::index_sql(&table, index))?;
-            built += 1;
-        }
+    if full.is_empty() {
+        return Ok(Sealing::Idle);
     }
-    if built > 0 {
+    for partition in &full {
+        let table = partition.table();
+        for index in PARTITION_INDEXES {
+            if !exists(&tx, &format!("{table}_{}", index.0))? {
+                tx.execute_batch(&schema::index_sql(&table, index))?;
+                tx.commit()?;
+                return Ok(Sealing::Busy);
+            }
+        }
+        let text_done = if partition.text_apart {
+            partition.is_empty()
+                || text_index::indexed_through(texts, partition.id)?
+                    .is_some_and(|through| through >= partition.last_seq)
+        } else {
+            add_text_chunk(&tx, partition)?
+        };
+        if !text_done {
+            if partition.text_apart {
+                continue;
+            }
+            tx.commit()?;
+            return Ok(Sealing::Busy);
+        }
+        // Planner statistics, once: a sealed partition never changes again. Without them
+        // SQLite picks a range scan plus a sort for prefix filters where walking the time
+        // index is 400× faster (BENCHMARKS.md); a sample of each index is enough.
+        tx.execute_batch(&format!("PRAGMA analysis_limit = 1000; ANALYZE {table};"))?;
+        tx.execute(
+            "UPDATE partitions SET state = 'sealed' WHERE id = ?1",
+            params![partition.id],
+        )?;
         tx.commit()?;
-        return Ok(true);
+        return Ok(Sealing::Busy);
     }
+    Ok(Sealing::WaitingForText)
+}
+
+/// Adds a chunk of rows to the text index a partition keeps in the store's file (partitions
+/// opened before the text file existed); whether it now holds every row.
+fn add_text_chunk(tx: &Connection, partition: &Partition) -> StoreResult<bool> {
+    let table = partition.table();
     tx.execute_batch(&schema::text_table_sql(&table))?;
     let documents: Vec<(i64, String)> = tx
         .prepare_cached(&format!(
@@ -389,20 +449,40 @@ pub fn seal_step(conn: &mut Connection) -> StoreResult<bool> {
         }
     }
     let text_seq = documents.last().map_or(partition.text_seq, |(seq, _)| *seq);
-    let done = (documents.len() as i64) < TEXT_CHUNK;
-    if done {
-        // Planner statistics, once: a sealed partition never changes again. Without them
-        // SQLite picks a range scan plus a sort for prefix filters where walking the time
-        // index is 400× faster (BENCHMARKS.md); a sample of each index is enough.
-        tx.execute_batch(&format!("PRAGMA analysis_limit = 1000; ANALYZE {table};"))?;
-    }
     tx.execute(
-        "UPDATE partitions SET text_seq = ?2, state = CASE WHEN ?3 THEN 'sealed' ELSE state END \
-         WHERE id = ?1",
-        params![partition.id, text_seq, done],
+        "UPDATE partitions SET text_seq = ?2 WHERE id = ?1",
+        params![partition.id, text_seq],
     )?;
-    tx.commit()?;
-    Ok(true)
+    Ok((documents.len() as i64) < TEXT_CHUNK)
+}
+
+/// Sealing driven by hand on connections of its own, a step at a time: what the writer and the
+/// text indexer do between them (tests stop it half way).
+pub struct Sealer {
+    conn: Connection,
+    indexer: Connection,
+    texts: Connection,
+}
+
+impl Sealer {
+    pub fn open(store: &Path) -> StoreResult<Self> {
+        let conn = Connection::open(store)?;
+        schema::configure(&conn)?;
+        Ok(Sealer {
+            conn,
+            indexer: text_index::indexer_connection(store)?,
+            texts: text_index::open(store)?,
+        })
+    }
+
+    /// A chunk of a text index if one is waiting, else one of the writer's steps; whether
+    /// there is more to do.
+    pub fn step(&mut self) -> StoreResult<bool> {
+        if text_index::step(&mut self.indexer)? {
+            return Ok(true);
+        }
+        Ok(seal_step(&mut self.conn, &self.texts)? == Sealing::Busy)
+    }
 }
 
 /// The newest stored row's arrival time (0 when the store holds no event).

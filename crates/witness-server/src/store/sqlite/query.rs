@@ -46,9 +46,10 @@ fn text_plan(conn: &Connection, partition: &Partition, filter: &EventFilter) -> 
         return TextPlan::Lookup;
     };
     let text_table = partition.text_table();
+    let text_column = filter_sql::match_name(&text_table);
     let matches = conn
         .prepare_cached(&format!(
-            "SELECT count(*) FROM (SELECT 1 FROM {text_table} WHERE {text_table} MATCH ?1 \
+            "SELECT count(*) FROM (SELECT 1 FROM {text_table} WHERE {text_column} MATCH ?1 \
              LIMIT ?2)"
         ))
         .and_then(|mut statement| {

@@ -140,7 +140,9 @@ CREATE TABLE IF NOT EXISTS partitions (
     min_ts    INTEGER,              -- bounds of its event times (NULL while empty)
     max_ts    INTEGER,
     day       INTEGER NOT NULL,     -- UTC day of arrival it takes (received / 86 400 s)
-    text_seq  INTEGER NOT NULL      -- while sealing: rows up to here are in its text index
+    text_seq  INTEGER NOT NULL,     -- while sealing: rows up to here are in its text index
+    text_apart INTEGER NOT NULL DEFAULT 0  -- 1: its text index is in the text index file
+                                           -- (text_index.rs), 0: in this file
 );
 
 -- Partition 0's summaries (a store made before partitions); every other partition has its own
@@ -255,6 +257,27 @@ const TEXT_WORDS_VERSION: i64 = 4;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
+    let text_apart_known: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('partitions') WHERE name = 'text_apart'",
+        [],
+        |row| row.get(0),
+    )?;
+    if !text_apart_known {
+        // A store from before the text index file: its partitions keep their text indexes in
+        // this file (a new column never fails half way: no transaction needed).
+        let added = conn.execute_batch(
+            "ALTER TABLE partitions ADD COLUMN text_apart INTEGER NOT NULL DEFAULT 0",
+        );
+        // Another process opening the store at the same moment may have added it first.
+        let now_known: bool = conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('partitions') WHERE name = 'text_apart'",
+            [],
+            |row| row.get(0),
+        )?;
+        if !now_known {
+            added?;
+        }
+    }
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     let legacy: bool = conn.query_row(
         "SELECT COUNT(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'events'",

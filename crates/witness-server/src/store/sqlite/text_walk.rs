@@ -71,8 +71,9 @@ impl TextWalk<'_> {
         ))?;
         let text_table = self.text_table;
         let mut matches = conn.prepare_cached(&format!(
-            "SELECT rowid FROM {text_table} WHERE {text_table} MATCH ?1 AND rowid <= ?2 \
-             ORDER BY rowid DESC"
+            "SELECT rowid FROM {text_table} WHERE {} MATCH ?1 AND rowid <= ?2 \
+             ORDER BY rowid DESC",
+            super::filter_sql::match_name(text_table)
         ))?;
         let mut matches = matches.query(params![self.fts, top_seq])?;
 

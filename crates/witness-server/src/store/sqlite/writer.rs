@@ -3,13 +3,14 @@
 //! fsync instead of waiting for one each.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior, params};
 use tokio::sync::{broadcast, oneshot};
 use witness_api::AuditEvent;
 
-use super::partitions::{self, PartitionOptions};
+use super::partitions::{self, PartitionOptions, Sealing};
 use super::row::{EventRow, insert_sql};
 use super::summaries::Summaries;
 use crate::clock::Clock;
@@ -62,9 +63,25 @@ pub fn to_hash(bytes: &[u8]) -> StoreResult<[u8; 32]> {
     })
 }
 
-/// While a full partition waits to be sealed and no write is queued, the writer seals; it
-/// looks for new writes at least this often.
-const IDLE_SEAL_WAIT: std::time::Duration = std::time::Duration::from_millis(1);
+/// While a full partition waits for a sealing step and no write is queued, the writer seals;
+/// it looks for new writes at least this often.
+const IDLE_SEAL_WAIT: Duration = Duration::from_millis(1);
+
+/// While full partitions wait only for their text indexes, how often the writer looks at the
+/// text indexer's progress when no write comes.
+const TEXT_WAIT: Duration = Duration::from_millis(5);
+
+/// Full partitions waiting for their text indexes beyond which the writer stops taking writes
+/// until the text indexer catches up: queries match the text of unsealed partitions row by row,
+/// so the backlog must stay small however fast events come.
+const MOST_WAITING_FOR_TEXT: i64 = 2;
+
+pub struct Sealer {
+    /// The text index file, where the text indexer records how far it got.
+    pub texts: Connection,
+    /// Told when a partition fills up (the indexer stops when this is dropped).
+    pub wake: Sender<()>,
+}
 
 pub fn run(
     mut conn: Connection,
@@ -73,23 +90,35 @@ pub fn run(
     clock: Clock,
     commands: Receiver<WriteCommand>,
     live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
+    sealer: Sealer,
 ) {
-    let mut sealing = options.seal && partitions::sealing_pending(&conn).unwrap_or(true);
+    let seal = |conn: &mut Connection| seal_step(conn, &sealer.texts);
+    let mut sealing = if options.seal && partitions::sealing_pending(&conn).unwrap_or(true) {
+        Sealing::Busy
+    } else {
+        Sealing::Idle
+    };
+    let mut last_look = Instant::now();
     loop {
-        let command = if sealing {
-            match commands.recv_timeout(IDLE_SEAL_WAIT) {
+        let wait = match sealing {
+            Sealing::Busy => Some(IDLE_SEAL_WAIT),
+            Sealing::WaitingForText => Some(TEXT_WAIT),
+            Sealing::Idle => None,
+        };
+        let command = match wait {
+            Some(wait) => match commands.recv_timeout(wait) {
                 Ok(command) => command,
                 Err(RecvTimeoutError::Timeout) => {
-                    sealing = seal_step(&mut conn);
+                    last_look = Instant::now();
+                    sealing = seal(&mut conn);
                     continue;
                 }
                 Err(RecvTimeoutError::Disconnected) => break,
-            }
-        } else {
-            match commands.recv() {
+            },
+            None => match commands.recv() {
                 Ok(command) => command,
                 Err(_) => break,
-            }
+            },
         };
         match command {
             WriteCommand::Run(job) => job(&mut conn, &mut head),
@@ -118,24 +147,37 @@ pub fn run(
                         Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
                     }
                 }
-                if commit_group(&mut conn, &mut head, &options, &clock, group, &live) {
-                    sealing = options.seal;
+                if commit_group(&mut conn, &mut head, &options, &clock, group, &live)
+                    && options.seal
+                {
+                    sealing = Sealing::Busy;
+                    let _ = sealer.wake.send(());
                 }
                 // The sealing this group's events will cost, paid now: sealing keeps pace
                 // with ingestion however large the groups are.
                 let per_partition = options.events_per_partition.max(1);
-                let mut steps =
-                    (queued as i64 * partitions::steps_per_partition(&options) + per_partition - 1)
-                        / per_partition;
-                while sealing && steps > 1 {
-                    sealing = seal_step(&mut conn);
+                let mut steps = (queued as i64 * partitions::steps_per_partition() + per_partition
+                    - 1)
+                    / per_partition;
+                while sealing == Sealing::Busy && steps > 1 {
+                    sealing = seal(&mut conn);
                     steps -= 1;
                 }
                 // Behind by more than one partition (a burst larger than the budget, or a
                 // restart): catch up before taking more, so queries never scan many
-                // unsealed partitions.
-                while sealing && partitions::full_count(&conn).unwrap_or(0) > 1 {
-                    sealing = seal_step(&mut conn);
+                // unsealed partitions. What only the text indexer can do is waited for.
+                loop {
+                    let full = partitions::full_count(&conn).unwrap_or(0);
+                    if sealing == Sealing::Idle || full <= 1 {
+                        break;
+                    }
+                    if sealing == Sealing::WaitingForText {
+                        if full <= MOST_WAITING_FOR_TEXT {
+                            break;
+                        }
+                        std::thread::sleep(IDLE_SEAL_WAIT);
+                    }
+                    sealing = seal(&mut conn);
                 }
                 if let Some(job) = after {
                     job(&mut conn, &mut head);
@@ -143,21 +185,25 @@ pub fn run(
             }
         }
         // At least one step per command under a steady stream of writes, so that sealing
-        // never waits for a pause that may never come.
-        if sealing {
-            sealing = seal_step(&mut conn);
+        // never waits for a pause that may never come; the text indexer's progress is looked
+        // at every `TEXT_WAIT` likewise.
+        if sealing == Sealing::Busy
+            || (sealing == Sealing::WaitingForText && last_look.elapsed() >= TEXT_WAIT)
+        {
+            last_look = Instant::now();
+            sealing = seal(&mut conn);
         }
     }
 }
 
-/// One sealing step; whether there is more to do. A failed step is logged and retried later
-/// (it changed nothing: each step is one transaction).
-fn seal_step(conn: &mut Connection) -> bool {
-    match partitions::seal_step(conn) {
-        Ok(more) => more,
+/// One sealing step. A failed step is logged and retried later (it changed nothing: each
+/// step is one transaction).
+fn seal_step(conn: &mut Connection, texts: &Connection) -> Sealing {
+    match partitions::seal_step(conn, texts) {
+        Ok(sealing) => sealing,
         Err(error) => {
             tracing::error!(%error, "sealing a partition failed; it stays queryable unsealed");
-            false
+            Sealing::Idle
         }
     }
 }

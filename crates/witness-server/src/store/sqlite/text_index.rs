@@ -1,0 +1,269 @@
+//! The text indexes of sealed partitions, in a file of their own beside the store
+//! (`witness-text.db` next to `witness.db`), built by a thread of their own.
+//!
+//! Building a partition's text index (reading its rows back, splitting their words, the FTS5
+//! inserts) was about a third of the writer's time, and the writer is what limits ingestion.
+//! SQLite lets one connection write a file at a time, so as long as the text indexes lived in
+//! the store's file, building them stopped group commits. In a second file they are written by
+//! the text indexer on the other core while the writer goes on (BENCHMARKS.md has the numbers).
+//!
+//! The text index is derived data: everything in it can be computed again from the events,
+//! so it does not need to commit atomically with them. What keeps answers right:
+//! - Only the text indexer writes this file, one chunk of rows per transaction, and each chunk
+//!   records how far it got (`text_progress`) in the same transaction.
+//! - A partition is marked sealed (in the store's catalog, by the writer) only once this file
+//!   says its text index holds every row; until then queries match its text row by row.
+//! - Readers have this file attached and read the catalog before any text index, so a
+//!   partition they see sealed has a complete text index in their snapshot.
+//! - Retention drops a partition's tables in the store; its text index goes here afterwards
+//!   (rows that no longer exist in the store only make a lookup find nothing more).
+//! - When the store opens, a sealed partition whose text index is missing or short here (the
+//!   file was lost or restored from elsewhere) goes back to `full` and is indexed again.
+
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, params};
+
+use super::partitions::{self, Partition, PartitionState};
+use super::row::{TEXT_COLUMNS, text_document};
+use super::schema;
+use crate::store::StoreResult;
+
+/// The name the text index file is attached under on every reading connection.
+pub const SCHEMA: &str = "text_index";
+
+/// Rows added to a text index per transaction.
+const CHUNK: i64 = 20_000;
+
+/// How long the indexer waits for a partition to fill up before it looks again on its own.
+const IDLE_WAIT: Duration = Duration::from_millis(500);
+
+const PROGRESS_SQL: &str = "
+CREATE TABLE IF NOT EXISTS text_progress (
+    partition_id INTEGER PRIMARY KEY,  -- the catalog's partitions.id
+    text_seq     INTEGER NOT NULL,     -- rows up to this seq are in its text index
+    first_seq    INTEGER NOT NULL      -- rows before this seq have been taken out of it
+);";
+
+/// The text index file of the store at `store`: `witness.db` → `witness-text.db`.
+pub fn path_for(store: &Path) -> PathBuf {
+    let stem = store
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "witness".to_string());
+    store.with_file_name(format!("{stem}-text.db"))
+}
+
+/// A connection to the text index file itself (creating it when missing): what the writer
+/// reads the indexer's progress through.
+pub fn open(store: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(path_for(store))?;
+    schema::configure(&conn)?;
+    conn.execute_batch(PROGRESS_SQL)?;
+    Ok(conn)
+}
+
+/// Attaches the text index file to `conn` as [`SCHEMA`], set up as the store's file is.
+pub fn attach(conn: &Connection, store: &Path) -> StoreResult<()> {
+    let path = path_for(store);
+    conn.execute(
+        &format!("ATTACH DATABASE ?1 AS {SCHEMA}"),
+        params![path.to_string_lossy()],
+    )?;
+    conn.execute_batch(&format!(
+        "PRAGMA {SCHEMA}.journal_mode = WAL; PRAGMA {SCHEMA}.synchronous = FULL; \
+         PRAGMA {SCHEMA}.cache_size = -16384; PRAGMA {SCHEMA}.mmap_size = {};",
+        1i64 << 30
+    ))?;
+    Ok(())
+}
+
+/// The seq up to which the text index of partition `id` holds every row (`None`: not begun).
+pub fn indexed_through(texts: &Connection, id: i64) -> StoreResult<Option<i64>> {
+    Ok(texts
+        .prepare_cached("SELECT text_seq FROM text_progress WHERE partition_id = ?1")?
+        .query_row(params![id], |row| row.get(0))
+        .optional()?)
+}
+
+/// Sends a sealed partition whose text index is not complete in the text file back to `full`
+/// (the file was lost, or is older than the store), so that it is indexed and sealed again.
+pub fn recheck(conn: &Connection, texts: &Connection) -> StoreResult<()> {
+    for partition in partitions::load(conn)? {
+        if partition.text_apart && partition.is_sealed() && !partition.is_empty() {
+            let through = indexed_through(texts, partition.id)?.unwrap_or(i64::MIN);
+            if through < partition.last_seq {
+                tracing::warn!(
+                    partition = partition.id,
+                    "the text index of a sealed partition is missing or incomplete; it is built \
+                     again"
+                );
+                conn.execute(
+                    "UPDATE partitions SET state = 'full' WHERE id = ?1",
+                    params![partition.id],
+                )?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The text index table of partition `id` in the text file, unqualified.
+fn table_of(id: i64) -> String {
+    format!("{}_fts", partitions::table_name(id))
+}
+
+/// One chunk of one partition's text index, on a connection to the store with the text file
+/// attached. Returns whether it found work (there may be more).
+pub fn step(conn: &mut Connection) -> StoreResult<bool> {
+    let tx = conn.transaction()?;
+    let waiting: Vec<Partition> = partitions::load(&tx)?
+        .into_iter()
+        .filter(|p| p.text_apart && p.state == PartitionState::Full && !p.is_empty())
+        .collect();
+    for partition in waiting {
+        // A write first: it takes the text file's write lock before anything of the file is
+        // read, so another process indexing too (the command line beside a server) is waited
+        // for instead of failing at the first insert.
+        tx.execute(
+            &format!(
+                "INSERT INTO {SCHEMA}.text_progress (partition_id, text_seq, first_seq) \
+                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
+            ),
+            params![partition.id, partition.first_seq - 1, partition.first_seq],
+        )?;
+        let text_seq: i64 = tx.query_row(
+            &format!("SELECT text_seq FROM {SCHEMA}.text_progress WHERE partition_id = ?1"),
+            params![partition.id],
+            |row| row.get(0),
+        )?;
+        if text_seq >= partition.last_seq {
+            continue;
+        }
+        let text_table = table_of(partition.id);
+        tx.execute_batch(&schema::text_table_sql(&format!(
+            "{SCHEMA}.{}",
+            partition.table()
+        )))?;
+        let documents: Vec<(i64, String)> = tx
+            .prepare_cached(&format!(
+                "SELECT {TEXT_COLUMNS} FROM main.{} WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+                partition.table()
+            ))?
+            .query_map(params![text_seq, CHUNK], text_document)?
+            .collect::<Result<_, _>>()?;
+        {
+            let mut insert = tx.prepare_cached(&format!(
+                "INSERT INTO {SCHEMA}.{text_table} (rowid, body) VALUES (?1, ?2)"
+            ))?;
+            for (seq, body) in &documents {
+                insert.execute(params![seq, body])?;
+            }
+        }
+        // Fewer rows than asked for: the partition (no longer written) is done, whatever seq
+        // its last row has after retention.
+        let through = if (documents.len() as i64) < CHUNK {
+            partition.last_seq
+        } else {
+            documents.last().map_or(partition.last_seq, |(seq, _)| *seq)
+        };
+        tx.execute(
+            &format!("UPDATE {SCHEMA}.text_progress SET text_seq = ?2 WHERE partition_id = ?1"),
+            params![partition.id, through],
+        )?;
+        tx.commit()?;
+        return Ok(true);
+    }
+    Ok(false)
+}
+
+/// Takes out of the text file what retention removed from the store: the text indexes of
+/// partitions that no longer exist, and the rows of a trimmed one.
+pub fn collect_garbage(conn: &mut Connection) -> StoreResult<()> {
+    let tx = conn.transaction()?;
+    // The write lock first, as in `step`.
+    tx.execute(
+        &format!(
+            "DELETE FROM {SCHEMA}.text_progress \
+             WHERE partition_id NOT IN (SELECT id FROM main.partitions)"
+        ),
+        [],
+    )?;
+    let catalog = partitions::load(&tx)?;
+    let tables: Vec<String> = tx
+        .prepare(&format!(
+            "SELECT name FROM {SCHEMA}.sqlite_master WHERE type = 'table' \
+             AND name GLOB 'events_*_fts'"
+        ))?
+        .query_map([], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    for table in tables {
+        let id = table
+            .strip_prefix("events_")
+            .and_then(|rest| rest.strip_suffix("_fts"))
+            .and_then(|id| id.parse::<i64>().ok());
+        if id.is_some_and(|id| !catalog.iter().any(|p| p.id == id)) {
+            tx.execute_batch(&format!("DROP TABLE {SCHEMA}.{table}"))?;
+        }
+    }
+    let trimmed: Vec<(i64, i64)> = tx
+        .prepare(&format!(
+            "SELECT t.partition_id, p.first_seq FROM {SCHEMA}.text_progress AS t \
+             JOIN main.partitions AS p ON p.id = t.partition_id WHERE t.first_seq < p.first_seq"
+        ))?
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    for (id, first_seq) in trimmed {
+        let text_table = table_of(id);
+        if partitions::exists_in(&tx, SCHEMA, &text_table)? {
+            tx.execute(
+                &format!("DELETE FROM {SCHEMA}.{text_table} WHERE rowid < ?1"),
+                params![first_seq],
+            )?;
+        }
+        tx.execute(
+            &format!("UPDATE {SCHEMA}.text_progress SET first_seq = ?2 WHERE partition_id = ?1"),
+            params![id, first_seq],
+        )?;
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// The indexer thread: indexes whatever partitions are full, tidies up when there is nothing
+/// to index, and waits for the writer's word that a partition filled up. It stops when the
+/// writer does (the writer owns the other end of `wake`).
+pub fn run(mut conn: Connection, wake: Receiver<()>) {
+    loop {
+        match step(&mut conn) {
+            Ok(true) => {
+                if let Err(TryRecvError::Disconnected) = wake.try_recv() {
+                    break;
+                }
+                continue;
+            }
+            Ok(false) => {
+                if let Err(error) = collect_garbage(&mut conn) {
+                    tracing::warn!(%error, "tidying the text index file failed; tried again later");
+                }
+            }
+            Err(error) => {
+                tracing::error!(%error, "building a text index failed; tried again later");
+            }
+        }
+        match wake.recv_timeout(IDLE_WAIT) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
+        }
+    }
+}
+
+/// A connection for the indexer: the store, with the text file attached.
+pub fn indexer_connection(store: &Path) -> StoreResult<Connection> {
+    let conn = Connection::open(store)?;
+    schema::configure(&conn)?;
+    attach(&conn, store)?;
+    Ok(conn)
+}
