@@ -11,6 +11,7 @@ use rusqlite::Connection;
 use witness_api::{AuditEvent, EventFilter};
 
 use super::partitions::{self, PartitionOptions};
+use super::text_index;
 use super::{DATABASE_FILE, SqliteStore};
 use crate::ingest::{BodyFormat, IngestLimits, parse_body};
 use crate::model::EventSource;
@@ -294,6 +295,113 @@ async fn a_restart_in_the_middle_of_sealing_resumes_it() {
     assert!(store.verify(true).await.expect("verify").ok);
 }
 
+fn text_file(path: &Path) -> Connection {
+    Connection::open(text_index::path_for(path)).expect("open the text file")
+}
+
+/// The text index of a partition opened today lives in the text index file, not in the
+/// store's. The writer marks a partition sealed only once the text indexer has indexed all of
+/// it: its own steps alone build every other index and then wait.
+#[tokio::test]
+async fn a_partition_is_sealed_only_once_its_text_index_in_the_text_file_is_complete() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let mut rng = StdRng::seed_from_u64(17);
+    let all = {
+        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
+        for batch in 0..3 {
+            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
+        }
+        everything(&store).await
+    };
+    let full: Vec<partitions::Partition> = catalog(&path)
+        .into_iter()
+        .filter(|p| p.state == partitions::PartitionState::Full)
+        .collect();
+    assert!(full.len() >= 2, "{full:?}");
+    {
+        let mut conn = Connection::open(&path).expect("open");
+        super::schema::configure(&conn).expect("configure");
+        let texts = text_index::open(&path).expect("text file");
+        let mut steps = 0;
+        while partitions::seal_step(&mut conn, &texts).expect("step") == partitions::Sealing::Busy {
+            steps += 1;
+        }
+        assert_eq!(
+            steps,
+            // (The event-time index exists since the partition was hot.)
+            full.len() * (super::schema::PARTITION_INDEXES.len() - 1),
+            "every index of every full partition, and no more"
+        );
+        assert_eq!(
+            partitions::seal_step(&mut conn, &texts).expect("step"),
+            partitions::Sealing::WaitingForText
+        );
+    }
+    assert!(catalog(&path).iter().all(|p| !p.is_sealed()));
+
+    seal_all(&path);
+    let sealed: Vec<partitions::Partition> = catalog(&path)
+        .into_iter()
+        .filter(|p| p.is_sealed())
+        .collect();
+    assert_eq!(sealed.len(), full.len(), "{sealed:?}");
+    let (conn, texts) = (Connection::open(&path).expect("open"), text_file(&path));
+    for partition in &sealed {
+        let name = format!("{}_fts", partition.table());
+        assert!(partition.text_apart);
+        assert!(!partitions::exists(&conn, &name).expect("exists"));
+        assert!(partitions::exists(&texts, &name).expect("exists"));
+        let indexed: i64 = texts
+            .query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |row| {
+                row.get(0)
+            })
+            .expect("count");
+        assert_eq!(indexed, partition.len(), "{partition:?}");
+    }
+    let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
+    check_against_model(&store, &all, 7).await;
+}
+
+/// The text index file is derived from the events: when it is lost, the store notices as it
+/// opens, its sealed partitions go back to `full` (free text matched row by row, the same
+/// answers) and the text indexer builds them again.
+#[tokio::test]
+async fn a_lost_text_file_is_built_again() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let mut rng = StdRng::seed_from_u64(19);
+    let all = {
+        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
+        for batch in 0..3 {
+            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
+        }
+        everything(&store).await
+    };
+    seal_all(&path);
+    let sealed = catalog(&path).iter().filter(|p| p.is_sealed()).count();
+    assert!(sealed >= 2);
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = text_index::path_for(&path).into_os_string();
+        name.push(suffix);
+        let _ = std::fs::remove_file(name);
+    }
+
+    let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
+    let reopened = catalog(&path);
+    assert!(reopened.iter().all(|p| !p.is_sealed()), "{reopened:?}");
+    check_against_model(&store, &all, 7).await;
+    drop(store);
+
+    let store = SqliteStore::open_with(&path, small(10, true)).expect("reopen sealing");
+    wait_until(&path, |catalog| {
+        catalog.iter().filter(|p| p.is_sealed()).count() == sealed
+    })
+    .await;
+    check_against_model(&store, &all, 7).await;
+    assert!(store.verify(true).await.expect("verify").ok);
+}
+
 /// The arrival time of event `seq`, straight from its partition.
 fn received_of(path: &Path, seq: i64) -> DateTime<Utc> {
     let conn = Connection::open(path).expect("open");
@@ -345,6 +453,30 @@ async fn retention_drops_whole_partitions_and_trims_one() {
     let conn = Connection::open(&path).expect("open");
     for gone in &before[..2] {
         assert!(!partitions::exists(&conn, &gone.table()).expect("exists"));
+    }
+    // The text file follows: text indexes of removed partitions go once no query can still
+    // be reading them (no wait here), a trimmed partition's removed rows at once.
+    {
+        let mut indexer = text_index::indexer_connection(&path).expect("indexer");
+        text_index::collect_garbage(
+            &mut indexer,
+            &mut text_index::Gone::new(),
+            std::time::Duration::ZERO,
+        )
+        .expect("tidy");
+        let texts = text_file(&path);
+        for gone in &before[..2] {
+            let name = format!("{}_fts", gone.table());
+            assert!(!partitions::exists(&texts, &name).expect("exists"));
+        }
+        let trimmed: i64 = texts
+            .query_row(
+                &format!("SELECT COUNT(*) FROM {}_fts", after[0].table()),
+                [],
+                |row| row.get(0),
+            )
+            .expect("count");
+        assert_eq!(trimmed, after[0].len(), "{after:?}");
     }
     let kept: Vec<AuditEvent> = all
         .into_iter()

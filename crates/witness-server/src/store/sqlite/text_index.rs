@@ -20,9 +20,10 @@
 //! - When the store opens, a sealed partition whose text index is missing or short here (the
 //!   file was lost or restored from elsewhere) goes back to `full` and is indexed again.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -179,9 +180,17 @@ pub fn step(conn: &mut Connection) -> StoreResult<bool> {
     Ok(false)
 }
 
+/// How long the text index of a partition retention removed is kept: a query that read the
+/// catalog just before may still look it up (and would fail on a missing table).
+const DROP_GRACE: Duration = Duration::from_secs(60);
+
+/// Partitions retention removed, and since when the indexer knows.
+pub type Gone = HashMap<i64, Instant>;
+
 /// Takes out of the text file what retention removed from the store: the text indexes of
-/// partitions that no longer exist, and the rows of a trimmed one.
-pub fn collect_garbage(conn: &mut Connection) -> StoreResult<()> {
+/// partitions that have not existed for `grace` (as `gone` remembers), and the rows of a
+/// trimmed one.
+pub fn collect_garbage(conn: &mut Connection, gone: &mut Gone, grace: Duration) -> StoreResult<()> {
     let tx = conn.transaction()?;
     // The write lock first, as in `step`.
     tx.execute(
@@ -199,13 +208,23 @@ pub fn collect_garbage(conn: &mut Connection) -> StoreResult<()> {
         ))?
         .query_map([], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
+    let now = Instant::now();
+    gone.retain(|id, _| !catalog.iter().any(|p| p.id == *id));
     for table in tables {
-        let id = table
+        let Some(id) = table
             .strip_prefix("events_")
             .and_then(|rest| rest.strip_suffix("_fts"))
-            .and_then(|id| id.parse::<i64>().ok());
-        if id.is_some_and(|id| !catalog.iter().any(|p| p.id == id)) {
+            .and_then(|id| id.parse::<i64>().ok())
+        else {
+            continue;
+        };
+        if catalog.iter().any(|p| p.id == id) {
+            continue;
+        }
+        let since = *gone.entry(id).or_insert(now);
+        if now.duration_since(since) >= grace {
             tx.execute_batch(&format!("DROP TABLE {SCHEMA}.{table}"))?;
+            gone.remove(&id);
         }
     }
     let trimmed: Vec<(i64, i64)> = tx
@@ -236,6 +255,7 @@ pub fn collect_garbage(conn: &mut Connection) -> StoreResult<()> {
 /// to index, and waits for the writer's word that a partition filled up. It stops when the
 /// writer does (the writer owns the other end of `wake`).
 pub fn run(mut conn: Connection, wake: Receiver<()>) {
+    let mut gone = Gone::new();
     loop {
         match step(&mut conn) {
             Ok(true) => {
@@ -245,7 +265,7 @@ pub fn run(mut conn: Connection, wake: Receiver<()>) {
                 continue;
             }
             Ok(false) => {
-                if let Err(error) = collect_garbage(&mut conn) {
+                if let Err(error) = collect_garbage(&mut conn, &mut gone, DROP_GRACE) {
                     tracing::warn!(%error, "tidying the text index file failed; tried again later");
                 }
             }
