@@ -6,11 +6,13 @@
 //!   text index, so an insert touches two B-trees whatever the size of the store; filtered
 //!   queries scan it (it holds at most about `events_per_partition` events).
 //! - **Full**: no longer written. The writer builds its indexes between group commits, one
-//!   index (or one chunk of the text index) per step, each step its own transaction, taking
-//!   as many steps after each group commit as the events it just stored will need, so that
-//!   sealing keeps pace with ingestion; a restart resumes where the last committed step
-//!   stopped. Until the last step it is queried like a
-//!   hot partition (indexes that exist only make that faster, and its text index is not used).
+//!   index per step, each step its own transaction, taking as many steps after each group
+//!   commit as the events it just stored will need, so that sealing keeps pace with
+//!   ingestion; meanwhile the text indexer builds its text index in the text index file on
+//!   another thread (`text_index.rs`), and the writer's last step, once that is complete,
+//!   marks it sealed. A restart resumes where the last committed steps stopped. Until then it
+//!   is queried like a hot partition (indexes that exist only make that faster, and its text
+//!   index is not used).
 //! - **Sealed**: every index is built (a sorted build of a finished table is far cheaper than
 //!   maintaining the indexes one random insert at a time: BENCHMARKS.md); queried through them.
 //!
@@ -25,7 +27,10 @@
 //! All partitions are tables in the one database file, so that a group commit, the chain's
 //! head, the summaries and the catalog change together in one transaction, the command line
 //! can append beside a running server, and nothing spans files that could disagree after a
-//! crash (BENCHMARKS.md has the measurements behind that choice).
+//! crash (BENCHMARKS.md has the measurements behind that choice). Only the text indexes of
+//! partitions opened since the text index file exists (`text_apart`) live apart, in it:
+//! derived data, which may lag the store (never lead it) and is rebuilt when it is lost
+//! (`text_index.rs` says how answers stay right).
 
 use std::path::Path;
 
@@ -393,8 +398,9 @@ pub fn seal_step(conn: &mut Connection, texts: &Connection) -> StoreResult<Seali
     }
     for partition in &full {
         let table = partition.table();
+        let built = indexes_of(&tx, &table)?;
         for index in PARTITION_INDEXES {
-            if !exists(&tx, &format!("{table}_{}", index.0))? {
+            if !built.contains(&format!("{table}_{}", index.0)) {
                 tx.execute_batch(&schema::index_sql(&table, index))?;
                 tx.commit()?;
                 return Ok(Sealing::Busy);
@@ -426,6 +432,16 @@ pub fn seal_step(conn: &mut Connection, texts: &Connection) -> StoreResult<Seali
         return Ok(Sealing::Busy);
     }
     Ok(Sealing::WaitingForText)
+}
+
+/// The indexes `table` has, from the connection's copy of the schema: asking
+/// `sqlite_master` by name reads all of it (~17 rows per partition), 14 times per step, and
+/// while full partitions wait for their text indexes the writer asks every few milliseconds.
+fn indexes_of(conn: &Connection, table: &str) -> StoreResult<Vec<String>> {
+    Ok(conn
+        .prepare_cached("SELECT name FROM pragma_index_list(?1)")?
+        .query_map(params![table], |row| row.get(0))?
+        .collect::<Result<_, _>>()?)
 }
 
 /// Adds a chunk of rows to the text index a partition keeps in the store's file (partitions
