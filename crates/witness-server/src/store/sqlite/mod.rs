@@ -130,7 +130,7 @@ impl SqliteStore {
             .map_err(|error| {
                 StoreError::Backend(format!("cannot start the checkpointer: {error}"))
             })?;
-        let sealer = writer::Sealer {
+        let helpers = writer::Helpers {
             texts,
             wake,
             committed,
@@ -145,7 +145,7 @@ impl SqliteStore {
                     clock,
                     receiver,
                     live_for_writer,
-                    sealer,
+                    helpers,
                 )
             })
             .map_err(|error| StoreError::Backend(format!("cannot start the writer: {error}")))?;

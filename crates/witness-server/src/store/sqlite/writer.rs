@@ -76,7 +76,8 @@ const TEXT_WAIT: Duration = Duration::from_millis(5);
 /// so the backlog must stay small however fast events come.
 const MOST_WAITING_FOR_TEXT: i64 = 2;
 
-pub struct Sealer {
+/// What the writer tells and asks the threads that work beside it.
+pub struct Helpers {
     /// The text index file, where the text indexer records how far it got.
     pub texts: Connection,
     /// Told when a partition fills up (the indexer stops when this is dropped).
@@ -93,9 +94,9 @@ pub fn run(
     clock: Clock,
     commands: Receiver<WriteCommand>,
     live: broadcast::Sender<Arc<Vec<AuditEvent>>>,
-    sealer: Sealer,
+    helpers: Helpers,
 ) {
-    let seal = |conn: &mut Connection| seal_step(conn, &sealer.texts);
+    let seal = |conn: &mut Connection| seal_step(conn, &helpers.texts);
     let mut sealing = if options.seal && partitions::sealing_pending(&conn).unwrap_or(true) {
         Sealing::Busy
     } else {
@@ -152,10 +153,10 @@ pub fn run(
                 }
                 let rotated = commit_group(&mut conn, &mut head, &options, &clock, group, &live);
                 // A checkpoint already asked for and not begun covers this commit too.
-                let _ = sealer.committed.try_send(());
+                let _ = helpers.committed.try_send(());
                 if rotated && options.seal {
                     sealing = Sealing::Busy;
-                    let _ = sealer.wake.send(());
+                    let _ = helpers.wake.send(());
                 }
                 // The sealing this group's events will cost, paid now: sealing keeps pace
                 // with ingestion however large the groups are.
