@@ -44,9 +44,6 @@ use crate::model::{EventSource, NewEvent};
 pub use self::filter_sql::fts_query;
 pub use self::partitions::PartitionOptions;
 
-/// WAL pages past which the writer checkpoints itself (4 KiB each: 64 MiB).
-const WRITER_CHECKPOINT_PAGES: i64 = 16_384;
-
 /// The file name of the store inside the data directory.
 pub const DATABASE_FILE: &str = "witness.db";
 
@@ -109,32 +106,7 @@ impl SqliteStore {
                     StoreError::Backend(format!("cannot start the text indexer: {error}"))
                 })?;
         }
-        // Checkpoints (copying the WAL into the database) on a thread of their own: they were
-        // ~8 % of the writer's time. The writer checkpoints itself only past
-        // `WRITER_CHECKPOINT_PAGES`, which bounds the WAL if the checkpointer falls behind
-        // (a checkpoint the writer runs completes, so the WAL starts over after it).
-        conn.pragma_update(None, "wal_autocheckpoint", WRITER_CHECKPOINT_PAGES)?;
-        let (committed, commits) = mpsc::sync_channel(1);
-        let checkpointer = open_reader(path)?;
-        std::thread::Builder::new()
-            .name("witness-checkpointer".to_string())
-            .spawn(move || {
-                while commits.recv().is_ok() {
-                    if let Err(error) =
-                        checkpointer.execute_batch("PRAGMA wal_checkpoint(PASSIVE);")
-                    {
-                        tracing::warn!(%error, "a checkpoint failed; the next commit tries again");
-                    }
-                }
-            })
-            .map_err(|error| {
-                StoreError::Backend(format!("cannot start the checkpointer: {error}"))
-            })?;
-        let helpers = writer::Helpers {
-            texts,
-            wake,
-            committed,
-        };
+        let helpers = writer::Helpers { texts, wake };
         std::thread::Builder::new()
             .name("witness-sqlite-writer".to_string())
             .spawn(move || {

@@ -3,7 +3,7 @@
 //! fsync instead of waiting for one each.
 
 use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, SyncSender, TryRecvError};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, TransactionBehavior, params};
@@ -82,9 +82,6 @@ pub struct Helpers {
     pub texts: Connection,
     /// Told when a partition fills up (the indexer stops when this is dropped).
     pub wake: Sender<()>,
-    /// Told after each group commit: the checkpointer copies the WAL into the database
-    /// (it stops when this is dropped).
-    pub committed: SyncSender<()>,
 }
 
 pub fn run(
@@ -152,8 +149,6 @@ pub fn run(
                     }
                 }
                 let rotated = commit_group(&mut conn, &mut head, &options, &clock, group, &live);
-                // A checkpoint already asked for and not begun covers this commit too.
-                let _ = helpers.committed.try_send(());
                 if rotated && options.seal {
                     sealing = Sealing::Busy;
                     let _ = helpers.wake.send(());
