@@ -30,7 +30,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::partitions::{self, Partition, PartitionState};
 use super::row::{TEXT_COLUMNS, text_document};
 use super::schema;
-use crate::store::StoreResult;
+use crate::store::{StoreError, StoreResult};
 
 /// The name the text index file is attached under on every reading connection.
 pub const SCHEMA: &str = "text_index";
@@ -69,10 +69,14 @@ pub fn open(store: &Path) -> StoreResult<Connection> {
 /// Attaches the text index file to `conn` as [`SCHEMA`], set up as the store's file is.
 pub fn attach(conn: &Connection, store: &Path) -> StoreResult<()> {
     let path = path_for(store);
-    conn.execute(
-        &format!("ATTACH DATABASE ?1 AS {SCHEMA}"),
-        params![path.to_string_lossy()],
-    )?;
+    // ATTACH takes the file name as text: a lossy conversion could name another file.
+    let name = path.to_str().ok_or_else(|| {
+        StoreError::Backend(format!(
+            "the store's path {} is not UTF-8, which its text index file needs",
+            path.display()
+        ))
+    })?;
+    conn.execute(&format!("ATTACH DATABASE ?1 AS {SCHEMA}"), params![name])?;
     conn.execute_batch(&format!(
         "PRAGMA {SCHEMA}.journal_mode = WAL; PRAGMA {SCHEMA}.synchronous = FULL; \
          PRAGMA {SCHEMA}.cache_size = -16384; PRAGMA {SCHEMA}.mmap_size = {};",
