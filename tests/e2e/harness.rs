@@ -103,12 +103,17 @@ fn announcement(stdout: ChildStdout, prefix: &str) -> Result<String, String> {
 /// A start that fails before ChromeDriver announces its port changed nothing, so it is tried
 /// again (twice at most), saying why: on a loaded machine ChromeDriver has exited during
 /// start-up once in many runs, before it bound anything.
-fn start_chromedriver() -> (ChildGuard, u16) {
+/// Its temporary files (and Chromium's: `org.chromium.Chromium.scoped_dir.*`, ~100 MB per
+/// browser, which outlive a ChromeDriver that is killed rather than asked to quit) go to
+/// `temp`, removed with the test's directories: in the system's /tmp they piled up by the
+/// gigabyte over runs.
+fn start_chromedriver(temp: &Path) -> (ChildGuard, u16) {
     let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or("/usr/bin/chromedriver".into());
     let mut attempt = 1;
     loop {
         let mut driver = Command::new(&chromedriver)
             .arg("--port=0")
+            .env("TMPDIR", temp)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -200,7 +205,9 @@ impl Harness {
 
         // Port 0: ChromeDriver binds a port of its own choosing and announces it, so no other
         // process (a parallel test's server or driver) can take it in between.
-        let (driver, port) = start_chromedriver();
+        let temp = dirs.path().join("tmp");
+        std::fs::create_dir_all(&temp).expect("a temporary directory for ChromeDriver");
+        let (driver, port) = start_chromedriver(&temp);
         let driver_url = format!("http://127.0.0.1:{port}");
 
         Self {
