@@ -70,9 +70,13 @@ native-test:
 		WITNESS_TEST_BACKEND=sqlite cargo test --workspace; \
 		WITNESS_TEST_BACKEND=postgres cargo test -p witness-server --test api'
 
+# Chromium's temporary files (~100 MB per browser, left in /tmp when the test runner stops
+# ChromeDriver) go to a directory of this run, removed afterwards.
 wasm-test:
-	$(WASM_ENV) CHROMEDRIVER=/usr/bin/chromedriver \
-		cargo test -p witness-panel --target wasm32-unknown-unknown --test components --test table
+	browser_tmp=$$(mktemp -d) && status=0 && \
+	$(WASM_ENV) CHROMEDRIVER=/usr/bin/chromedriver TMPDIR="$$browser_tmp" \
+		cargo test -p witness-panel --target wasm32-unknown-unknown --test components --test table \
+		|| status=$$?; rm -rf "$$browser_tmp"; exit $$status
 
 # The panel's size and speed report (BENCHMARKS.md): gzipped bundle, then first-rows timings
 # over 120,000 events against a release server. Not part of `make test`.
