@@ -202,6 +202,17 @@ async fn wait_until(path: &Path, done: impl Fn(&[partitions::Partition]) -> bool
     assert!(done(&catalog), "{catalog:?}");
 }
 
+/// `batches` batches of 10 events, 10 minutes apart, into a store at `path` that does not seal
+/// (partitions of 10: each batch fills one); every event, as stored.
+async fn partitions_of_ten(path: &Path, seed: u64, batches: i64) -> Vec<AuditEvent> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let store = SqliteStore::open_with(path, small(10, false)).expect("store");
+    for batch in 0..batches {
+        append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
+    }
+    everything(&store).await
+}
+
 /// Runs the writer's sealing steps and the text indexer's on connections of their own until
 /// nothing is left.
 fn seal_all(path: &Path) {
@@ -257,14 +268,7 @@ async fn pages_across_partitions_agree_with_the_model_before_and_after_sealing()
 async fn a_restart_in_the_middle_of_sealing_resumes_it() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join(DATABASE_FILE);
-    let mut rng = StdRng::seed_from_u64(11);
-    let all = {
-        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
-        for batch in 0..4 {
-            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
-        }
-        everything(&store).await
-    };
+    let all = partitions_of_ten(&path, 11, 4).await;
     {
         let mut sealer = partitions::Sealer::open(&path).expect("sealer");
         for _ in 0..5 {
@@ -306,14 +310,7 @@ fn text_file(path: &Path) -> Connection {
 async fn a_partition_is_sealed_only_once_its_text_index_in_the_text_file_is_complete() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join(DATABASE_FILE);
-    let mut rng = StdRng::seed_from_u64(17);
-    let all = {
-        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
-        for batch in 0..3 {
-            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
-        }
-        everything(&store).await
-    };
+    let all = partitions_of_ten(&path, 17, 3).await;
     let full: Vec<partitions::Partition> = catalog(&path)
         .into_iter()
         .filter(|p| p.state == partitions::PartitionState::Full)
@@ -370,14 +367,7 @@ async fn a_partition_is_sealed_only_once_its_text_index_in_the_text_file_is_comp
 async fn a_lost_text_file_is_built_again() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join(DATABASE_FILE);
-    let mut rng = StdRng::seed_from_u64(19);
-    let all = {
-        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
-        for batch in 0..3 {
-            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
-        }
-        everything(&store).await
-    };
+    let all = partitions_of_ten(&path, 19, 3).await;
     seal_all(&path);
     let sealed = catalog(&path).iter().filter(|p| p.is_sealed()).count();
     assert!(sealed >= 2);
@@ -563,14 +553,7 @@ async fn a_store_from_before_partitions_migrates_and_retention_removes_its_old_t
 async fn text_indexes_of_fts5_words_are_built_again() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join(DATABASE_FILE);
-    let mut rng = StdRng::seed_from_u64(13);
-    let all = {
-        let store = SqliteStore::open_with(&path, small(10, false)).expect("store");
-        for batch in 0..3 {
-            append(&store, &clef(&mut rng, 10, |i| batch * 10 + i as i64)).await;
-        }
-        everything(&store).await
-    };
+    let all = partitions_of_ten(&path, 13, 3).await;
     seal_all(&path);
     {
         // The text indexes as version 3 made them, in the store's file: the raw text, FTS5's

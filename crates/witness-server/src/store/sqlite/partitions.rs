@@ -36,16 +36,12 @@ use std::path::Path;
 
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use super::row::{TEXT_COLUMNS, text_document};
 use super::schema::{self, DAY_MICROS, PARTITION_INDEXES};
 use super::text_index;
 use crate::store::{StoreError, StoreResult};
 
 /// Events a partition takes before the next one opens, unless configured.
 pub const DEFAULT_EVENTS_PER_PARTITION: i64 = 100_000;
-
-/// Rows added per sealing step to a text index kept in the store's file.
-const TEXT_CHUNK: i64 = 20_000;
 
 /// How the store partitions events.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -448,28 +444,12 @@ fn indexes_of(conn: &Connection, table: &str) -> StoreResult<Vec<String>> {
 /// opened before the text file existed); whether it now holds every row.
 fn add_text_chunk(tx: &Connection, partition: &Partition) -> StoreResult<bool> {
     let table = partition.table();
-    tx.execute_batch(&schema::text_table_sql(&table))?;
-    let documents: Vec<(i64, String)> = tx
-        .prepare_cached(&format!(
-            "SELECT {TEXT_COLUMNS} FROM {table} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
-        ))?
-        .query_map(params![partition.text_seq, TEXT_CHUNK], text_document)?
-        .collect::<Result<_, _>>()?;
-    {
-        let mut insert = tx.prepare_cached(&format!(
-            "INSERT INTO {} (rowid, body) VALUES (?1, ?2)",
-            partition.text_table()
-        ))?;
-        for (seq, body) in &documents {
-            insert.execute(params![seq, body])?;
-        }
-    }
-    let text_seq = documents.last().map_or(partition.text_seq, |(seq, _)| *seq);
+    let (text_seq, done) = text_index::add_chunk(tx, &table, &table, partition.text_seq)?;
     tx.execute(
         "UPDATE partitions SET text_seq = ?2 WHERE id = ?1",
         params![partition.id, text_seq],
     )?;
-    Ok((documents.len() as i64) < TEXT_CHUNK)
+    Ok(done)
 }
 
 /// Sealing driven by hand on connections of its own, a step at a time: what the writer and the

@@ -257,24 +257,14 @@ const TEXT_WORDS_VERSION: i64 = 4;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
-    let text_apart_known: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('partitions') WHERE name = 'text_apart'",
-        [],
-        |row| row.get(0),
-    )?;
-    if !text_apart_known {
+    if !has_column(conn, "partitions", "text_apart")? {
         // A store from before the text index file: its partitions keep their text indexes in
         // this file (a new column never fails half way: no transaction needed).
         let added = conn.execute_batch(
             "ALTER TABLE partitions ADD COLUMN text_apart INTEGER NOT NULL DEFAULT 0",
         );
         // Another process opening the store at the same moment may have added it first.
-        let now_known: bool = conn.query_row(
-            "SELECT COUNT(*) > 0 FROM pragma_table_info('partitions') WHERE name = 'text_apart'",
-            [],
-            |row| row.get(0),
-        )?;
-        if !now_known {
+        if !has_column(conn, "partitions", "text_apart")? {
             added?;
         }
     }
@@ -291,6 +281,15 @@ pub fn migrate(conn: &Connection) -> StoreResult<()> {
         rebuild_text_indexes(conn)?;
     }
     Ok(())
+}
+
+/// Whether `table` has a column of this name.
+fn has_column(conn: &Connection, table: &str, column: &str) -> StoreResult<bool> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info(?1) WHERE name = ?2",
+        rusqlite::params![table, column],
+        |row| row.get(0),
+    )?)
 }
 
 /// Text indexes made before version 4 found words by FTS5's rules, not Witness's: each is
@@ -333,12 +332,7 @@ fn rebuild_text_indexes(conn: &Connection) -> StoreResult<()> {
 /// chain goes on from its head into the partitions after it. Retention removes it like any
 /// other partition once its events are old enough.
 fn migrate_single_table(conn: &Connection, version: i64) -> StoreResult<()> {
-    let has_source: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('events') WHERE name = 'source'",
-        [],
-        |row| row.get(0),
-    )?;
-    if !has_source {
+    if !has_column(conn, "events", "source")? {
         // A store made before sources were recorded: its events keep no source (and their
         // version-1 hashes); everything stored from now on names its source.
         conn.execute_batch("ALTER TABLE events ADD COLUMN source TEXT")?;

@@ -35,7 +35,8 @@ use crate::store::{StoreError, StoreResult};
 /// The name the text index file is attached under on every reading connection.
 pub const SCHEMA: &str = "text_index";
 
-/// Rows added to a text index per transaction.
+/// Rows added to a text index per transaction (the text indexer's, or a sealing step's for a
+/// text index in the store's file).
 const CHUNK: i64 = 20_000;
 
 /// How long the indexer waits for a partition to fill up before it looks again on its own.
@@ -147,33 +148,16 @@ pub fn step(conn: &mut Connection) -> StoreResult<bool> {
         if text_seq >= partition.last_seq {
             continue;
         }
-        let text_table = table_of(partition.id);
-        tx.execute_batch(&schema::text_table_sql(&format!(
-            "{SCHEMA}.{}",
-            partition.table()
-        )))?;
-        let documents: Vec<(i64, String)> = tx
-            .prepare_cached(&format!(
-                "SELECT {TEXT_COLUMNS} FROM main.{} WHERE seq > ?1 ORDER BY seq LIMIT ?2",
-                partition.table()
-            ))?
-            .query_map(params![text_seq, CHUNK], text_document)?
-            .collect::<Result<_, _>>()?;
-        {
-            let mut insert = tx.prepare_cached(&format!(
-                "INSERT INTO {SCHEMA}.{text_table} (rowid, body) VALUES (?1, ?2)"
-            ))?;
-            for (seq, body) in &documents {
-                insert.execute(params![seq, body])?;
-            }
-        }
-        // Fewer rows than asked for: the partition (no longer written) is done, whatever seq
-        // its last row has after retention.
-        let through = if (documents.len() as i64) < CHUNK {
-            partition.last_seq
-        } else {
-            documents.last().map_or(partition.last_seq, |(seq, _)| *seq)
-        };
+        let table = partition.table();
+        let (last, done) = add_chunk(
+            &tx,
+            &format!("main.{table}"),
+            &format!("{SCHEMA}.{table}"),
+            text_seq,
+        )?;
+        // The partition is no longer written: once done, it is done whatever seq its last row
+        // has after retention.
+        let through = if done { partition.last_seq } else { last };
         tx.execute(
             &format!("UPDATE {SCHEMA}.text_progress SET text_seq = ?2 WHERE partition_id = ?1"),
             params![partition.id, through],
@@ -190,6 +174,33 @@ const DROP_GRACE: Duration = Duration::from_secs(60);
 
 /// Partitions retention removed, and since when the indexer knows.
 pub type Gone = HashMap<i64, Instant>;
+
+/// Adds the rows of `events` after `after_seq`, up to `CHUNK` of them, to the text index of
+/// `owner` (`{owner}_fts`, made when missing: in the text file or, for partitions from before
+/// it, in the store's). Returns the last seq added (`after_seq` if none) and whether that was
+/// every row.
+pub fn add_chunk(
+    tx: &Connection,
+    events: &str,
+    owner: &str,
+    after_seq: i64,
+) -> StoreResult<(i64, bool)> {
+    tx.execute_batch(&schema::text_table_sql(owner))?;
+    let documents: Vec<(i64, String)> = tx
+        .prepare_cached(&format!(
+            "SELECT {TEXT_COLUMNS} FROM {events} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
+        ))?
+        .query_map(params![after_seq, CHUNK], text_document)?
+        .collect::<Result<_, _>>()?;
+    let mut insert = tx.prepare_cached(&format!(
+        "INSERT INTO {owner}_fts (rowid, body) VALUES (?1, ?2)"
+    ))?;
+    for (seq, body) in &documents {
+        insert.execute(params![seq, body])?;
+    }
+    let last = documents.last().map_or(after_seq, |(seq, _)| *seq);
+    Ok((last, (documents.len() as i64) < CHUNK))
+}
 
 /// Takes out of the text file what retention removed from the store: the text indexes of
 /// partitions that have not existed for `grace` (as `gone` remembers), and the rows of a
