@@ -1043,3 +1043,69 @@ fn a_word_too_long_for_the_text_index_is_found_by_its_start() {
         own_words: 0,
     });
 }
+
+/// Free text with a value that selects rows is narrowed, in a sealed SQLite partition, by the
+/// value's words (the actor's, an action prefix's whole words), never by a field free text does
+/// not search (the source): each probe must find exactly the matcher's events.
+#[test]
+fn free_text_narrowed_by_a_selected_value_finds_what_the_matcher_finds() {
+    let event = |actor_id: &str, email: &str, action: &str, message: &str| NewEvent {
+        action: action.to_string(),
+        actor: Actor {
+            id: Some(actor_id.to_string()),
+            email: Some(email.to_string()),
+            ..Actor::default()
+        },
+        ..plain_event(base_time(), message)
+    };
+    let batch = |source: &'static str, events| Batch {
+        next_day: false,
+        source,
+        events,
+    };
+    run_one(Case {
+        batches: vec![
+            batch(
+                "key-a",
+                vec![
+                    event("u-1", "Alice.Smith@example.com", "user.login", "signed in"),
+                    event("u-2", "bob@example.com", "user.logout", "signed out"),
+                    event("u-12", "alice@example.org", "repo.push", "signed push"),
+                ],
+            ),
+            batch(
+                "key-b",
+                vec![event(
+                    "u-1",
+                    "Alice.Smith@example.com",
+                    "user.login",
+                    "signed again",
+                )],
+            ),
+            // Opens a partition that stays unsealed.
+            batch(
+                "key-a",
+                vec![event("u-1", "a@b.c", "user.login", "signed last")],
+            ),
+        ],
+        events_per_partition: 4,
+        seal_steps: 1000,
+        probes: probes(
+            &[
+                &[("q", "signed"), ("actor", "u-1")],
+                &[("q", "signed"), ("actor", "Alice.Smith@example.com")],
+                &[
+                    ("q", "signed"),
+                    ("actor", "u-1"),
+                    ("actor", "bob@example.com"),
+                ],
+                &[("q", "signed"), ("action", "user.log*")],
+                &[("q", "signed"), ("action", "user.login"), ("actor", "!u-1")],
+                &[("q", "signed"), ("source", "key-b")],
+                &[("q", "signed"), ("source", "key-a"), ("actor", "u-12")],
+            ],
+            Some(3600),
+        ),
+        own_words: 0,
+    });
+}

@@ -42,6 +42,10 @@ impl Condition {
 /// and sorting every match of an OR (BENCHMARKS.md).
 pub type ColumnProbe<'a> = &'a dyn Fn(&str, &str) -> bool;
 
+/// Whether a word is rare enough in the store's text indexes that narrowing a text query by it
+/// pays (see [`text_query`]); a guess, which changes only the speed of an answer.
+pub type WordRarity<'a> = &'a dyn Fn(&str) -> bool;
+
 /// How the free-text condition is handed to SQLite's planner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TextPlan {
@@ -70,11 +74,12 @@ impl TextPlan {
 pub fn condition(
     filter: &EventFilter,
     probe: ColumnProbe<'_>,
+    rare: WordRarity<'_>,
     plan: TextPlan,
     text_table: &str,
 ) -> Condition {
     let mut c = Condition::new();
-    add_filter(&mut c, filter, probe, plan, text_table);
+    add_filter(&mut c, filter, probe, rare, plan, text_table);
     c
 }
 
@@ -83,6 +88,7 @@ pub fn add_filter(
     c: &mut Condition,
     filter: &EventFilter,
     probe: ColumnProbe<'_>,
+    rare: WordRarity<'_>,
     plan: TextPlan,
     text_table: &str,
 ) {
@@ -94,25 +100,20 @@ pub fn add_filter(
         let p = c.param(micros(to));
         c.and(&format!("ts < {p}"));
     }
-    matches(
-        c,
-        &filter.actor,
-        &["actor_id", "actor_name", "actor_email"],
-        probe,
-    );
-    matches(c, &filter.action, &["action"], probe);
-    matches(c, &filter.target, &["target_id", "target_name"], probe);
+    matches(c, &filter.actor, columns_of("actor"), probe);
+    matches(c, &filter.action, columns_of("action"), probe);
+    matches(c, &filter.target, columns_of("target"), probe);
     if let Some(result) = filter.result {
         let p = c.param(result.as_str().to_string());
         c.and(&format!("result = {p}"));
     }
-    matches(c, &filter.ip, &["client_ip"], probe);
+    matches(c, &filter.ip, columns_of("ip"), probe);
     // `source=!witness` (the panel's default) walks the time index and skips Witness's own
     // rows: a NULL source (rows from before sources existed) is not Witness's.
-    matches(c, &filter.source, &["source"], probe);
-    matches(c, &filter.organization, &["org_id", "org_name"], probe);
-    matches(c, &filter.workspace, &["ws_id", "ws_name"], probe);
-    if let Some(q) = filter.q.as_deref().and_then(fts_query) {
+    matches(c, &filter.source, columns_of("source"), probe);
+    matches(c, &filter.organization, columns_of("organization"), probe);
+    matches(c, &filter.workspace, columns_of("workspace"), probe);
+    if let Some(q) = text_query(filter, rare) {
         let column = match plan {
             TextPlan::Lookup => "seq",
             TextPlan::Scan => "+seq",
@@ -131,6 +132,76 @@ pub fn add_filter(
             match_name(text_table)
         ));
     }
+}
+
+/// The columns a repeatable filter field (`EventFilter::repeatable`) matches its values in.
+pub fn columns_of(field: &str) -> &'static [&'static str] {
+    match field {
+        "actor" => &["actor_id", "actor_name", "actor_email"],
+        "action" => &["action"],
+        "target" => &["target_id", "target_name"],
+        "ip" => &["client_ip"],
+        "organization" => &["org_id", "org_name"],
+        "workspace" => &["ws_id", "ws_name"],
+        "source" => &["source"],
+        _ => &[],
+    }
+}
+
+/// A filter's free text as an FTS5 query for a sealed partition's text index, narrowed by the
+/// words of the values the filter selects rows by: every column of an actor, a target, an
+/// address, a tenant or an action is among the fields free text searches
+/// (`witness_api::SearchFields`), so a row whose actor is `alice@example.com` holds the words
+/// `alice`, `example` and `com` in its text index. The narrowing only leaves out rows the
+/// filter's SQL conditions leave out anyway (they are still tested), and it turns a common
+/// word with a rare actor into one intersection inside the index instead of a walk of every
+/// row of the actor, each matched by hand (`q = common word + actor` at 10 M events: p95
+/// 757 ms before, BENCHMARKS.md). Only `rare` words narrow: intersecting with a word most
+/// rows hold (`example`, the `u` of `u-0806`) costs a read of its whole list in every
+/// partition and leaves out nothing. `None` when the filter has no free text.
+pub fn text_query(filter: &EventFilter, rare: WordRarity<'_>) -> Option<String> {
+    let mut query = fts_query(filter.q.as_deref()?)?;
+    let searched = witness_api::SearchFields::default()
+        .named()
+        .map(|(name, _)| name);
+    for (name, values) in filter.repeatable() {
+        if !columns_of(name)
+            .iter()
+            .all(|column| searched.contains(column))
+        {
+            continue;
+        }
+        let included: Vec<&ValueMatch> = values.iter().filter(|m| !m.negated).collect();
+        if included.is_empty() {
+            continue;
+        }
+        // Any of the values, each as all of its rare words; an action prefix without its last
+        // word when that may be cut short (`user.log*`). A value without a rare word narrows
+        // nothing, and so neither do the others.
+        let alternatives: Option<Vec<String>> = included
+            .iter()
+            .map(|m| {
+                let mut words: Vec<String> = text_terms(&m.value)
+                    .into_iter()
+                    .map(|term| term.word)
+                    .collect();
+                if m.prefix && m.value.ends_with(char::is_alphanumeric) {
+                    words.pop();
+                }
+                words.sort_unstable();
+                words.dedup();
+                words.retain(|word| rare(word));
+                (!words.is_empty()).then(|| {
+                    let words: Vec<String> = words.iter().map(|word| quoted(word)).collect();
+                    format!("({})", words.join(" AND "))
+                })
+            })
+            .collect();
+        if let Some(alternatives) = alternatives {
+            query = format!("{query} AND ({})", alternatives.join(" OR "));
+        }
+    }
+    Some(query)
 }
 
 /// The name a text index is matched by: `MATCH` takes the table's own name, without the
@@ -276,11 +347,8 @@ pub fn fts_query(text: &str) -> Option<String> {
     let words: Vec<String> = text_terms(text)
         .into_iter()
         .map(|term| {
-            format!(
-                "\"{}\"{}",
-                term.word.replace('"', "\"\""),
-                if term.prefix { "*" } else { "" }
-            )
+            let word = quoted(&term.word);
+            if term.prefix { word + "*" } else { word }
         })
         .collect();
     if words.is_empty() {
@@ -288,6 +356,11 @@ pub fn fts_query(text: &str) -> Option<String> {
     } else {
         Some(words.join(" AND "))
     }
+}
+
+/// A word as an FTS5 string: no FTS5 syntax can come from it.
+pub fn quoted(word: &str) -> String {
+    format!("\"{}\"", word.replace('"', "\"\""))
 }
 
 #[cfg(test)]
@@ -305,6 +378,62 @@ mod tests {
             fts_query("NEAR(a b*)").as_deref(),
             Some("\"near\" AND \"a\" AND \"b\"*")
         );
+    }
+
+    fn filter(pairs: &[(&str, &str)]) -> EventFilter {
+        EventFilter::from_pairs(pairs.iter().copied()).expect("a valid filter")
+    }
+
+    #[test]
+    fn free_text_is_narrowed_by_the_rare_words_of_selected_values() {
+        let all = |_: &str| true;
+        let not_example = |word: &str| word != "example";
+        // Only the rare words of the actor; the source is not searched text.
+        assert_eq!(
+            text_query(
+                &filter(&[
+                    ("q", "signed"),
+                    ("actor", "Alice.Smith@example.com"),
+                    ("source", "app")
+                ]),
+                &not_example
+            )
+            .as_deref(),
+            Some("\"signed\" AND ((\"alice\" AND \"com\" AND \"smith\"))")
+        );
+        // Any of several values; exclusions narrow nothing.
+        assert_eq!(
+            text_query(
+                &filter(&[
+                    ("q", "signed"),
+                    ("actor", "u-1"),
+                    ("actor", "bob"),
+                    ("target", "!repo-9")
+                ]),
+                &all
+            )
+            .as_deref(),
+            Some("\"signed\" AND ((\"1\" AND \"u\") OR (\"bob\"))")
+        );
+        // A value without a rare word: that field narrows nothing.
+        assert_eq!(
+            text_query(
+                &filter(&[("q", "signed"), ("actor", "bob"), ("actor", "example")]),
+                &not_example
+            )
+            .as_deref(),
+            Some("\"signed\"")
+        );
+        // An action prefix without the word it may cut short.
+        assert_eq!(
+            text_query(&filter(&[("q", "x"), ("action", "user.log*")]), &all).as_deref(),
+            Some("\"x\" AND ((\"user\"))")
+        );
+        assert_eq!(
+            text_query(&filter(&[("q", "x"), ("action", "user.*")]), &all).as_deref(),
+            Some("\"x\" AND ((\"user\"))")
+        );
+        assert_eq!(text_query(&filter(&[("actor", "bob")]), &all), None);
     }
 
     #[test]

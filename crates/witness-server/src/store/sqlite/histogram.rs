@@ -116,6 +116,7 @@ pub fn histogram(
             to: Some(to),
             ..filter.clone()
         };
+        let rare = query::word_rarity(conn, overlapping.iter().rev().find(|p| p.is_sealed()));
         for partition in overlapping
             .iter()
             .filter(|p| p.overlaps(Some(counted_from), Some(micros(to))))
@@ -125,6 +126,7 @@ pub fn histogram(
             let mut condition = filter_sql::condition(
                 &counted,
                 &probe,
+                &rare,
                 // Counting visits every match whatever the order.
                 TextPlan::for_partition(partition, TextPlan::Lookup),
                 &text_table,

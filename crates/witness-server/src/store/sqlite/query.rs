@@ -2,6 +2,9 @@
 //! rows, newest partitions first, and the walk stops as soon as no partition left can hold a
 //! row newer than the page's last.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use witness_api::{EventFilter, EventPage};
 
@@ -31,19 +34,63 @@ pub fn column_probe<'a>(
     }
 }
 
+/// Whether a word is rare enough to narrow free text by (`filter_sql::text_query`): it is held
+/// by under a tenth of the rows of `reference` (a sealed partition, the newest a query reads:
+/// words are about as common in one partition as in the next), or by under
+/// `ALWAYS_RARE_MATCHES` of them (in a small partition narrowing costs nothing either way).
+/// Counted once per word, and only up to that bound, so asking costs at most ~0.3 ms a word.
+/// Without a sealed partition no word narrows.
+const ALWAYS_RARE_MATCHES: i64 = 64;
+
+pub fn word_rarity<'a>(
+    conn: &'a Connection,
+    reference: Option<&'a Partition>,
+) -> impl Fn(&str) -> bool + 'a {
+    let known: RefCell<HashMap<String, bool>> = RefCell::new(HashMap::new());
+    move |word: &str| {
+        let Some(partition) = reference.filter(|p| p.is_sealed()) else {
+            return false;
+        };
+        if let Some(&rare) = known.borrow().get(word) {
+            return rare;
+        }
+        let tenth = ((partition.last_seq - partition.first_seq + 1) / 10).max(ALWAYS_RARE_MATCHES);
+        let text_table = partition.text_table();
+        let rare = conn
+            .prepare_cached(&format!(
+                "SELECT count(*) FROM (SELECT 1 FROM {text_table} WHERE {} MATCH ?1 LIMIT ?2)",
+                filter_sql::match_name(&text_table)
+            ))
+            .and_then(|mut statement| {
+                statement.query_row(params![filter_sql::quoted(word), tenth], |row| {
+                    row.get::<_, i64>(0)
+                })
+            })
+            .is_ok_and(|count| count < tenth);
+        known.borrow_mut().insert(word.to_string(), rare);
+        rare
+    }
+}
+
 /// Above this many free-text matches a page walks in time order instead of fetching and
 /// sorting every match. Counting stops here, so the probe itself stays cheap.
 const COMMON_TEXT_MATCHES: i64 = 10_000;
 
 /// The plan for a page's free-text condition in one partition, from a count of its matches
-/// that stops at `COMMON_TEXT_MATCHES`. On an error it answers `Lookup`, which is always
-/// correct.
-fn text_plan(conn: &Connection, partition: &Partition, filter: &EventFilter) -> TextPlan {
+/// that stops at `COMMON_TEXT_MATCHES`; `None` when the text index holds no match at all, so
+/// that the partition need not be read (with a rare actor, most are like that). On an error
+/// it answers `Lookup`, which is always correct.
+fn text_plan(
+    conn: &Connection,
+    partition: &Partition,
+    filter: &EventFilter,
+    rare: filter_sql::WordRarity<'_>,
+) -> Option<TextPlan> {
     if !partition.is_sealed() {
-        return TextPlan::Unindexed;
+        return Some(TextPlan::Unindexed);
     }
-    let Some(q) = filter.q.as_deref().and_then(filter_sql::fts_query) else {
-        return TextPlan::Lookup;
+    let Some(q) = filter_sql::text_query(filter, rare) else {
+        return Some(TextPlan::Lookup);
     };
     let text_table = partition.text_table();
     let text_column = filter_sql::match_name(&text_table);
@@ -54,12 +101,11 @@ fn text_plan(conn: &Connection, partition: &Partition, filter: &EventFilter) -> 
         ))
         .and_then(|mut statement| {
             statement.query_row(params![q, COMMON_TEXT_MATCHES], |row| row.get::<_, i64>(0))
-        })
-        .unwrap_or(0);
-    if matches >= COMMON_TEXT_MATCHES {
-        TextPlan::Scan
-    } else {
-        TextPlan::Lookup
+        });
+    match matches {
+        Ok(0) => None,
+        Ok(matches) if matches >= COMMON_TEXT_MATCHES => Some(TextPlan::Scan),
+        _ => Some(TextPlan::Lookup),
     }
 }
 
@@ -139,6 +185,7 @@ pub fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPag
         .collect();
     // Newest first by the newest event each may hold.
     candidates.sort_by_key(|p| std::cmp::Reverse((p.max_ts, p.id)));
+    let rare = word_rarity(conn, candidates.iter().find(|p| p.is_sealed()));
 
     let mut rows: Vec<EventRow> = Vec::new();
     for partition in &candidates {
@@ -149,7 +196,7 @@ pub fn query_page(conn: &Connection, query: &EventQuery) -> StoreResult<EventPag
             // This and every partition after it hold only rows older than the page's last.
             break;
         }
-        rows.extend(partition_page(conn, partition, filter, &bounds)?);
+        rows.extend(partition_page(conn, partition, filter, &rare, &bounds)?);
         rows.sort_unstable_by_key(|row| std::cmp::Reverse((row.ts, row.seq)));
         rows.truncate(bounds.wanted);
     }
@@ -162,18 +209,21 @@ fn partition_page(
     conn: &Connection,
     partition: &Partition,
     filter: &EventFilter,
+    rare: filter_sql::WordRarity<'_>,
     bounds: &PageBounds,
 ) -> StoreResult<Vec<EventRow>> {
     let table = partition.table();
     let text_table = partition.text_table();
     let max_seq = bounds.max_seq.min(partition.last_seq);
     let probe = column_probe(conn, partition);
-    let mut plan = text_plan(conn, partition, filter);
+    let Some(mut plan) = text_plan(conn, partition, filter, rare) else {
+        return Ok(Vec::new());
+    };
     // Besides the text, only a time range and exclusions: most matches are on the page, so
     // the walk in storage order stops early.
     let text_and_exclusions_only =
         filter.action.iter().all(|m| m.negated) && !filter_sql::selects_besides_action(filter);
-    let fts = filter.q.as_deref().and_then(filter_sql::fts_query);
+    let fts = filter_sql::text_query(filter, rare);
 
     if let Some(fts) = fts
         && plan == TextPlan::Scan
@@ -187,7 +237,7 @@ fn partition_page(
             table: &table,
             text_table: &text_table,
             fts: &fts,
-            condition: filter_sql::condition(&others, &probe, plan, &text_table),
+            condition: filter_sql::condition(&others, &probe, rare, plan, &text_table),
             from: filter.from.map(micros),
             to: filter.to.map(micros),
             max_seq,
@@ -225,7 +275,7 @@ fn partition_page(
     let mut selects = Vec::new();
     for branch in &branches {
         let mut c = filter_sql::Condition::continuing(params);
-        filter_sql::add_filter(&mut c, branch, &probe, plan, &text_table);
+        filter_sql::add_filter(&mut c, branch, &probe, rare, plan, &text_table);
         let max = c.param(max_seq);
         c.and(&format!("seq <= {max}"));
         if let Some((ts, seq)) = bounds.after {
