@@ -34,14 +34,15 @@ pub fn column_probe<'a>(
     }
 }
 
+/// A word held by fewer rows than this is rare in a partition of any size.
+const ALWAYS_RARE_MATCHES: i64 = 64;
+
 /// Whether a word is rare enough to narrow free text by (`filter_sql::text_query`): it is held
 /// by under a tenth of the rows of `reference` (a sealed partition, the newest a query reads:
 /// words are about as common in one partition as in the next), or by under
 /// `ALWAYS_RARE_MATCHES` of them (in a small partition narrowing costs nothing either way).
 /// Counted once per word, and only up to that bound, so asking costs at most ~0.3 ms a word.
 /// Without a sealed partition no word narrows.
-const ALWAYS_RARE_MATCHES: i64 = 64;
-
 pub fn word_rarity<'a>(
     conn: &'a Connection,
     reference: Option<&'a Partition>,
