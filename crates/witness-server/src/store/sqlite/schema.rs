@@ -388,6 +388,25 @@ pub mod tests {
     use crate::store::sqlite::row::{COLUMNS, EventRow};
     use crate::store::{SqliteStore, Store};
 
+    /// The store keeps ~15 schema objects per partition in one file: SQLite must be built
+    /// without its 64-bucket cap on hash tables (`.cargo/config.toml`), or every schema load
+    /// grows with the square of the partitions (620 ms at 3,000: BENCHMARKS.md, session 11).
+    #[test]
+    fn sqlite_is_built_without_the_hash_table_cap() {
+        let conn = Connection::open_in_memory().expect("open");
+        let options: Vec<String> = conn
+            .prepare("PRAGMA compile_options")
+            .expect("prepare")
+            .query_map([], |row| row.get(0))
+            .expect("query")
+            .collect::<Result<_, _>>()
+            .expect("options");
+        assert!(
+            options.iter().any(|o| o == "MALLOC_SOFT_LIMIT=0"),
+            "{options:?}"
+        );
+    }
+
     /// Turns a store whose events are all in its first partition into the layout stores had
     /// before partitions: one `events` table with its indexes and its text index.
     pub fn into_single_table_layout(path: &std::path::Path) {
