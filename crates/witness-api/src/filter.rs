@@ -513,10 +513,18 @@ pub fn index_words(text: &str) -> Vec<String> {
     })
 }
 
-/// [`index_words`] one space apart, as a text index's document (built without a `String`
-/// per word).
+/// The words of `text` as [`index_words`] makes them, in the order they come and as often,
+/// one space apart: a text index's document (the index keeps each word once per document, so
+/// sorting and deduplicating here first only cost its builder time, BENCHMARKS.md session 12).
 pub fn index_text(text: &str) -> String {
-    with_index_words(text, |words| words.join(" "))
+    let mut document = String::with_capacity(text.len());
+    for word in split_words(text) {
+        if !document.is_empty() {
+            document.push(' ');
+        }
+        fold_into(word, &mut document);
+    }
+    document
 }
 
 fn with_index_words<T>(text: &str, use_them: impl FnOnce(&[&str]) -> T) -> T {
@@ -743,10 +751,14 @@ mod tests {
                 })
                 .collect();
             assert_eq!(index_words(&text), words_by_definition(&text), "{text:?}");
-            assert_eq!(
-                index_text(&text),
-                words_by_definition(&text).join(" "),
-                "{text:?}"
+            let document = index_text(&text);
+            let mut words: Vec<&str> = document.split(' ').filter(|w| !w.is_empty()).collect();
+            words.sort_unstable();
+            words.dedup();
+            assert_eq!(words, words_by_definition(&text), "{text:?}");
+            assert!(
+                !document.contains("  ") && !document.ends_with(' '),
+                "{document:?}"
             );
         }
         assert_eq!(

@@ -123,8 +123,9 @@ pub fn text_table_sql(table: &str) -> String {
     )
 }
 
-/// What a text index holds for an event: `witness_api::index_words` of its search text, one
-/// space apart (see [`text_table_sql`]).
+/// What a text index holds for an event: the words of its search text as
+/// `witness_api::index_words` makes them, in their order and with repeats, one space apart
+/// (`witness_api::index_text`; see [`text_table_sql`]).
 pub fn text_body(fields: &witness_api::SearchFields<'_>) -> String {
     witness_api::index_text(&fields.text())
 }
