@@ -30,6 +30,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+/// The allocator the `witness` binary uses (its main.rs says why): the server runs in this
+/// process, so its figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
