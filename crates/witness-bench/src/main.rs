@@ -30,11 +30,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-/// The allocator the `witness` binary uses (its main.rs says why): the server runs in this
-/// process, so its figures are the binary's.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 use anyhow::{Context, bail};
 use bytes::Bytes;
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -60,6 +55,11 @@ use witness_server::store::sqlite::row::{EventRow, insert_sql};
 use witness_server::store::sqlite::summaries::Summaries;
 use witness_server::store::sqlite::{DATABASE_FILE, schema};
 use witness_server::store::{Cursor, EventQuery, Permission, PostgresStore, Store};
+
+/// The allocator the `witness` binary uses (its main.rs says why): the server runs in this
+/// process, so its figures are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// The report, printed whole to stdout at the end; each line also goes to stderr as it comes,
 /// so a long run shows its figures as it goes (and keeps them if it fails).
