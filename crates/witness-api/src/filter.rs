@@ -508,14 +508,21 @@ impl TextMatcher {
 /// letters and digits), sorted: what a search index keeps for an event, so that an index and
 /// [`TextMatcher`] always agree.
 pub fn index_words(text: &str) -> Vec<String> {
-    with_index_words(text, |words| {
-        words.iter().map(|word| word.to_string()).collect()
-    })
+    let document = index_text(text);
+    let mut words: Vec<&str> = document
+        .split(' ')
+        .filter(|word| !word.is_empty())
+        .collect();
+    words.sort_unstable();
+    words.dedup();
+    words.into_iter().map(str::to_string).collect()
 }
 
 /// The words of `text` as [`index_words`] makes them, in the order they come and as often,
 /// one space apart: a text index's document (the index keeps each word once per document, so
 /// sorting and deduplicating here first only cost its builder time, BENCHMARKS.md session 12).
+/// Folded into one buffer: no allocation per word (an event repeats many: JSON keys, its
+/// actor in several fields), and the text indexer runs this for every event it indexes.
 pub fn index_text(text: &str) -> String {
     let mut document = String::with_capacity(text.len());
     for word in split_words(text) {
@@ -525,30 +532,6 @@ pub fn index_text(text: &str) -> String {
         fold_into(word, &mut document);
     }
     document
-}
-
-fn with_index_words<T>(text: &str, use_them: impl FnOnce(&[&str]) -> T) -> T {
-    // Folded into one buffer and sorted as slices of it: no allocation per word (an event
-    // repeats many: JSON keys, its actor in several fields). The writer runs this for every
-    // event it seals (BENCHMARKS.md, issue 12).
-    let mut folded = String::with_capacity(text.len());
-    let mut ends = Vec::new();
-    for word in split_words(text) {
-        fold_into(word, &mut folded);
-        ends.push(folded.len());
-    }
-    let mut start = 0;
-    let mut words: Vec<&str> = ends
-        .iter()
-        .map(|&end| {
-            let word = &folded[start..end];
-            start = end;
-            word
-        })
-        .collect();
-    words.sort_unstable();
-    words.dedup();
-    use_them(&words)
 }
 
 /// A word as free text compares it: each character lowercased on its own. The same function
