@@ -134,6 +134,17 @@ pub fn add_filter(
     }
 }
 
+/// Free text `q` matched row by row in `events`, for a query over an index table (which has no
+/// text) named `alias`: the row of `events` with the same seq is the one matched.
+pub fn text_match_beside(c: &mut Condition, q: &str, events: &str, alias: &str) {
+    let p = c.param(q.to_string());
+    c.and(&format!(
+        "EXISTS (SELECT 1 FROM main.{events} AS row WHERE row.seq = {alias}.seq \
+         AND witness_text_match({p}, {}))",
+        witness_api::SearchFields::columns()
+    ));
+}
+
 /// The columns a repeatable filter field (`EventFilter::repeatable`) matches its values in.
 pub fn columns_of(field: &str) -> &'static [&'static str] {
     match field {

@@ -96,14 +96,16 @@ pub fn histogram(
             for source in excluded_sources.iter().flatten() {
                 let sql = format!(
                     "SELECT ts / ?1, -COUNT(*) FROM {} WHERE source = ?2 AND ts >= ?3 \
-                     AND ts < ?4 GROUP BY 1",
-                    partition.table()
+                     AND ts < ?4 AND seq >= ?5 GROUP BY 1",
+                    partition.filter_table()
                 );
-                let params: [rusqlite::types::Value; 4] = [
+                // `seq >= first_seq`: an index table may still hold rows retention removed.
+                let params: [rusqlite::types::Value; 5] = [
                     width_micros.into(),
                     source.clone().into(),
                     range_from.into(),
                     (summed_end * 60_000_000).into(),
+                    partition.first_seq.into(),
                 ];
                 count_rows(conn, &sql, &params, &mut add)?;
             }
@@ -131,11 +133,14 @@ pub fn histogram(
                 TextPlan::for_partition(partition, TextPlan::Lookup),
                 &text_table,
             );
+            // An index table may still hold rows retention removed.
+            let first = condition.param(partition.first_seq);
+            condition.and(&format!("seq >= {first}"));
             condition.params.push(width_micros.into());
             let sql = format!(
                 "SELECT ts / ?{} , COUNT(*) FROM {} WHERE {} GROUP BY 1",
                 condition.params.len(),
-                partition.table(),
+                partition.filter_table(),
                 condition.sql
             );
             count_rows(conn, &sql, &condition.params, &mut add)?;

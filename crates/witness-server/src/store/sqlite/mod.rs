@@ -4,6 +4,7 @@ mod accounts;
 mod config;
 mod filter_sql;
 mod histogram;
+mod index_table;
 mod keys;
 #[cfg(test)]
 mod partition_tests;

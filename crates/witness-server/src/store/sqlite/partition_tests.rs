@@ -303,11 +303,12 @@ fn text_file(path: &Path) -> Connection {
     Connection::open(text_index::path_for(path)).expect("open the text file")
 }
 
-/// The text index of a partition opened today lives in the text index file, not in the
-/// store's. The writer marks a partition sealed only once the text indexer has indexed all of
-/// it: its own steps alone build every other index and then wait.
+/// The text index and the filter indexes of a partition opened today live in the text index
+/// file (the filter indexes on its index table), not in the store's. The writer marks a
+/// partition sealed only once the text indexer has built all of them: its own steps alone
+/// build nothing and wait.
 #[tokio::test]
-async fn a_partition_is_sealed_only_once_its_text_index_in_the_text_file_is_complete() {
+async fn a_partition_is_sealed_only_once_its_text_index_and_index_table_are_complete() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join(DATABASE_FILE);
     let all = partitions_of_ten(&path, 17, 3).await;
@@ -320,22 +321,32 @@ async fn a_partition_is_sealed_only_once_its_text_index_in_the_text_file_is_comp
         let mut conn = Connection::open(&path).expect("open");
         super::schema::configure(&conn).expect("configure");
         let texts = text_index::open(&path).expect("text file");
-        let mut steps = 0;
-        while partitions::seal_step(&mut conn, &texts).expect("step") == partitions::Sealing::Busy {
-            steps += 1;
-        }
-        assert_eq!(
-            steps,
-            // (The event-time index exists since the partition was hot.)
-            full.len() * (super::schema::PARTITION_INDEXES.len() - 1),
-            "every index of every full partition, and no more"
-        );
         assert_eq!(
             partitions::seal_step(&mut conn, &texts).expect("step"),
             partitions::Sealing::WaitingForText
         );
     }
     assert!(catalog(&path).iter().all(|p| !p.is_sealed()));
+    // Half way through the text indexer's work (text indexes done, some index tables begun):
+    // still not sealed, and every answer the same.
+    {
+        let mut indexer = text_index::indexer_connection(&path).expect("indexer");
+        for _ in 0..full.len() + 4 {
+            assert!(text_index::step(&mut indexer).expect("indexer step"));
+        }
+        let mut conn = Connection::open(&path).expect("open");
+        super::schema::configure(&conn).expect("configure");
+        let texts = text_index::open(&path).expect("text file");
+        assert_eq!(
+            partitions::seal_step(&mut conn, &texts).expect("step"),
+            partitions::Sealing::WaitingForText
+        );
+    }
+    assert!(catalog(&path).iter().all(|p| !p.is_sealed()));
+    {
+        let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
+        check_against_model(&store, &all, 8).await;
+    }
 
     seal_all(&path);
     let sealed: Vec<partitions::Partition> = catalog(&path)
@@ -345,16 +356,32 @@ async fn a_partition_is_sealed_only_once_its_text_index_in_the_text_file_is_comp
     assert_eq!(sealed.len(), full.len(), "{sealed:?}");
     let (conn, texts) = (Connection::open(&path).expect("open"), text_file(&path));
     for partition in &sealed {
-        let name = format!("{}_fts", partition.table());
-        assert!(partition.text_apart);
-        assert!(!partitions::exists(&conn, &name).expect("exists"));
-        assert!(partitions::exists(&texts, &name).expect("exists"));
-        let indexed: i64 = texts
-            .query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |row| {
-                row.get(0)
-            })
-            .expect("count");
-        assert_eq!(indexed, partition.len(), "{partition:?}");
+        assert!(partition.text_apart && partition.index_apart);
+        let index_table = format!("{}_index", partition.table());
+        for name in [format!("{}_fts", partition.table()), index_table.clone()] {
+            assert!(!partitions::exists(&conn, &name).expect("exists"));
+            assert!(partitions::exists(&texts, &name).expect("exists"));
+            let indexed: i64 = texts
+                .query_row(&format!("SELECT COUNT(*) FROM {name}"), [], |row| {
+                    row.get(0)
+                })
+                .expect("count");
+            assert_eq!(indexed, partition.len(), "{name} of {partition:?}");
+        }
+        for (suffix, _, _) in super::schema::PARTITION_INDEXES {
+            assert!(
+                partitions::exists(&texts, &format!("{index_table}_{suffix}")).expect("exists")
+            );
+        }
+        // In the store's file, only the event-time index it had while hot.
+        let indexes: i64 = conn
+            .query_row(
+                "SELECT COUNT(*) FROM pragma_index_list(?1)",
+                [partition.table()],
+                |row| row.get(0),
+            )
+            .expect("indexes");
+        assert_eq!(indexes, 1, "{partition:?}");
     }
     let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
     check_against_model(&store, &all, 7).await;
@@ -444,6 +471,14 @@ async fn retention_drops_whole_partitions_and_trims_one() {
     for gone in &before[..2] {
         assert!(!partitions::exists(&conn, &gone.table()).expect("exists"));
     }
+    let kept: Vec<AuditEvent> = all
+        .into_iter()
+        .filter(|e| e.id.as_str() >= "0000000000000026")
+        .collect();
+    // Before the text file follows, the trimmed partition's index table still holds the rows
+    // removed: answers leave them out all the same.
+    assert!(after[0].is_sealed() && after[0].index_apart, "{after:?}");
+    check_against_model(&store, &kept, 4).await;
     // The text file follows: text indexes of removed partitions go once no query can still
     // be reading them (no wait here), a trimmed partition's removed rows at once.
     {
@@ -455,23 +490,21 @@ async fn retention_drops_whole_partitions_and_trims_one() {
         )
         .expect("tidy");
         let texts = text_file(&path);
-        for gone in &before[..2] {
-            let name = format!("{}_fts", gone.table());
-            assert!(!partitions::exists(&texts, &name).expect("exists"));
+        for suffix in ["fts", "index"] {
+            for gone in &before[..2] {
+                let name = format!("{}_{suffix}", gone.table());
+                assert!(!partitions::exists(&texts, &name).expect("exists"));
+            }
+            let trimmed: i64 = texts
+                .query_row(
+                    &format!("SELECT COUNT(*) FROM {}_{suffix}", after[0].table()),
+                    [],
+                    |row| row.get(0),
+                )
+                .expect("count");
+            assert_eq!(trimmed, after[0].len(), "{suffix}: {after:?}");
         }
-        let trimmed: i64 = texts
-            .query_row(
-                &format!("SELECT COUNT(*) FROM {}_fts", after[0].table()),
-                [],
-                |row| row.get(0),
-            )
-            .expect("count");
-        assert_eq!(trimmed, after[0].len(), "{after:?}");
     }
-    let kept: Vec<AuditEvent> = all
-        .into_iter()
-        .filter(|e| e.id.as_str() >= "0000000000000026")
-        .collect();
     assert_eq!(ids(&everything(&store).await), ids(&kept));
     check_against_model(&store, &kept, 4).await;
     let report = store.verify(true).await.expect("verify");

@@ -37,7 +37,7 @@ use std::path::Path;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::schema::{self, DAY_MICROS, PARTITION_INDEXES};
-use super::text_index;
+use super::{index_table, text_index};
 use crate::store::{StoreError, StoreResult};
 
 /// Events a partition takes before the next one opens, unless configured.
@@ -100,6 +100,10 @@ pub struct Partition {
     /// Whether its text index lives in the text index file (`text_index.rs`): every partition
     /// opened since that file exists. Older ones keep theirs in the store's file.
     pub text_apart: bool,
+    /// Whether its filter indexes are on its index table, a copy of its filtered columns in the
+    /// text index file (`index_table.rs`): every partition opened since index tables exist.
+    /// Older ones have them on their events tables.
+    pub index_apart: bool,
 }
 
 /// The events table of partition `id` (0: the single table of stores made before partitions).
@@ -112,7 +116,7 @@ pub fn table_name(id: i64) -> String {
 }
 
 const CATALOG_COLUMNS: &str =
-    "id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq, text_apart";
+    "id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq, text_apart, index_apart";
 
 impl Partition {
     fn read(row: &Row<'_>) -> rusqlite::Result<(Self, String)> {
@@ -127,6 +131,7 @@ impl Partition {
                 day: row.get(6)?,
                 text_seq: row.get(7)?,
                 text_apart: row.get(8)?,
+                index_apart: row.get(9)?,
             },
             row.get(1)?,
         ))
@@ -143,6 +148,30 @@ impl Partition {
             format!("{}.{}_fts", text_index::SCHEMA, self.table())
         } else {
             format!("{}_fts", self.table())
+        }
+    }
+
+    /// Its index table in the text index file (`index_table.rs`), qualified; only complete
+    /// (and used) once sealed, and only when `index_apart`.
+    pub fn index_table(&self) -> String {
+        format!("{}.{}_index", text_index::SCHEMA, self.table())
+    }
+
+    /// Whether filters are answered through its index table: sealed, with `index_apart`. That
+    /// table may still hold rows retention removed from the events table (they go when the
+    /// text indexer tidies up), so that a query through it also asks `seq >= first_seq`.
+    pub fn indexed_apart(&self) -> bool {
+        self.index_apart && self.is_sealed()
+    }
+
+    /// The table whose indexes answer a filter on this partition: its index table when
+    /// [`Partition::indexed_apart`], else its events table. It has every column a filter tests, by the
+    /// same names.
+    pub fn filter_table(&self) -> String {
+        if self.indexed_apart() {
+            self.index_table()
+        } else {
+            self.table()
         }
     }
 
@@ -297,11 +326,12 @@ pub fn hot_for(
         day,
         text_seq: head_seq,
         text_apart: true,
+        index_apart: true,
     };
     conn.execute(
         "INSERT INTO partitions \
-         (id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq, text_apart) \
-         VALUES (?1, 'hot', ?2, ?3, NULL, NULL, ?4, ?3, 1)",
+         (id, state, first_seq, last_seq, min_ts, max_ts, day, text_seq, text_apart, \
+         index_apart) VALUES (?1, 'hot', ?2, ?3, NULL, NULL, ?4, ?3, 1, 1)",
         params![id, partition.first_seq, partition.last_seq, day],
     )?;
     conn.execute_batch(&schema::events_table_sql(&partition.table()))?;
@@ -394,6 +424,23 @@ pub fn seal_step(conn: &mut Connection, texts: &Connection) -> StoreResult<Seali
     }
     for partition in &full {
         let table = partition.table();
+        if partition.index_apart {
+            // Its filter indexes are the text indexer's to build, on its index table; the writer
+            // only marks it sealed once they and its text index are complete.
+            let done = partition.is_empty()
+                || (index_table::complete(texts, partition.id)?
+                    && text_index::indexed_through(texts, partition.id)?
+                        .is_some_and(|through| through >= partition.last_seq));
+            if !done {
+                continue;
+            }
+            tx.execute(
+                "UPDATE partitions SET state = 'sealed' WHERE id = ?1",
+                params![partition.id],
+            )?;
+            tx.commit()?;
+            return Ok(Sealing::Busy);
+        }
         let built = indexes_of(&tx, &table)?;
         for index in PARTITION_INDEXES {
             if !built.contains(&format!("{table}_{}", index.0)) {

@@ -20,7 +20,7 @@ pub fn column_probe<'a>(
     conn: &'a Connection,
     partition: &'a Partition,
 ) -> impl Fn(&str, &str) -> bool + 'a {
-    let table = partition.table();
+    let table = partition.filter_table();
     let sealed = partition.is_sealed();
     move |column: &str, value: &str| {
         if !sealed {
@@ -261,11 +261,16 @@ fn partition_page(
     let selecting = filter_sql::selects_besides_action(filter)
         || filter.action.iter().any(|m| !m.negated)
         || filter.q.is_some();
-    let source = if !partition.is_sealed() && selecting {
+    let source = if partition.indexed_apart() {
+        format!("{} AS indexed", partition.index_table())
+    } else if !partition.is_sealed() && selecting {
         format!("{table} NOT INDEXED")
     } else {
         table.clone()
     };
+    // Through an index table, free text matched row by row is matched in the events table
+    // beside it (the index table has no text).
+    let text_beside = partition.indexed_apart() && plan == TextPlan::Unindexed;
     let branches = if partition.is_sealed() {
         filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))
     } else {
@@ -276,9 +281,25 @@ fn partition_page(
     let mut selects = Vec::new();
     for branch in &branches {
         let mut c = filter_sql::Condition::continuing(params);
-        filter_sql::add_filter(&mut c, branch, &probe, rare, plan, &text_table);
+        if text_beside {
+            let without_text = EventFilter {
+                q: None,
+                ..branch.clone()
+            };
+            filter_sql::add_filter(&mut c, &without_text, &probe, rare, plan, &text_table);
+            if let Some(q) = &branch.q {
+                filter_sql::text_match_beside(&mut c, q, &table, "indexed");
+            }
+        } else {
+            filter_sql::add_filter(&mut c, branch, &probe, rare, plan, &text_table);
+        }
         let max = c.param(max_seq);
         c.and(&format!("seq <= {max}"));
+        if partition.indexed_apart() {
+            // Rows retention removed may still be in the index table.
+            let first = c.param(partition.first_seq);
+            c.and(&format!("seq >= {first}"));
+        }
         if let Some((ts, seq)) = bounds.after {
             // A row value, so that SQLite turns it into one range on the (ts, seq)
             // index: the spelled-out OR made every deep page cost in proportion to
@@ -287,10 +308,19 @@ fn partition_page(
             c.and(&format!("(ts, seq) < ({ts}, {seq})"));
         }
         let limit = c.param(bounds.wanted as i64);
-        selects.push(format!(
-            "SELECT {COLUMNS} FROM {source} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
-            c.sql
-        ));
+        selects.push(if partition.indexed_apart() {
+            // The page's seqs from the index table, then their rows by seq.
+            format!(
+                "SELECT {COLUMNS} FROM {table} WHERE seq IN (SELECT seq FROM {source} WHERE {} \
+                 ORDER BY ts DESC, seq DESC LIMIT {limit}) ORDER BY ts DESC, seq DESC",
+                c.sql
+            )
+        } else {
+            format!(
+                "SELECT {COLUMNS} FROM {source} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}",
+                c.sql
+            )
+        });
         params = c.params;
     }
     let sql = if selects.len() == 1 {

@@ -97,14 +97,54 @@ pub const PARTITION_INDEXES: [(&str, &str, bool); 14] = [
 
 /// `CREATE INDEX` for one of [`PARTITION_INDEXES`] on `table` (named `{table}_{suffix}`, the
 /// names the single `events` table always had).
-pub fn index_sql(table: &str, (suffix, columns, partial): (&str, &str, bool)) -> String {
+pub fn index_sql(table: &str, index: (&str, &str, bool)) -> String {
+    index_sql_in("main", table, index)
+}
+
+/// [`index_sql`] for a table of the attached file `schema`.
+pub fn index_sql_in(
+    schema: &str,
+    table: &str,
+    (suffix, columns, partial): (&str, &str, bool),
+) -> String {
     let first = columns.split(',').next().unwrap_or(columns).trim();
     let filter = if partial {
         format!(" WHERE {first} IS NOT NULL")
     } else {
         String::new()
     };
-    format!("CREATE INDEX IF NOT EXISTS {table}_{suffix} ON {table} ({columns}){filter}")
+    format!("CREATE INDEX IF NOT EXISTS {schema}.{table}_{suffix} ON {table} ({columns}){filter}")
+}
+
+/// The columns a filter tests (besides free text, which the text index answers): what a
+/// sealed partition's index table copies from its events table (index_table.rs). Every column
+/// of [`PARTITION_INDEXES`] is among them.
+pub const INDEXED_COLUMNS: &str = "seq, ts, action, actor_id, actor_name, actor_email, target_id, \
+    target_name, result, client_ip, org_id, org_name, ws_id, ws_name, source";
+
+/// A sealed partition's index table (`{events table}_index` in the text index file): its
+/// events' [`INDEXED_COLUMNS`], with the same names and types, so that a filter's SQL reads
+/// alike on both.
+pub fn index_table_sql(schema: &str, table: &str) -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS {schema}.{table} (
+             seq         INTEGER PRIMARY KEY,
+             ts          INTEGER NOT NULL,
+             action      TEXT NOT NULL,
+             actor_id    TEXT,
+             actor_name  TEXT,
+             actor_email TEXT,
+             target_id   TEXT,
+             target_name TEXT,
+             result      TEXT NOT NULL,
+             client_ip   TEXT,
+             org_id      TEXT,
+             org_name    TEXT,
+             ws_id       TEXT,
+             ws_name     TEXT,
+             source      TEXT
+         );"
+    )
 }
 
 /// A sealed partition's text index. Contentless (the text lives in the events table);
@@ -142,8 +182,11 @@ CREATE TABLE IF NOT EXISTS partitions (
     max_ts    INTEGER,
     day       INTEGER NOT NULL,     -- UTC day of arrival it takes (received / 86 400 s)
     text_seq  INTEGER NOT NULL,     -- while sealing: rows up to here are in its text index
-    text_apart INTEGER NOT NULL DEFAULT 0  -- 1: its text index is in the text index file
+    text_apart INTEGER NOT NULL DEFAULT 0, -- 1: its text index is in the text index file
                                            -- (text_index.rs), 0: in this file
+    index_apart INTEGER NOT NULL DEFAULT 0  -- 1: its filter indexes are on its index table in
+                                           -- the text index file (index_table.rs), 0: on its
+                                           -- events table
 );
 
 -- Partition 0's summaries (a store made before partitions); every other partition has its own
@@ -258,15 +301,18 @@ const TEXT_WORDS_VERSION: i64 = 4;
 
 pub fn migrate(conn: &Connection) -> StoreResult<()> {
     conn.execute_batch(SCHEMA)?;
-    if !has_column(conn, "partitions", "text_apart")? {
-        // A store from before the text index file: its partitions keep their text indexes in
-        // this file (a new column never fails half way: no transaction needed).
-        let added = conn.execute_batch(
-            "ALTER TABLE partitions ADD COLUMN text_apart INTEGER NOT NULL DEFAULT 0",
-        );
-        // Another process opening the store at the same moment may have added it first.
-        if !has_column(conn, "partitions", "text_apart")? {
-            added?;
+    // A store from before the text index file keeps its partitions' text indexes in this
+    // file; one from before index tables keeps its partitions' filter indexes on their events
+    // tables (a new column never fails half way: no transaction needed).
+    for column in ["text_apart", "index_apart"] {
+        if !has_column(conn, "partitions", column)? {
+            let added = conn.execute_batch(&format!(
+                "ALTER TABLE partitions ADD COLUMN {column} INTEGER NOT NULL DEFAULT 0"
+            ));
+            // Another process opening the store at the same moment may have added it first.
+            if !has_column(conn, "partitions", column)? {
+                added?;
+            }
         }
     }
     let version: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;

@@ -27,6 +27,7 @@ use std::time::{Duration, Instant};
 
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::index_table;
 use super::partitions::{self, Partition, PartitionState};
 use super::row::{TEXT_COLUMNS, text_document};
 use super::schema;
@@ -64,6 +65,7 @@ pub fn open(store: &Path) -> StoreResult<Connection> {
     let conn = Connection::open(path_for(store))?;
     schema::configure(&conn)?;
     conn.execute_batch(PROGRESS_SQL)?;
+    conn.execute_batch(index_table::PROGRESS_SQL)?;
     Ok(conn)
 }
 
@@ -94,17 +96,19 @@ pub fn indexed_through(texts: &Connection, id: i64) -> StoreResult<Option<i64>> 
         .optional()?)
 }
 
-/// Sends a sealed partition whose text index is not complete in the text file back to `full`
-/// (the file was lost, or is older than the store), so that it is indexed and sealed again.
+/// Sends a sealed partition whose text index or index table is not complete in the text file
+/// back to `full` (the file was lost, or is older than the store), so that it is indexed and
+/// sealed again.
 pub fn recheck(conn: &Connection, texts: &Connection) -> StoreResult<()> {
     for partition in partitions::load(conn)? {
         if partition.text_apart && partition.is_sealed() && !partition.is_empty() {
             let through = indexed_through(texts, partition.id)?.unwrap_or(i64::MIN);
-            if through < partition.last_seq {
+            let indexed = !partition.index_apart || index_table::complete(texts, partition.id)?;
+            if through < partition.last_seq || !indexed {
                 tracing::warn!(
                     partition = partition.id,
-                    "the text index of a sealed partition is missing or incomplete; it is built \
-                     again"
+                    "the text index or index table of a sealed partition is missing or \
+                     incomplete; it is built again"
                 );
                 conn.execute(
                     "UPDATE partitions SET state = 'full' WHERE id = ?1",
@@ -116,13 +120,9 @@ pub fn recheck(conn: &Connection, texts: &Connection) -> StoreResult<()> {
     Ok(())
 }
 
-/// The text index table of partition `id` in the text file, unqualified.
-fn table_of(id: i64) -> String {
-    format!("{}_fts", partitions::table_name(id))
-}
-
-/// One chunk of one partition's text index, on a connection to the store with the text file
-/// attached. Returns whether it found work (there may be more).
+/// One step for the oldest partition waiting for the text file: a chunk of its text index, or
+/// else a step of its index table (`index_table.rs`), on a connection to the store with the
+/// text file attached. Returns whether it found work (there may be more).
 pub fn step(conn: &mut Connection) -> StoreResult<bool> {
     let tx = conn.transaction()?;
     let waiting: Vec<Partition> = partitions::load(&tx)?
@@ -146,6 +146,10 @@ pub fn step(conn: &mut Connection) -> StoreResult<bool> {
             |row| row.get(0),
         )?;
         if text_seq >= partition.last_seq {
+            if partition.index_apart && index_table::step(&tx, &partition)? {
+                tx.commit()?;
+                return Ok(true);
+            }
             continue;
         }
         let table = partition.table();
@@ -202,33 +206,40 @@ pub fn add_chunk(
     Ok((last, (documents.len() as i64) < CHUNK))
 }
 
-/// Takes out of the text file what retention removed from the store: the text indexes of
-/// partitions that have not existed for `grace` (as `gone` remembers), and the rows of a
-/// trimmed one.
+/// Takes out of the text file what retention removed from the store: the text indexes and
+/// index tables of partitions that have not existed for `grace` (as `gone` remembers), and the
+/// rows of a trimmed one.
 pub fn collect_garbage(conn: &mut Connection, gone: &mut Gone, grace: Duration) -> StoreResult<()> {
     let tx = conn.transaction()?;
     // The write lock first, as in `step`.
-    tx.execute(
-        &format!(
-            "DELETE FROM {SCHEMA}.text_progress \
-             WHERE partition_id NOT IN (SELECT id FROM main.partitions)"
-        ),
-        [],
-    )?;
+    for progress in ["text_progress", "index_progress"] {
+        tx.execute(
+            &format!(
+                "DELETE FROM {SCHEMA}.{progress} \
+                 WHERE partition_id NOT IN (SELECT id FROM main.partitions)"
+            ),
+            [],
+        )?;
+    }
     let catalog = partitions::load(&tx)?;
     let tables: Vec<String> = tx
         .prepare(&format!(
             "SELECT name FROM {SCHEMA}.sqlite_master WHERE type = 'table' \
-             AND name GLOB 'events_*_fts'"
+             AND (name GLOB 'events_*_fts' OR name GLOB 'events_*_index')"
         ))?
         .query_map([], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     let now = Instant::now();
     gone.retain(|id, _| !catalog.iter().any(|p| p.id == *id));
+    // A partition's text index and index table go together: the grace starts at the first.
+    let mut dropped = Vec::new();
     for table in tables {
         let Some(id) = table
             .strip_prefix("events_")
-            .and_then(|rest| rest.strip_suffix("_fts"))
+            .and_then(|rest| {
+                rest.strip_suffix("_fts")
+                    .or_else(|| rest.strip_suffix("_index"))
+            })
             .and_then(|id| id.parse::<i64>().ok())
         else {
             continue;
@@ -239,28 +250,37 @@ pub fn collect_garbage(conn: &mut Connection, gone: &mut Gone, grace: Duration) 
         let since = *gone.entry(id).or_insert(now);
         if now.duration_since(since) >= grace {
             tx.execute_batch(&format!("DROP TABLE {SCHEMA}.{table}"))?;
-            gone.remove(&id);
+            dropped.push(id);
         }
     }
-    let trimmed: Vec<(i64, i64)> = tx
-        .prepare(&format!(
-            "SELECT t.partition_id, p.first_seq FROM {SCHEMA}.text_progress AS t \
-             JOIN main.partitions AS p ON p.id = t.partition_id WHERE t.first_seq < p.first_seq"
-        ))?
-        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    for (id, first_seq) in trimmed {
-        let text_table = table_of(id);
-        if partitions::exists_in(&tx, SCHEMA, &text_table)? {
+    for id in dropped {
+        gone.remove(&id);
+    }
+    for (progress, suffix, key) in [
+        ("text_progress", "fts", "rowid"),
+        ("index_progress", "index", "seq"),
+    ] {
+        let trimmed: Vec<(i64, i64)> = tx
+            .prepare(&format!(
+                "SELECT t.partition_id, p.first_seq FROM {SCHEMA}.{progress} AS t \
+                 JOIN main.partitions AS p ON p.id = t.partition_id \
+                 WHERE t.first_seq < p.first_seq"
+            ))?
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+            .collect::<Result<_, _>>()?;
+        for (id, first_seq) in trimmed {
+            let table = format!("{}_{suffix}", partitions::table_name(id));
+            if partitions::exists_in(&tx, SCHEMA, &table)? {
+                tx.execute(
+                    &format!("DELETE FROM {SCHEMA}.{table} WHERE {key} < ?1"),
+                    params![first_seq],
+                )?;
+            }
             tx.execute(
-                &format!("DELETE FROM {SCHEMA}.{text_table} WHERE rowid < ?1"),
-                params![first_seq],
+                &format!("UPDATE {SCHEMA}.{progress} SET first_seq = ?2 WHERE partition_id = ?1"),
+                params![id, first_seq],
             )?;
         }
-        tx.execute(
-            &format!("UPDATE {SCHEMA}.text_progress SET first_seq = ?2 WHERE partition_id = ?1"),
-            params![id, first_seq],
-        )?;
     }
     tx.commit()?;
     Ok(())
