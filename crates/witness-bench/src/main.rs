@@ -2584,6 +2584,7 @@ fn raw_baseline(
         day: 0,
         text_seq: 0,
         text_apart: false,
+        index_apart: false,
     };
     let mut prev = GENESIS_HASH;
     let mut seq = 0i64;
