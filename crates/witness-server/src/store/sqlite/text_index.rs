@@ -80,8 +80,12 @@ pub fn attach(conn: &Connection, store: &Path) -> StoreResult<()> {
         ))
     })?;
     conn.execute(&format!("ATTACH DATABASE ?1 AS {SCHEMA}"), params![name])?;
+    // `synchronous = NORMAL`: a commit here is not waited for on the disk. After a power loss
+    // the file may lack its last commits, but never holds half of one, and its progress
+    // records are in the same commits as what they count: `recheck`, when the store opens,
+    // sends any partition sealed on the strength of a lost commit back to be indexed again.
     conn.execute_batch(&format!(
-        "PRAGMA {SCHEMA}.journal_mode = WAL; PRAGMA {SCHEMA}.synchronous = FULL; \
+        "PRAGMA {SCHEMA}.journal_mode = WAL; PRAGMA {SCHEMA}.synchronous = NORMAL; \
          PRAGMA {SCHEMA}.cache_size = -16384; PRAGMA {SCHEMA}.mmap_size = {};",
         1i64 << 30
     ))?;
@@ -124,12 +128,30 @@ pub fn recheck(conn: &Connection, texts: &Connection) -> StoreResult<()> {
 /// else a step of its index table (`index_table.rs`), on a connection to the store with the
 /// text file attached. Returns whether it found work (there may be more).
 pub fn step(conn: &mut Connection) -> StoreResult<bool> {
-    let tx = conn.transaction()?;
-    let waiting: Vec<Partition> = partitions::load(&tx)?
+    // The catalog and each chunk of rows are read in statements of their own, outside the
+    // transaction that writes the text file: a transaction that has read the store's file
+    // holds a snapshot of it until it ends, and while any reader holds an old snapshot the
+    // store's WAL cannot start over. With the indexer busy most of the time that WAL grew past
+    // 200 MB, and every read of the store slowed (BENCHMARKS.md).
+    let waiting: Vec<Partition> = partitions::load(conn)?
         .into_iter()
         .filter(|p| p.text_apart && p.state == PartitionState::Full && !p.is_empty())
         .collect();
     for partition in waiting {
+        let table = partition.table();
+        let known = conn
+            .prepare_cached(&format!(
+                "SELECT text_seq FROM {SCHEMA}.text_progress WHERE partition_id = ?1"
+            ))?
+            .query_row(params![partition.id], |row| row.get::<_, i64>(0))
+            .optional()?
+            .unwrap_or(partition.first_seq - 1);
+        let documents = if known >= partition.last_seq {
+            None
+        } else {
+            Some(read_documents(conn, &format!("main.{table}"), known)?)
+        };
+        let tx = conn.transaction()?;
         // A write first: it takes the text file's write lock before anything of the file is
         // read, so another process indexing too (the command line beside a server) is waited
         // for instead of failing at the first insert.
@@ -145,20 +167,18 @@ pub fn step(conn: &mut Connection) -> StoreResult<bool> {
             params![partition.id],
             |row| row.get(0),
         )?;
-        if text_seq >= partition.last_seq {
+        if text_seq != known {
+            // Another process indexed this partition meanwhile: look again.
+            return Ok(true);
+        }
+        let Some(documents) = documents else {
             if partition.index_apart && index_table::step(&tx, &partition)? {
                 tx.commit()?;
                 return Ok(true);
             }
             continue;
-        }
-        let table = partition.table();
-        let (last, done) = add_chunk(
-            &tx,
-            &format!("main.{table}"),
-            &format!("{SCHEMA}.{table}"),
-            text_seq,
-        )?;
+        };
+        let (last, done) = insert_documents(&tx, &format!("{SCHEMA}.{table}"), known, &documents)?;
         // The partition is no longer written: once done, it is done whatever seq its last row
         // has after retention.
         let through = if done { partition.last_seq } else { last };
@@ -189,17 +209,37 @@ pub fn add_chunk(
     owner: &str,
     after_seq: i64,
 ) -> StoreResult<(i64, bool)> {
-    tx.execute_batch(&schema::text_table_sql(owner))?;
-    let documents: Vec<(i64, String)> = tx
+    let documents = read_documents(tx, events, after_seq)?;
+    insert_documents(tx, owner, after_seq, &documents)
+}
+
+/// The text documents of the rows of `events` after `after_seq`, up to `CHUNK` of them.
+fn read_documents(
+    conn: &Connection,
+    events: &str,
+    after_seq: i64,
+) -> StoreResult<Vec<(i64, String)>> {
+    Ok(conn
         .prepare_cached(&format!(
             "SELECT {TEXT_COLUMNS} FROM {events} WHERE seq > ?1 ORDER BY seq LIMIT ?2"
         ))?
         .query_map(params![after_seq, CHUNK], text_document)?
-        .collect::<Result<_, _>>()?;
+        .collect::<Result<_, _>>()?)
+}
+
+/// Adds `documents` (a chunk read after `after_seq`) to the text index of `owner`; the last seq
+/// added and whether the chunk came short (every row is in).
+fn insert_documents(
+    tx: &Connection,
+    owner: &str,
+    after_seq: i64,
+    documents: &[(i64, String)],
+) -> StoreResult<(i64, bool)> {
+    tx.execute_batch(&schema::text_table_sql(owner))?;
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO {owner}_fts (rowid, body) VALUES (?1, ?2)"
     ))?;
-    for (seq, body) in &documents {
+    for (seq, body) in documents {
         insert.execute(params![seq, body])?;
     }
     let last = documents.last().map_or(after_seq, |(seq, _)| *seq);
