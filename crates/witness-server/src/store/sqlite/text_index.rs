@@ -235,7 +235,17 @@ fn insert_documents(
     after_seq: i64,
     documents: &[(i64, String)],
 ) -> StoreResult<(i64, bool)> {
-    tx.execute_batch(&schema::text_table_sql(owner))?;
+    let (file, name) = owner.split_once('.').unwrap_or(("main", owner));
+    if !partitions::exists_in(tx, file, &format!("{name}_fts"))? {
+        tx.execute_batch(&schema::text_table_sql(owner))?;
+        // Written once, a chunk per transaction: FTS5's merging of the segments each chunk
+        // leaves (`automerge`) was a quarter of building a text index, and the unmerged
+        // segments answer as fast (BENCHMARKS.md). Its crisis merges still bound their number.
+        tx.execute(
+            &format!("INSERT INTO {owner}_fts ({name}_fts, rank) VALUES ('automerge', 0)"),
+            [],
+        )?;
+    }
     let mut insert = tx.prepare_cached(&format!(
         "INSERT INTO {owner}_fts (rowid, body) VALUES (?1, ?2)"
     ))?;
