@@ -902,8 +902,11 @@ impl Site {
     async fn analyze(&self) -> anyhow::Result<&'static str> {
         match self {
             Site::Sqlite { dir } => {
-                let conn = Connection::open(dir.join(DATABASE_FILE))?;
+                let path = dir.join(DATABASE_FILE);
+                let conn = Connection::open(&path)?;
                 schema::configure(&conn)?;
+                // The text index file too: sealed partitions' index tables are there.
+                witness_server::store::sqlite::text_index::attach(&conn, &path)?;
                 conn.execute_batch("ANALYZE")?;
                 Ok("ANALYZE")
             }

@@ -387,6 +387,48 @@ async fn a_partition_is_sealed_only_once_its_text_index_and_index_table_are_comp
     check_against_model(&store, &all, 7).await;
 }
 
+/// A partition opened before index tables existed (as a store from then has its hot and full
+/// ones) is sealed as it was: its filter indexes on its events table, by the writer, and no
+/// index table; the answers agree with the model before and after.
+#[tokio::test]
+async fn a_partition_from_before_index_tables_keeps_its_indexes_on_its_events_table() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join(DATABASE_FILE);
+    let all = partitions_of_ten(&path, 23, 3).await;
+    {
+        let conn = Connection::open(&path).expect("open");
+        conn.execute_batch("UPDATE partitions SET index_apart = 0")
+            .expect("partitions from before index tables");
+    }
+    {
+        let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
+        check_against_model(&store, &all, 7).await;
+    }
+    seal_all(&path);
+    let sealed: Vec<partitions::Partition> = catalog(&path)
+        .into_iter()
+        .filter(|p| p.is_sealed())
+        .collect();
+    assert_eq!(sealed.len(), 2, "{sealed:?}");
+    let (conn, texts) = (Connection::open(&path).expect("open"), text_file(&path));
+    for partition in &sealed {
+        assert!(!partition.index_apart);
+        for (suffix, _, _) in super::schema::PARTITION_INDEXES {
+            let index = format!("{}_{suffix}", partition.table());
+            assert!(
+                partitions::exists(&conn, &index).expect("exists"),
+                "{index}"
+            );
+        }
+        let index_table = format!("{}_index", partition.table());
+        assert!(!partitions::exists(&texts, &index_table).expect("exists"));
+        assert_eq!(partition.filter_table(), partition.table());
+    }
+    let store = SqliteStore::open_with(&path, small(10, false)).expect("reopen");
+    check_against_model(&store, &all, 7).await;
+    check_against_model(&store, &all, 100).await;
+}
+
 /// The text index file is derived from the events: when it is lost, the store notices as it
 /// opens, its sealed partitions go back to `full` (free text matched row by row, the same
 /// answers) and the text indexer builds them again.

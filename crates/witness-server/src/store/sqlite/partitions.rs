@@ -5,16 +5,17 @@
 //!   time (appended to at its right edge, since events arrive roughly in time order), and no
 //!   text index, so an insert touches two B-trees whatever the size of the store; filtered
 //!   queries scan it (it holds at most about `events_per_partition` events).
-//! - **Full**: no longer written. The writer builds its indexes between group commits, one
-//!   index per step, each step its own transaction, taking as many steps after each group
-//!   commit as the events it just stored will need, so that sealing keeps pace with
-//!   ingestion; meanwhile the text indexer builds its text index in the text index file on
-//!   another thread (`text_index.rs`), and the writer's last step, once that is complete,
-//!   marks it sealed. A restart resumes where the last committed steps stopped. Until then it
-//!   is queried like a hot partition (indexes that exist only make that faster, and its text
-//!   index is not used).
+//! - **Full**: no longer written. The text indexer builds its text index and then its index
+//!   table (a copy of the columns filters test, with one index per filter: `index_table.rs`)
+//!   in the text index file on another thread (`text_index.rs`), a step per transaction, and
+//!   the writer, once the text file says both are complete, marks it sealed. (A partition
+//!   opened before index tables existed has its indexes built by the writer on its events
+//!   table instead, one index per step between group commits, taking as many steps after each
+//!   group commit as the events it just stored will need.) A restart resumes where the last
+//!   committed steps stopped. Until then it is queried like a hot partition.
 //! - **Sealed**: every index is built (a sorted build of a finished table is far cheaper than
 //!   maintaining the indexes one random insert at a time: BENCHMARKS.md); queried through them.
+//!   A filter's page is a page of seqs from the index table, then their rows by seq.
 //!
 //! A partition takes the events that arrive during one UTC day, up to `events_per_partition`
 //! of them; the next event then opens a new one. Arrival order is storage order and chain order,
@@ -424,29 +425,15 @@ pub fn seal_step(conn: &mut Connection, texts: &Connection) -> StoreResult<Seali
     }
     for partition in &full {
         let table = partition.table();
-        if partition.index_apart {
-            // Its filter indexes are the text indexer's to build, on its index table; the writer
-            // only marks it sealed once they and its text index are complete.
-            let done = partition.is_empty()
-                || (index_table::complete(texts, partition.id)?
-                    && text_index::indexed_through(texts, partition.id)?
-                        .is_some_and(|through| through >= partition.last_seq));
-            if !done {
-                continue;
-            }
-            tx.execute(
-                "UPDATE partitions SET state = 'sealed' WHERE id = ?1",
-                params![partition.id],
-            )?;
-            tx.commit()?;
-            return Ok(Sealing::Busy);
-        }
-        let built = indexes_of(&tx, &table)?;
-        for index in PARTITION_INDEXES {
-            if !built.contains(&format!("{table}_{}", index.0)) {
-                tx.execute_batch(&schema::index_sql(&table, index))?;
-                tx.commit()?;
-                return Ok(Sealing::Busy);
+        if !partition.index_apart {
+            // A partition from before index tables: its filter indexes on its events table.
+            let built = indexes_of(&tx, &table)?;
+            for index in PARTITION_INDEXES {
+                if !built.contains(&format!("{table}_{}", index.0)) {
+                    tx.execute_batch(&schema::index_sql(&table, index))?;
+                    tx.commit()?;
+                    return Ok(Sealing::Busy);
+                }
             }
         }
         let text_done = if partition.text_apart {
@@ -463,10 +450,17 @@ pub fn seal_step(conn: &mut Connection, texts: &Connection) -> StoreResult<Seali
             tx.commit()?;
             return Ok(Sealing::Busy);
         }
-        // Planner statistics, once: a sealed partition never changes again. Without them
-        // SQLite picks a range scan plus a sort for prefix filters where walking the time
-        // index is 400× faster (BENCHMARKS.md); a sample of each index is enough.
-        tx.execute_batch(&format!("PRAGMA analysis_limit = 1000; ANALYZE {table};"))?;
+        if partition.index_apart {
+            // Built by the text indexer, which records when it is complete.
+            if !partition.is_empty() && !index_table::complete(texts, partition.id)? {
+                continue;
+            }
+        } else {
+            // Planner statistics, once: a sealed partition never changes again. Without them
+            // SQLite picks a range scan plus a sort for prefix filters where walking the time
+            // index is 400× faster (BENCHMARKS.md); a sample of each index is enough.
+            tx.execute_batch(&format!("PRAGMA analysis_limit = 1000; ANALYZE {table};"))?;
+        }
         tx.execute(
             "UPDATE partitions SET state = 'sealed' WHERE id = ?1",
             params![partition.id],

@@ -258,10 +258,16 @@ fn partition_page(
     // walking that index newest first and testing every row costs a random read per row until
     // the page fills, which for a rare value is the whole partition (a 6 s page at 10 M:
     // BENCHMARKS.md); reading the table in storage order and sorting the matches is ~30 ms.
-    let selecting = filter_sql::selects_besides_action(filter)
-        || filter.action.iter().any(|m| !m.negated)
-        || filter.q.is_some();
-    let source = if partition.indexed_apart() {
+    let by_column =
+        filter_sql::selects_besides_action(filter) || filter.action.iter().any(|m| !m.negated);
+    let selecting = by_column || filter.q.is_some();
+    // A sealed partition's filter indexes may be on its index table: a page of a filter that
+    // selects rows by a column is a page of seqs from there, then their rows. Anything else
+    // (a time range, exclusions, free text alone) walks the events table's own event-time
+    // index or looks rows up by seq: through the index table those pages took 20–40 ms
+    // instead of 1 (BENCHMARKS.md).
+    let through_index = partition.indexed_apart() && by_column;
+    let source = if through_index {
         format!("{} AS indexed", partition.index_table())
     } else if !partition.is_sealed() && selecting {
         format!("{table} NOT INDEXED")
@@ -270,7 +276,7 @@ fn partition_page(
     };
     // Through an index table, free text matched row by row is matched in the events table
     // beside it (the index table has no text).
-    let text_beside = partition.indexed_apart() && plan == TextPlan::Unindexed;
+    let text_beside = through_index && plan == TextPlan::Unindexed;
     let branches = if partition.is_sealed() {
         filter_sql::split_by_action(filter, &|prefix| actions_with_prefix(conn, prefix))
     } else {
@@ -295,7 +301,7 @@ fn partition_page(
         }
         let max = c.param(max_seq);
         c.and(&format!("seq <= {max}"));
-        if partition.indexed_apart() {
+        if through_index {
             // Rows retention removed may still be in the index table.
             let first = c.param(partition.first_seq);
             c.and(&format!("seq >= {first}"));
@@ -308,10 +314,11 @@ fn partition_page(
             c.and(&format!("(ts, seq) < ({ts}, {seq})"));
         }
         let limit = c.param(bounds.wanted as i64);
-        selects.push(if partition.indexed_apart() {
-            // The page's seqs from the index table, then their rows by seq.
+        selects.push(if through_index {
+            // The page's seqs from the index table, then their rows by seq (`NOT INDEXED`: by
+            // rowid, never by walking the event-time index and testing each row).
             format!(
-                "SELECT {COLUMNS} FROM {table} WHERE seq IN (SELECT seq FROM {source} WHERE {} \
+                "SELECT {COLUMNS} FROM {table} NOT INDEXED WHERE seq IN (SELECT seq FROM {source} WHERE {} \
                  ORDER BY ts DESC, seq DESC LIMIT {limit}) ORDER BY ts DESC, seq DESC",
                 c.sql
             )

@@ -105,10 +105,15 @@ pub fn indexed_through(texts: &Connection, id: i64) -> StoreResult<Option<i64>> 
 /// sealed again.
 pub fn recheck(conn: &Connection, texts: &Connection) -> StoreResult<()> {
     for partition in partitions::load(conn)? {
-        if partition.text_apart && partition.is_sealed() && !partition.is_empty() {
-            let through = indexed_through(texts, partition.id)?.unwrap_or(i64::MIN);
+        if (partition.text_apart || partition.index_apart)
+            && partition.is_sealed()
+            && !partition.is_empty()
+        {
+            let text = !partition.text_apart
+                || indexed_through(texts, partition.id)?
+                    .is_some_and(|through| through >= partition.last_seq);
             let indexed = !partition.index_apart || index_table::complete(texts, partition.id)?;
-            if through < partition.last_seq || !indexed {
+            if !text || !indexed {
                 tracing::warn!(
                     partition = partition.id,
                     "the text index or index table of a sealed partition is missing or \
@@ -135,17 +140,23 @@ pub fn step(conn: &mut Connection) -> StoreResult<bool> {
     // 200 MB, and every read of the store slowed (BENCHMARKS.md).
     let waiting: Vec<Partition> = partitions::load(conn)?
         .into_iter()
-        .filter(|p| p.text_apart && p.state == PartitionState::Full && !p.is_empty())
+        .filter(|p| {
+            (p.text_apart || p.index_apart) && p.state == PartitionState::Full && !p.is_empty()
+        })
         .collect();
     for partition in waiting {
         let table = partition.table();
-        let known = conn
-            .prepare_cached(&format!(
+        // A text index in the store's file is the writer's to build (`partitions::seal_step`).
+        let known = if !partition.text_apart {
+            partition.last_seq
+        } else {
+            conn.prepare_cached(&format!(
                 "SELECT text_seq FROM {SCHEMA}.text_progress WHERE partition_id = ?1"
             ))?
             .query_row(params![partition.id], |row| row.get::<_, i64>(0))
             .optional()?
-            .unwrap_or(partition.first_seq - 1);
+            .unwrap_or(partition.first_seq - 1)
+        };
         let documents = if known >= partition.last_seq {
             None
         } else {
@@ -154,19 +165,23 @@ pub fn step(conn: &mut Connection) -> StoreResult<bool> {
         let tx = conn.transaction()?;
         // A write first: it takes the text file's write lock before anything of the file is
         // read, so another process indexing too (the command line beside a server) is waited
-        // for instead of failing at the first insert.
-        tx.execute(
-            &format!(
-                "INSERT INTO {SCHEMA}.text_progress (partition_id, text_seq, first_seq) \
-                 VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
-            ),
-            params![partition.id, partition.first_seq - 1, partition.first_seq],
-        )?;
-        let text_seq: i64 = tx.query_row(
-            &format!("SELECT text_seq FROM {SCHEMA}.text_progress WHERE partition_id = ?1"),
-            params![partition.id],
-            |row| row.get(0),
-        )?;
+        // for instead of failing at the first insert (`index_table::step` starts likewise).
+        let text_seq: i64 = if !partition.text_apart {
+            known
+        } else {
+            tx.execute(
+                &format!(
+                    "INSERT INTO {SCHEMA}.text_progress (partition_id, text_seq, first_seq) \
+                     VALUES (?1, ?2, ?3) ON CONFLICT DO NOTHING"
+                ),
+                params![partition.id, partition.first_seq - 1, partition.first_seq],
+            )?;
+            tx.query_row(
+                &format!("SELECT text_seq FROM {SCHEMA}.text_progress WHERE partition_id = ?1"),
+                params![partition.id],
+                |row| row.get(0),
+            )?
+        };
         if text_seq != known {
             // Another process indexed this partition meanwhile: look again.
             return Ok(true);
