@@ -15,7 +15,8 @@
 //!   committed steps stopped. Until then it is queried like a hot partition.
 //! - **Sealed**: every index is built (a sorted build of a finished table is far cheaper than
 //!   maintaining the indexes one random insert at a time: BENCHMARKS.md); queried through them.
-//!   A filter's page is a page of seqs from the index table, then their rows by seq.
+//!   A page of a filter that selects rows by a column is a page of seqs from its index table,
+//!   then their rows by seq.
 //!
 //! A partition takes the events that arrive during one UTC day, up to `events_per_partition`
 //! of them; the next event then opens a new one. Arrival order is storage order and chain order,
@@ -166,8 +167,8 @@ impl Partition {
     }
 
     /// The table whose indexes answer a filter on this partition: its index table when
-    /// [`Partition::indexed_apart`], else its events table. It has every column a filter tests, by the
-    /// same names.
+    /// [`Partition::indexed_apart`], else its events table. Either has every column a filter
+    /// tests, by the same names.
     pub fn filter_table(&self) -> String {
         if self.indexed_apart() {
             self.index_table()
