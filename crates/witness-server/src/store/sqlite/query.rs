@@ -318,8 +318,9 @@ fn partition_page(
             // The page's seqs from the index table, then their rows by seq (`NOT INDEXED`: by
             // rowid, never by walking the event-time index and testing each row).
             format!(
-                "SELECT {COLUMNS} FROM {table} NOT INDEXED WHERE seq IN (SELECT seq FROM {source} WHERE {} \
-                 ORDER BY ts DESC, seq DESC LIMIT {limit}) ORDER BY ts DESC, seq DESC",
+                "SELECT {COLUMNS} FROM {table} NOT INDEXED WHERE seq IN \
+                 (SELECT seq FROM {source} WHERE {} ORDER BY ts DESC, seq DESC LIMIT {limit}) \
+                 ORDER BY ts DESC, seq DESC",
                 c.sql
             )
         } else {
