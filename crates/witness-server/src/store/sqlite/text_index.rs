@@ -6,6 +6,8 @@
 //! SQLite lets one connection write a file at a time, so as long as the text indexes lived in
 //! the store's file, building them stopped group commits. In a second file they are written by
 //! the text indexer on the other core while the writer goes on (BENCHMARKS.md has the numbers).
+//! The same thread then builds each partition's index table in this file, for the same reason
+//! (`index_table.rs`).
 //!
 //! The text index is derived data: everything in it can be computed again from the events,
 //! so it does not need to commit atomically with them. What keeps answers right:
