@@ -71,9 +71,11 @@ pub fn step(tx: &Connection, partition: &Partition) -> StoreResult<bool> {
         return Ok(false);
     }
     let table = partition.table();
-    let index_table = format!("{table}_index");
+    let index_table = partition.index_table_name();
+    // Made with the first chunk; an empty partition (every row gone to retention before it was
+    // copied) still gets its (empty) table, so that a query through it finds one.
+    tx.execute_batch(&schema::index_table_sql(SCHEMA, &index_table))?;
     if copied_seq < partition.last_seq {
-        tx.execute_batch(&schema::index_table_sql(SCHEMA, &index_table))?;
         let copied = tx.execute(
             &format!(
                 "INSERT INTO {SCHEMA}.{index_table} ({INDEXED_COLUMNS}) \
@@ -98,9 +100,6 @@ pub fn step(tx: &Connection, partition: &Partition) -> StoreResult<bool> {
         )?;
         return Ok(true);
     }
-    // An empty partition (every row gone to retention before it was copied) still gets its
-    // (empty) table, so that a query through it finds a table.
-    tx.execute_batch(&schema::index_table_sql(SCHEMA, &index_table))?;
     if let Some(&index) = PARTITION_INDEXES.get(built) {
         tx.execute_batch(&schema::index_sql_in(SCHEMA, &index_table, index))?;
         tx.execute(

@@ -190,6 +190,14 @@ fn catalog(path: &Path) -> Vec<partitions::Partition> {
     partitions::load(&conn).expect("catalog")
 }
 
+/// The sealed partitions of the catalog, oldest first.
+fn sealed(path: &Path) -> Vec<partitions::Partition> {
+    catalog(path)
+        .into_iter()
+        .filter(|p| p.is_sealed())
+        .collect()
+}
+
 /// Waits (up to 10 s) until the catalog is as `done` says.
 async fn wait_until(path: &Path, done: impl Fn(&[partitions::Partition]) -> bool) {
     for _ in 0..500 {
@@ -349,15 +357,12 @@ async fn a_partition_is_sealed_only_once_its_text_index_and_index_table_are_comp
     }
 
     seal_all(&path);
-    let sealed: Vec<partitions::Partition> = catalog(&path)
-        .into_iter()
-        .filter(|p| p.is_sealed())
-        .collect();
+    let sealed = sealed(&path);
     assert_eq!(sealed.len(), full.len(), "{sealed:?}");
     let (conn, texts) = (Connection::open(&path).expect("open"), text_file(&path));
     for partition in &sealed {
         assert!(partition.text_apart && partition.index_apart);
-        let index_table = format!("{}_index", partition.table());
+        let index_table = partition.index_table_name();
         for name in [format!("{}_fts", partition.table()), index_table.clone()] {
             assert!(!partitions::exists(&conn, &name).expect("exists"));
             assert!(partitions::exists(&texts, &name).expect("exists"));
@@ -405,10 +410,7 @@ async fn a_partition_from_before_index_tables_keeps_its_indexes_on_its_events_ta
         check_against_model(&store, &all, 7).await;
     }
     seal_all(&path);
-    let sealed: Vec<partitions::Partition> = catalog(&path)
-        .into_iter()
-        .filter(|p| p.is_sealed())
-        .collect();
+    let sealed = sealed(&path);
     assert_eq!(sealed.len(), 2, "{sealed:?}");
     let (conn, texts) = (Connection::open(&path).expect("open"), text_file(&path));
     for partition in &sealed {
@@ -420,7 +422,7 @@ async fn a_partition_from_before_index_tables_keeps_its_indexes_on_its_events_ta
                 "{index}"
             );
         }
-        let index_table = format!("{}_index", partition.table());
+        let index_table = partition.index_table_name();
         assert!(!partitions::exists(&texts, &index_table).expect("exists"));
         assert_eq!(partition.filter_table(), partition.table());
     }
@@ -480,7 +482,7 @@ async fn a_lost_text_file_is_built_again() {
     let path = dir.path().join(DATABASE_FILE);
     let all = partitions_of_ten(&path, 19, 3).await;
     seal_all(&path);
-    let sealed = catalog(&path).iter().filter(|p| p.is_sealed()).count();
+    let sealed = sealed(&path).len();
     assert!(sealed >= 2);
     for suffix in ["", "-wal", "-shm"] {
         let mut name = text_index::path_for(&path).into_os_string();

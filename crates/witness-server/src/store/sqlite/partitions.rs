@@ -156,7 +156,12 @@ impl Partition {
     /// Its index table in the text index file (`index_table.rs`), qualified; only complete
     /// (and used) once sealed, and only when `index_apart`.
     pub fn index_table(&self) -> String {
-        format!("{}.{}_index", text_index::SCHEMA, self.table())
+        format!("{}.{}", text_index::SCHEMA, self.index_table_name())
+    }
+
+    /// Its index table's own name, as the text index file knows it.
+    pub fn index_table_name(&self) -> String {
+        format!("{}_index", self.table())
     }
 
     /// Whether filters are answered through its index table: sealed, with `index_apart`. That
